@@ -1,0 +1,1 @@
+"""The platform every service stands on. It knows nothing of any one service."""

@@ -1,0 +1,100 @@
+"""A database per service: engine, unit of work, and the nameko provider that hands one to each worker.
+
+Rule: no RPC or other network I/O inside a unit of work. On SQLite the pool holds one connection
+per process (writes are serialised anyway), so a green thread waits for the pool instead of
+blocking the whole process inside SQLite's busy handler.
+"""
+import json
+import os
+
+from sqlalchemy import create_engine, event, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
+
+from . import clock
+
+
+def make_engine(url):
+    if url.startswith("sqlite"):
+        path = url.split("sqlite:///", 1)[-1]
+        if path and path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        engine = create_engine(url, poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=60,
+                               connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _):
+            dbapi_conn.isolation_level = None  # we say BEGIN ourselves, below
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            # Take the write lock up front: a deferred BEGIN that later upgrades fails at once
+            # (SQLITE_BUSY) when another process writes, whatever the busy timeout.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=30)
+
+
+class UnitOfWork:
+    """One transaction: state changes, the outbox rows of their events, the processed-event marks.
+
+    `with db.uow() as uow:` commits on success and rolls back on error.
+    """
+
+    def __init__(self, engine, metadata, on_commit_with_events=None):
+        self.session = Session(engine, expire_on_commit=False)
+        self._outbox = metadata.tables.get("outbox")
+        self._processed = metadata.tables.get("processed_events")
+        self._on_events = on_commit_with_events
+        self.events = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                self.commit()
+            else:
+                self.session.rollback()
+        finally:
+            self.session.close()
+
+    def commit(self):
+        self.session.commit()
+        if self.events and self._on_events:
+            self._on_events()
+        self.events = []
+
+    def publish(self, event):
+        """Write an event (from services.common.events.new_event) to the outbox in this transaction."""
+        self.session.execute(insert(self._outbox).values(
+            event_id=event["id"], event_type=event["type"], exchange=f"{event['source']}.events",
+            payload=json.dumps(event, ensure_ascii=False), created_at=clock.now()))
+        self.events.append(event)
+
+    def first_time(self, event, consumer):
+        """Record (source, id) for this consumer; False when it was processed before (skip it).
+
+        Call it first in the unit of work: a repeat rolls back whatever the transaction held.
+        """
+        key = {"consumer": consumer, "source": event["source"], "event_id": event["id"]}
+        if self.session.execute(select(self._processed.c.event_id).filter_by(**key)).first():
+            return False
+        try:
+            self.session.execute(insert(self._processed).values(**key, processed_at=clock.now()))
+        except IntegrityError:
+            self.session.rollback()  # a concurrent copy got there first
+            return False
+        return True
+
+
+def create_schema(engine, metadata):
+    """Tests and `make run` on a fresh SQLite file; production uses Alembic (services.common.migrations)."""
+    metadata.create_all(engine)

@@ -1,0 +1,145 @@
+"""Transactional outbox relay: publish what units of work wrote, with batched publisher confirms.
+
+One batch = select unsent rows (FOR UPDATE SKIP LOCKED on PostgreSQL, so several copies of a
+service share the work) → publish each → wait for the broker's confirms once → mark sent → commit.
+A broker outage delays events and never drops them: rows stay unsent until confirmed.
+"""
+import logging
+import time
+
+import amqp
+from kombu import Connection
+from sqlalchemy import func, select, update
+
+from . import clock
+from .events import CONTENT_TYPE
+
+log = logging.getLogger(__name__)
+
+
+class ConfirmTimeout(RuntimeError):
+    pass
+
+
+class AmqpPublisher:
+    """A channel in confirm mode; publish_batch returns once the broker has confirmed every message."""
+
+    def __init__(self, amqp_uri, confirm_timeout=10.0):
+        self.amqp_uri = amqp_uri
+        self.confirm_timeout = confirm_timeout
+        self._conn = None
+        self._channel = None
+        self._declared = set()
+
+    def _connect(self):
+        conn = Connection(self.amqp_uri, connect_timeout=5, heartbeat=0)
+        conn.connect()
+        channel = conn.channel()
+        channel.confirm_select()
+        self._acked = 0
+        self._next_tag = 0
+        self._nacked = []
+
+        def on_ack(tag, multiple):
+            self._acked = max(self._acked, tag)
+
+        def on_nack(tag, multiple):
+            self._nacked.append(tag)
+
+        channel.events["basic_ack"].add(on_ack)
+        channel.events["basic_nack"].add(on_nack)
+        self._conn, self._channel, self._declared = conn, channel, set()
+
+    def close(self):
+        if self._conn is not None:
+            try:
+                self._conn.release()
+            except Exception:  # noqa: BLE001 — closing a dead connection
+                pass
+        self._conn = self._channel = None
+
+    def declare_exchange(self, exchange):
+        if exchange not in self._declared:
+            self._channel.exchange_declare(exchange, "topic", durable=True, auto_delete=False)
+            self._declared.add(exchange)
+
+    def publish_batch(self, messages):
+        """messages: [(exchange, routing_key, body_str, event_id)]. Raises on any failure."""
+        if self._channel is None:
+            self._connect()
+        try:
+            for exchange, routing_key, body, event_id in messages:
+                self.declare_exchange(exchange)
+                msg = amqp.Message(body.encode(), delivery_mode=2, content_type=CONTENT_TYPE,
+                                   content_encoding="utf-8", message_id=event_id, type=routing_key)
+                self._channel.basic_publish(msg, exchange=exchange, routing_key=routing_key)
+                self._next_tag += 1
+            deadline = time.monotonic() + self.confirm_timeout
+            while self._acked < self._next_tag:
+                if self._nacked:
+                    raise RuntimeError(f"broker refused {len(self._nacked)} message(s)")
+                if time.monotonic() > deadline:
+                    raise ConfirmTimeout("no publisher confirm in time")
+                self._conn.drain_events(timeout=1)
+        except Exception:
+            self.close()
+            raise
+
+
+class OutboxRelay:
+    """Moves outbox rows to the broker. Pure of nameko: the service provider drives `relay_batch`."""
+
+    def __init__(self, engine, outbox_table, publisher, batch_size=500, metrics=None):
+        self.engine = engine
+        self.table = outbox_table
+        self.publisher = publisher
+        self.batch_size = batch_size
+        self.metrics = metrics
+        self.skip_locked = engine.dialect.name == "postgresql"
+
+    def relay_batch(self):
+        """Publish one batch; returns how many rows were sent (0 when nothing is waiting).
+
+        PostgreSQL: rows stay locked (SKIP LOCKED) while published, so copies never share a row.
+        SQLite (one process per database): read, publish, then mark, so the write lock is not
+        held across network I/O.
+        """
+        t = self.table
+        query = select(t.c.id, t.c.exchange, t.c.event_type, t.c.payload, t.c.event_id) \
+            .where(t.c.sent_at.is_(None)).order_by(t.c.id).limit(self.batch_size)
+        if self.skip_locked:
+            with self.engine.begin() as conn:
+                rows = conn.execute(query.with_for_update(skip_locked=True)).all()
+                if rows:
+                    self._publish_and_mark(conn, rows)
+        else:
+            with self.engine.begin() as conn:
+                rows = conn.execute(query).all()
+            if rows:
+                self._publish(rows)
+                with self.engine.begin() as conn:
+                    self._mark(conn, rows)
+        return len(rows)
+
+    def _publish_and_mark(self, conn, rows):
+        self._publish(rows)
+        self._mark(conn, rows)
+
+    def _publish(self, rows):
+        self.publisher.publish_batch([(r.exchange, r.event_type, r.payload, r.event_id) for r in rows])
+
+    def _mark(self, conn, rows):
+        t = self.table
+        conn.execute(update(t).where(t.c.id.in_([r.id for r in rows])).values(sent_at=clock.now()))
+        if self.metrics:
+            for r in rows:
+                self.metrics.published(r.event_type)
+
+    def lag(self):
+        """(unsent rows, age in seconds of the oldest unsent row)."""
+        t = self.table
+        with self.engine.connect() as conn:
+            count, oldest = conn.execute(
+                select(func.count(), func.min(t.c.created_at)).where(t.c.sent_at.is_(None))).one()
+        age = max(0.0, (clock.now() - oldest).total_seconds()) if oldest is not None else 0.0
+        return count, age

@@ -1,0 +1,116 @@
+"""nameko dependency providers: the thin edge between the framework and the platform."""
+import logging
+
+from eventlet.queue import Empty, LightQueue
+from nameko.extensions import DependencyProvider
+
+from .crypto import DataCipher
+from .db import UnitOfWork, create_schema, make_engine
+from .metrics import ServiceMetrics
+from .outbox import AmqpPublisher, OutboxRelay
+from .subscriber import declare_topology
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseHandle:
+    def __init__(self, provider):
+        self._provider = provider
+        self.engine = provider.engine
+
+    def uow(self):
+        p = self._provider
+        return UnitOfWork(p.engine, p.metadata, on_commit_with_events=p.wake_relay)
+
+
+class Database(DependencyProvider):
+    """Each worker gets a handle whose `uow()` opens a unit of work on the service's own database.
+
+    When the metadata carries an outbox table, the provider also runs the outbox relay in a
+    managed green thread, woken at once by every commit that wrote events.
+    """
+
+    def __init__(self, metadata, topology=()):
+        self.metadata = metadata
+        self.topology = topology  # (service, source, event_type) subscriptions to declare at start
+
+    def setup(self):
+        config = self.container.config
+        self.service = self.container.service_name
+        self.engine = make_engine(config["DATABASE_URL"])
+        if config.get("DB_CREATE_SCHEMA", "1") not in ("0", False):
+            create_schema(self.engine, self.metadata)
+        self.metrics = ServiceMetrics(self.service)
+        self._wake = LightQueue()
+        self._running = False
+        self.relay = None
+        if "outbox" in self.metadata.tables:
+            self.publisher = AmqpPublisher(config["AMQP_URI"])
+            self.relay = OutboxRelay(self.engine, self.metadata.tables["outbox"], self.publisher,
+                                     batch_size=int(config.get("OUTBOX_BATCH", 500)), metrics=self.metrics)
+            self.poll_seconds = float(config.get("OUTBOX_POLL_SECONDS", 0.5))
+
+    def start(self):
+        if self.topology:
+            declare_topology(self.container.config, self.topology)
+        if self.relay:
+            self._running = True
+            self._thread = self.container.spawn_managed_thread(self._relay_loop, identifier="outbox_relay")
+
+    def stop(self):
+        self._running = False
+        if self.relay:
+            self.wake_relay()
+            self._thread.wait()
+            self.publisher.close()
+        self.engine.dispose()
+
+    def kill(self):
+        self._running = False
+        if self.relay:
+            self._thread.kill()
+            self.publisher.close()
+
+    def wake_relay(self):
+        if self.relay and self._wake.qsize() == 0:
+            self._wake.put(None)
+
+    def _relay_loop(self):
+        failures = 0
+        while self._running:
+            try:
+                sent = self.relay.relay_batch()
+                failures = 0
+            except Exception as exc:  # noqa: BLE001 — broker or DB away: keep rows, retry with backoff
+                failures += 1
+                sent = 0
+                log.warning("outbox relay failed (%s): %s; retrying", failures, exc)
+            if sent >= self.relay.batch_size:
+                continue
+            try:
+                self.metrics.outbox(*self.relay.lag())
+            except Exception:  # noqa: BLE001
+                pass
+            delay = min(5.0, 0.2 * 2 ** failures) if failures else self.poll_seconds
+            try:
+                self._wake.get(timeout=delay)
+            except Empty:
+                pass
+
+    def get_dependency(self, worker_ctx):
+        return DatabaseHandle(self)
+
+
+class Cipher(DependencyProvider):
+    """AES-GCM + blind index keyed from the environment (services.common.crypto)."""
+
+    def setup(self):
+        self.cipher = DataCipher.from_config(self.container.config)
+
+    def get_dependency(self, worker_ctx):
+        return self.cipher
+
+
+class Config(DependencyProvider):
+    def get_dependency(self, worker_ctx):
+        return self.container.config

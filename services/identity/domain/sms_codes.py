@@ -1,0 +1,143 @@
+"""SMS code challenges: issue a 6-digit code, verify it once.
+
+Rules (DESIGN.md, security): valid 5 minutes, single use, at most 5 wrong tries, resend cooldown
+60 s per phone and purpose, daily caps per phone and per client IP. "Daily" is the Beijing
+calendar day, the day people see. Codes are kept only as an HMAC bound to phone and purpose, so a
+leaked table does not give usable codes and a code for one purpose cannot serve another.
+
+`verify` mutates the challenge (attempts, used_at) and raises on failure: the caller must persist
+the challenge whether verify returns or raises, or wrong tries would never be counted.
+"""
+import hashlib
+import hmac
+import math
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from services.common.clock import BEIJING
+from services.common.errors import TooManyRequests, ValidationFailed
+
+REGISTER = "register"
+LOGIN = "login"
+RESET_PASSWORD = "reset_password"
+ADMIN_LOGIN = "admin_login"
+PURPOSES = (REGISTER, LOGIN, RESET_PASSWORD, ADMIN_LOGIN)
+
+
+@dataclass(frozen=True)
+class SmsCodePolicy:
+    code_length: int = 6
+    ttl: timedelta = timedelta(minutes=5)
+    max_attempts: int = 5
+    resend_cooldown: timedelta = timedelta(seconds=60)
+    daily_cap_per_phone: int = 10
+    daily_cap_per_ip: int = 50
+
+
+@dataclass
+class CodeChallenge:
+    phone_index: str  # blind index of the phone (HMAC), never the phone itself
+    purpose: str
+    code_hash: str
+    created_at: datetime
+    expires_at: datetime
+    attempts: int = 0
+    used_at: datetime | None = None
+
+
+def issue(policy, phone_index, purpose, recent_challenges_for_phone, count_today_for_ip, now, key):
+    """Return (challenge, plain_code) or raise TooManyRequests.
+
+    recent_challenges_for_phone: this phone's challenges, all purposes, at least those created since
+    `beijing_day_start(now)`. count_today_for_ip: challenges issued to the client IP since then
+    (None when the IP is unknown).
+    """
+    _check_purpose(purpose)
+    today = [c for c in recent_challenges_for_phone if c.created_at >= beijing_day_start(now)]
+    same_purpose = [c.created_at for c in recent_challenges_for_phone if c.purpose == purpose]
+    if same_purpose:
+        ready_at = max(same_purpose) + policy.resend_cooldown
+        if now < ready_at:
+            wait = _seconds(ready_at - now)
+            _refuse("sms_code_cooldown", f"获取验证码过于频繁，请{wait}秒后再试", wait)
+    until_tomorrow = _seconds(beijing_day_start(now) + timedelta(days=1) - now)
+    if len(today) >= policy.daily_cap_per_phone:
+        _refuse("sms_code_daily_cap_phone",
+                f"该手机号今天获取验证码已达{policy.daily_cap_per_phone}次上限，"
+                f"请{_wait_text(until_tomorrow)}后（北京时间明天0点后）再试", until_tomorrow)
+    if count_today_for_ip is not None and count_today_for_ip >= policy.daily_cap_per_ip:
+        _refuse("sms_code_daily_cap_ip",
+                f"当前网络今天获取验证码的次数已达上限，"
+                f"请{_wait_text(until_tomorrow)}后（北京时间明天0点后）再试，或更换网络", until_tomorrow)
+    code = f"{secrets.randbelow(10 ** policy.code_length):0{policy.code_length}d}"
+    challenge = CodeChallenge(phone_index=phone_index, purpose=purpose,
+                              code_hash=hash_code(key, phone_index, purpose, code),
+                              created_at=now, expires_at=now + policy.ttl)
+    return challenge, code
+
+
+def verify(challenge, code, purpose, now, key, policy=SmsCodePolicy()):
+    """Accept `code` once for `purpose` or raise ValidationFailed; see the module note on saving."""
+    if challenge.purpose != purpose:
+        _invalid("sms_code_wrong_purpose", "该验证码不能用于当前操作，请重新获取验证码")
+    if challenge.used_at is not None:
+        _invalid("sms_code_used", "验证码已使用过，请重新获取")
+    if challenge.attempts >= policy.max_attempts:
+        _invalid("sms_code_too_many_tries", "验证码输错次数过多，已失效，请重新获取")
+    if now >= challenge.expires_at:
+        _invalid("sms_code_expired", "验证码已过期，请重新获取")
+    typed = "".join(unicodedata.normalize("NFKC", code or "").split())
+    if len(typed) != policy.code_length or not typed.isascii() or not typed.isdigit():
+        # Not a guess at a valid code, so it does not use up a try.
+        _invalid("sms_code_wrong", f"验证码应为{policy.code_length}位数字，请检查后重新输入")
+    expected = hash_code(key, challenge.phone_index, challenge.purpose, typed)
+    if not hmac.compare_digest(expected, challenge.code_hash):
+        challenge.attempts += 1
+        left = policy.max_attempts - challenge.attempts
+        if left <= 0:
+            _invalid("sms_code_too_many_tries", "验证码输错次数过多，已失效，请重新获取")
+        _invalid("sms_code_wrong", f"验证码不正确，还可以再试{left}次")
+    challenge.used_at = now
+    return challenge
+
+
+def hash_code(key, phone_index, purpose, code):
+    if isinstance(key, str):
+        key = key.encode()
+    message = f"{phone_index}|{purpose}|{code}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def beijing_day_start(now):
+    """The instant (UTC-aware as given) the Beijing calendar day containing `now` began."""
+    local = now.astimezone(BEIJING)
+    return datetime.combine(local.date(), time(0), tzinfo=BEIJING).astimezone(now.tzinfo)
+
+
+def _check_purpose(purpose):
+    if purpose not in PURPOSES:
+        message = "验证码用途无效"
+        raise ValidationFailed(message, code="invalid_sms_purpose", details={"purpose": [message]})
+
+
+def _seconds(delta):
+    return max(1, math.ceil(delta.total_seconds()))
+
+
+def _wait_text(seconds):
+    if seconds < 60:
+        return f"{seconds}秒"
+    minutes = math.ceil(seconds / 60)
+    if minutes < 60:
+        return f"{minutes}分钟"
+    return f"{minutes // 60}小时{minutes % 60}分钟" if minutes % 60 else f"{minutes // 60}小时"
+
+
+def _refuse(code, message, retry_after):
+    raise TooManyRequests(message, code=code, details={"retry_after": retry_after})
+
+
+def _invalid(code, message):
+    raise ValidationFailed(message, code=code, details={"sms_code": [message]})

@@ -1,0 +1,20 @@
+# eventlet must patch the standard library before anything imports sockets or threads
+# (tests that start nameko containers hang otherwise).
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()
+
+import pytest  # noqa: E402
+
+from tests.support.infra import *  # noqa: E402,F401,F403 — shared fixtures
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        path = str(item.fspath)
+        for marker in ("integration", "e2e", "browser"):
+            if f"/tests/{marker}/" in path:
+                item.add_marker(getattr(pytest.mark, marker))
