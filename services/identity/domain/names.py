@@ -31,7 +31,7 @@ LATIN_NAME_TYPES = frozenset({PASSPORT, FOREIGN_PERMANENT})
 
 def check_name(name, id_type):
     """Return the normalised name or raise ValidationFailed(code="invalid_name")."""
-    text = unicodedata.normalize("NFC", name or "").strip()
+    text = unicodedata.normalize("NFC", "" if name is None else str(name)).strip()
     if not text:
         _fail("请填写姓名")
     for variant in _DOT_VARIANTS:

@@ -88,7 +88,7 @@ def verify(challenge, code, purpose, now, key, policy=SmsCodePolicy()):
         _invalid("sms_code_too_many_tries", "验证码输错次数过多，已失效，请重新获取")
     if now >= challenge.expires_at:
         _invalid("sms_code_expired", "验证码已过期，请重新获取")
-    typed = "".join(unicodedata.normalize("NFKC", code or "").split())
+    typed = "".join(unicodedata.normalize("NFKC", "" if code is None else str(code)).split())
     if len(typed) != policy.code_length or not typed.isascii() or not typed.isdigit():
         # Not a guess at a valid code, so it does not use up a try.
         _invalid("sms_code_wrong", f"验证码应为{policy.code_length}位数字，请检查后重新输入")

@@ -29,9 +29,9 @@ class RetryPolicy:
 
     def delay(self, attempts):
         """Backoff after `attempts` failed attempts, before jitter, capped."""
-        exponent = min(max(attempts - 1, 0), 64)  # cap the exponent so huge counts cannot overflow
+        exponent = min(max(attempts - 1, 0), 64)  # a float stays finite; cap before timedelta
         seconds = self.base_delay.total_seconds() * self.factor ** exponent
-        return min(timedelta(seconds=seconds), self.max_delay)
+        return timedelta(seconds=min(seconds, self.max_delay.total_seconds()))
 
 
 def next_attempt_at(attempts, now, policy=RetryPolicy(), expires_at=None):

@@ -45,7 +45,6 @@ CONSENT_TEXT = "我同意为办理社会工作者登记处理本人身份证和�
 class _FormSchema(Schema):
     class Meta:
         unknown = RAISE
-        ordered = True
 
     error_messages = {
         "unknown": "表单中没有此项，请刷新页面后重新填写",
@@ -134,11 +133,11 @@ def validate_draft(data, allowed_delivery_methods):
     if locked:
         raise ValidationFailed(LOCKED_MESSAGE, code="locked_field",
                                details={key: [LOCKED_MESSAGE] for key in locked})
+    errors = _delivery_method_errors(data, allowed_delivery_methods)
     try:
         cleaned = ApplicationFormSchema().load(data, partial=True)
     except ValidationError as exc:
-        raise ValidationFailed("表单填写有误，请按提示修改", details=_flatten(exc.messages)) from None
-    errors = _delivery_method_errors(cleaned, allowed_delivery_methods)
+        errors = {**_flatten(exc.messages), **errors}
     if errors:
         raise ValidationFailed("表单填写有误，请按提示修改", details=errors)
     return cleaned
@@ -224,7 +223,7 @@ def _missing_delivery(delivery, add):
         return  # collected in person: no address needed
     for key in MAIL_FIELDS:
         if _blank(delivery.get(key)):
-            add(f"delivery.{key}", f"请填写{DELIVERY_LABELS[key]}（证书将邮寄到此地址）")
+            add(f"delivery.{key}", f"请填写{DELIVERY_LABELS[key]}")
 
 
 def _missing_work_history(history, add):
@@ -242,7 +241,7 @@ def _missing_materials(materials, add):
     for kind, label in codes.MATERIAL_KIND:
         material = materials.get(kind)
         if not material:
-            add(f"materials.{kind}", f"请上传{label}")
+            add(f"materials.{kind}", f"请上传{label}图片（不超过1MB，清晰完整）")
         elif not material.get("accepted"):
             reason = material.get("reason") or "图片不符合要求"
             add(f"materials.{kind}", f"{label}未通过检查：{reason}。请重新上传")
@@ -251,7 +250,8 @@ def _missing_materials(materials, add):
 def _delivery_method_errors(form, allowed):
     delivery = form.get("delivery")
     method = delivery.get("method") if isinstance(delivery, dict) else None
-    if method is None or method in allowed:
+    # Unknown codes are the schema's to report; this only refuses a method the campaign does not offer.
+    if not isinstance(method, str) or method not in codes.codes_of("delivery_method") or method in allowed:
         return {}
     labels = "或".join(codes.label_of("delivery_method", m) for m in allowed) or "（无）"
     return {"delivery.method": [f"本次登记仅支持{labels}方式领取证书，请选择{labels}"]}
