@@ -152,6 +152,12 @@ class TemplateRegistry:
         return cls.from_sources(sources, sms_signature=sms_signature, required_kinds=required_kinds)
 
     @classmethod
+    def from_config(cls, config):
+        """NOTIFY_TEMPLATE_DIR and NOTIFY_SMS_SIGNATURE, with the shipped templates and signature as defaults."""
+        return cls.load(config.get("NOTIFY_TEMPLATE_DIR") or DEFAULT_TEMPLATE_DIR,
+                        sms_signature=config.get("NOTIFY_SMS_SIGNATURE") or DEFAULT_SMS_SIGNATURE)
+
+    @classmethod
     def from_sources(cls, sources, sms_signature=DEFAULT_SMS_SIGNATURE, required_kinds=KINDS):
         env = _environment(sources)
         specs = {}

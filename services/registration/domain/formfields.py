@@ -142,19 +142,32 @@ class Flag(_Labelled):
         return value
 
 
-class Nested(fields.Nested):
+class _Object(fields.Nested):
+    """A nested object whose "not an object" message is ours, not the inner schema's generic one."""
+
+    def __init__(self, nested, type_message, **kwargs):
+        super().__init__(nested, **kwargs)
+        self.type_message = type_message
+        self.error_messages.update({"null": type_message, "type": type_message})
+
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
+        if not isinstance(value, dict):
+            raise ValidationError(self.type_message)
+        return super()._deserialize(value, attr, data, partial=partial, **kwargs)
+
+
+class Nested(_Object):
     def __init__(self, nested, label, **kwargs):
         kwargs.setdefault("allow_none", True)
-        super().__init__(nested, metadata={"label": label, "description": label}, **kwargs)
+        super().__init__(nested, f"{label}格式有误", metadata={"label": label, "description": label}, **kwargs)
         self.label = label
-        self.error_messages.update({"type": f"{label}格式有误", "null": f"请填写{label}",
-                                    "required": f"请填写{label}"})
+        self.error_messages.update({"null": f"请填写{label}", "required": f"请填写{label}"})
 
 
 class NestedList(fields.List):
     def __init__(self, nested, label, max_items, **kwargs):
         kwargs.setdefault("allow_none", True)
-        inner = fields.Nested(nested, error_messages={"type": f"{label}的每一项格式有误"})
+        inner = _Object(nested, f"{label}的每一项格式有误")
         super().__init__(inner, metadata={"label": label, "description": label, "maxItems": max_items},
                          **kwargs)
         self.label = label

@@ -137,9 +137,19 @@ def test_unknown_template(registry):
 
 
 def test_sms_signature_is_configurable():
-    registry = TemplateRegistry.load(sms_signature="【测试签名】")
-    body = registry.render("account_registered", "sms", CONTEXTS["account_registered"]).body
-    assert body.startswith("【测试签名】您已成功注册")
+    for registry in (TemplateRegistry.load(sms_signature="【测试签名】"),
+                     TemplateRegistry.from_config({"NOTIFY_SMS_SIGNATURE": "【测试签名】"})):
+        body = registry.render("account_registered", "sms", CONTEXTS["account_registered"]).body
+        assert body.startswith("【测试签名】您已成功注册")
+    default = TemplateRegistry.from_config({}).render("account_registered", "sms", CONTEXTS["account_registered"])
+    assert default.body.startswith("【北京社会工作者协会】")
+
+
+def test_worst_case_rejection_sms_length_is_reported(registry):
+    issues = [{"kind": kind, "reason": "图片模糊不清，请在光线充足处重新拍摄并上传"}
+              for kind in ("id_card_front", "id_card_back", "certificate", "photo")]
+    message = registry.render("rejected", "sms", {**CONTEXTS["rejected"], "material_issues": issues})
+    assert message.length > 200 and message.segments == -(-message.length // 67)
 
 
 def test_catalogue_lists_versions(registry):

@@ -1,0 +1,292 @@
+"""The gateway: the HTTP JSON API (`/api/v1`) in front of the services. It owns nothing durable.
+
+Each route: parse and validate input (400/422 here), find the principal, check the role, call
+one or two services by RPC (with a deadline: 503 when a service does not answer), shape JSON.
+"""
+import base64
+
+import eventlet
+from nameko.rpc import RpcProxy
+from werkzeug.wrappers import Response
+
+from services.common import metrics
+from services.common.errors import NotFound, ValidationFailed
+from services.common.providers import Config
+
+from . import auth, openapi
+from . import schemas as s
+from .web import api, error_response, json_response, read_json
+
+KINDS = ("id_card_front", "id_card_back", "certificate", "photo")
+KIND_LABELS = {"id_card_front": "身份证人像面", "id_card_back": "身份证国徽面",
+               "certificate": "职业水平证书", "photo": "两寸免冠照片"}
+STAFF = ("reviewer", "admin")
+V1 = "/api/v1"
+
+
+class GatewayService:
+    name = "gateway"
+    config = Config()
+    identity = RpcProxy("identity")
+    registration = RpcProxy("registration")
+    review = RpcProxy("review")
+    notify = RpcProxy("notify")
+
+    # --- plumbing -----------------------------------------------------------------------
+    def _call(self, fn, *args, **kwargs):
+        with eventlet.Timeout(float(self.config.get("RPC_TIMEOUT", 15))):
+            return fn(*args, **kwargs)
+
+    def _principal(self, request, roles=None):
+        token, via_cookie = auth.token_of(request)
+        if not token:
+            raise auth.unauthenticated()
+        if via_cookie and request.method not in auth.SAFE_METHODS:
+            auth.check_csrf(request)
+        principal = self._call(self.identity.authenticate, token)
+        auth.require(principal, roles)
+        return principal
+
+    def _client_ip(self, request):
+        if self.config.get("TRUST_PROXY") == "1" and request.headers.get("X-Forwarded-For"):
+            return request.headers["X-Forwarded-For"].split(",")[0].strip()
+        return request.remote_addr or "unknown"
+
+    def _logged_in(self, answer, status):
+        response = json_response(answer, status=status)
+        auth.session_cookies(response, answer["token"], secure=self.config.get("APP_ENV") == "production")
+        return response
+
+    # --- identity -------------------------------------------------------------------------
+    @api("POST", f"{V1}/sms-codes", body=s.SmsCodeRequest, response=s.SmsCodeAnswer, status=202,
+         summary="发送短信验证码", tags=["identity"])
+    def send_code(self, request):
+        body = read_json(request, s.SmsCodeRequest())
+        answer = self._call(self.identity.send_code, body["phone"], body["purpose"], self._client_ip(request))
+        return json_response(answer, status=202)
+
+    @api("POST", f"{V1}/accounts", body=s.AccountRequest, response=s.SessionAnswer, status=201,
+         summary="注册账号（手机号+短信验证码+密码）", tags=["identity"])
+    def register(self, request):
+        body = read_json(request, s.AccountRequest())
+        answer = self._call(self.identity.register, body["phone"], body["code"], body["password"],
+                            self._client_ip(request))
+        return self._logged_in(answer, 201)
+
+    @api("POST", f"{V1}/sessions", body=s.SessionRequest, response=s.SessionAnswer, status=201,
+         summary="登录（密码或短信验证码；管理员两者都要）", tags=["identity"])
+    def login(self, request):
+        body = read_json(request, s.SessionRequest())
+        if not body.get("password") and not body.get("code"):
+            raise ValidationFailed("请输入密码或短信验证码", details={"password": ["请输入密码或短信验证码"]})
+        answer = self._call(self.identity.login, body["phone"], password=body.get("password"),
+                            code=body.get("code"), client_ip=self._client_ip(request))
+        return self._logged_in(answer, 201)
+
+    @api("DELETE", f"{V1}/sessions/current", status=204, summary="退出登录", tags=["identity"])
+    def logout(self, request):
+        self._principal(request)
+        token, _ = auth.token_of(request)
+        self._call(self.identity.logout, token)
+        response = Response(status=204)
+        auth.clear_cookies(response)
+        return response
+
+    @api("GET", f"{V1}/me", response=s.Principal, summary="当前用户", tags=["identity"])
+    def me(self, request):
+        return json_response(self._principal(request))
+
+    @api("POST", f"{V1}/me/identity", body=s.IdentityRequest, response=s.IdentityAnswer,
+         summary="实名认证", tags=["identity"])
+    def verify_identity(self, request):
+        principal = self._principal(request)
+        body = read_json(request, s.IdentityRequest())
+        answer = self._call(self.identity.verify_identity, principal["account_id"], body["name"],
+                            body["id_type"], body["id_number"])
+        return json_response(answer)
+
+    @api("POST", f"{V1}/me/password", body=s.PasswordChangeRequest, summary="修改密码", tags=["identity"])
+    def change_password(self, request):
+        self._principal(request)
+        body = read_json(request, s.PasswordChangeRequest())
+        token, _ = auth.token_of(request)
+        return json_response(self._call(self.identity.change_password, token, body["old_password"],
+                                        body["new_password"]))
+
+    @api("POST", f"{V1}/password-resets", body=s.PasswordResetRequest, summary="通过短信验证码重置密码",
+         tags=["identity"])
+    def reset_password(self, request):
+        body = read_json(request, s.PasswordResetRequest())
+        return json_response(self._call(self.identity.reset_password, body["phone"], body["code"],
+                                        body["new_password"]))
+
+    # --- registration -----------------------------------------------------------------------
+    @api("GET", f"{V1}/campaigns", summary="登记批次", tags=["registration"])
+    def campaigns(self, request):
+        return json_response(self._call(self.registration.list_campaigns))
+
+    @api("GET", f"{V1}/code-tables", summary="代码表（民族、政治面貌、学历、服务地域…）", tags=["registration"])
+    def code_tables(self, request):
+        return json_response(self._call(self.registration.code_tables))
+
+    @api("POST", f"{V1}/applications", body=s.OpenApplicationRequest, response=s.Application, status=201,
+         summary="首登记：打开申请（自动关联考试合格信息）", tags=["registration"])
+    def open_application(self, request):
+        principal = self._principal(request, roles=["applicant"])
+        body = read_json(request, s.OpenApplicationRequest())
+        view = self._call(self.registration.open_application, principal["account_id"], body["campaign_id"])
+        return json_response(view, status=201)
+
+    @api("GET", f"{V1}/applications/<string:application_id>", response=s.Application,
+         summary="查看申请", tags=["registration"])
+    def get_application(self, request, application_id):
+        principal = self._principal(request)
+        return json_response(self._call(self.registration.get_application, principal, application_id))
+
+    @api("PATCH", f"{V1}/applications/<string:application_id>", body=s.FormChanges, response=s.Application,
+         summary="保存（草稿，可部分填写）", tags=["registration"])
+    def save_draft(self, request, application_id):
+        principal = self._principal(request, roles=["applicant"])
+        changes = read_json(request)
+        if not isinstance(changes, dict):
+            raise ValidationFailed("请求内容应为JSON对象", details={"_schema": ["请求内容应为JSON对象"]})
+        return json_response(self._call(self.registration.save_draft, principal["account_id"],
+                                        application_id, changes))
+
+    @api("PUT", f"{V1}/applications/<string:application_id>/materials/<string:kind>",
+         response=s.MaterialVerdict, summary="上传材料图片（JPEG/PNG，≤1MB），当场检查", tags=["registration"])
+    def put_material(self, request, application_id, kind):
+        principal = self._principal(request, roles=["applicant"])
+        if kind not in KINDS:
+            raise NotFound("材料类型无效，应为 id_card_front、id_card_back、certificate 或 photo",
+                           code="unknown_material_kind")
+        limit = int(self.config.get("MAX_UPLOAD_BYTES", 1024 * 1024))
+        if request.content_length is not None and request.content_length > limit + 64 * 1024:
+            # Refused before the body is read: the client learns at once and nothing is stored.
+            size = request.content_length / 1024 / 1024
+            return error_response(413, "too_large",
+                                  f"{KIND_LABELS[kind]}图片为{size:.1f}MB，超过1MB的上限，请压缩或降低分辨率后重新上传")
+        request.max_content_length = limit + 64 * 1024
+        data = _upload_bytes(request)
+        content = base64.b64encode(data).decode()
+        # Refuse early when the application cannot take a material (not owner, submitted, ...).
+        self._call(self.registration.get_application, principal, application_id)
+        checked = self._call(self.review.check_material, principal["account_id"], application_id, kind, content)
+        view = None
+        if checked["material_id"]:
+            view = self._call(self.registration.attach_material, principal["account_id"], application_id,
+                              kind, checked["material_id"])
+        status = 200 if checked["verdict"]["ok"] else 422
+        return json_response({**checked, "application": view}, status=status)
+
+    @api("GET", f"{V1}/applications/<string:application_id>/materials/<string:kind>",
+         summary="查看已上传的材料图片（本人或审核人员）", tags=["registration"])
+    def get_material(self, request, application_id, kind):
+        principal = self._principal(request)
+        view = self._call(self.registration.get_application, principal, application_id)
+        material = (view.get("materials") or {}).get(kind)
+        if not material or not material.get("material_id"):
+            raise NotFound("尚未上传该材料", code="material_not_found")
+        blob = self._call(self.review.fetch_material, material["material_id"], principal)
+        return Response(base64.b64decode(blob["content_b64"]), mimetype=blob["content_type"],
+                        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+
+    @api("POST", f"{V1}/applications/<string:application_id>/submit", response=s.Application,
+         summary="提交申请（提交后不可修改；Idempotency-Key 防止重复提交）", tags=["registration"])
+    def submit(self, request, application_id):
+        principal = self._principal(request, roles=["applicant"])
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and not (8 <= len(key) <= 100):
+            raise ValidationFailed("Idempotency-Key 长度应为8到100个字符",
+                                   details={"Idempotency-Key": ["长度应为8到100个字符"]})
+        return json_response(self._call(self.registration.submit, principal["account_id"], application_id, key))
+
+    @api("GET", f"{V1}/applications/<string:application_id>/history", summary="登记历史", tags=["registration"])
+    def history(self, request, application_id):
+        principal = self._principal(request)
+        return json_response(self._call(self.registration.history, principal, application_id))
+
+    # --- review ---------------------------------------------------------------------------
+    @api("GET", f"{V1}/review/tasks", summary="审核任务队列", roles=STAFF, tags=["review"])
+    def tasks(self, request):
+        principal = self._principal(request, roles=STAFF)
+        filters = {k: v for k, v in request.args.items() if k in ("campaign_id", "district", "level", "state")}
+        return json_response(self._call(self.review.list_tasks, principal, filters))
+
+    @api("GET", f"{V1}/review/tasks/<string:task_id>", summary="审核任务详情（表单与材料）", roles=STAFF,
+         tags=["review"])
+    def task(self, request, task_id):
+        principal = self._principal(request, roles=STAFF)
+        return json_response(self._call(self.review.get_task, principal, task_id))
+
+    @api("POST", f"{V1}/review/tasks/<string:task_id>/claim", summary="领取任务", roles=STAFF, tags=["review"])
+    def claim(self, request, task_id):
+        principal = self._principal(request, roles=STAFF)
+        return json_response(self._call(self.review.claim, principal, task_id))
+
+    @api("POST", f"{V1}/review/tasks/<string:task_id>/release", summary="释放任务", roles=STAFF, tags=["review"])
+    def release(self, request, task_id):
+        principal = self._principal(request, roles=STAFF)
+        return json_response(self._call(self.review.release, principal, task_id))
+
+    @api("POST", f"{V1}/review/tasks/<string:task_id>/decision", body=s.DecisionRequest,
+         summary="审核决定（通过/不通过，附意见与材料问题）", roles=STAFF, tags=["review"])
+    def decide(self, request, task_id):
+        principal = self._principal(request, roles=STAFF)
+        body = read_json(request, s.DecisionRequest())
+        key = request.headers.get("Idempotency-Key")
+        return json_response(self._call(self.review.decide, principal, task_id, body["decision"],
+                                        body["opinion"], body["material_issues"], key))
+
+    # --- admin ----------------------------------------------------------------------------
+    @api("POST", f"{V1}/admin/applications/<string:application_id>/dispatch", body=s.DispatchRequest,
+         summary="登记邮寄信息（快递公司、运单号）", roles=["admin"], tags=["admin"])
+    def dispatch(self, request, application_id):
+        principal = self._principal(request, roles=["admin"])
+        body = read_json(request, s.DispatchRequest())
+        return json_response(self._call(self.registration.record_dispatch, principal, application_id,
+                                        body["carrier"], body["tracking_number"]))
+
+    # --- operations -------------------------------------------------------------------------
+    @api("GET", "/health", summary="健康检查（各服务）", tags=["ops"])
+    def health(self, request):
+        services = {}
+        for name in ("identity", "registration", "review", "notify"):
+            try:
+                with eventlet.Timeout(3):
+                    services[name] = getattr(self, name).health()["status"]
+            except BaseException:  # noqa: BLE001 — Timeout is a BaseException
+                services[name] = "unavailable"
+        ok = all(v == "ok" for v in services.values())
+        return json_response({"status": "ok" if ok else "degraded", "services": services},
+                             status=200 if ok else 503)
+
+    @api("GET", "/metrics", summary="Prometheus 指标", tags=["ops"])
+    def metrics(self, request):
+        parts = [metrics.render()]
+        for name in ("identity", "registration", "review", "notify"):
+            try:
+                with eventlet.Timeout(3):
+                    parts.append(getattr(self, name).metrics())
+            except BaseException:  # noqa: BLE001
+                parts.append(f"# {name}: unavailable\n")
+        return Response("".join(parts), mimetype="text/plain; version=0.0.4")
+
+    @api("GET", f"{V1}/openapi.json", summary="本文档", tags=["ops"])
+    def openapi_document(self, request):
+        return json_response(openapi.document())
+
+    @api("GET,POST,PUT,PATCH,DELETE", f"{V1}/<path:rest>", summary="未知路径")
+    def unknown(self, request, rest):
+        return error_response(404, "not_found", "没有这个接口，请检查地址")
+
+
+def _upload_bytes(request):
+    """The image: a multipart `file` field, or the raw body (what a phone's fetch(PUT, file) sends)."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise ValidationFailed("请选择要上传的图片", details={"file": ["请选择要上传的图片"]})
+        return upload.read()
+    return request.get_data()
+

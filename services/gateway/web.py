@@ -1,0 +1,89 @@
+"""HTTP plumbing of the gateway: JSON in and out, errors as `{"error": {code, message, details}}`.
+
+`api(method, path, ...)` is nameko's @http entrypoint that also records the route for the
+OpenAPI document and turns every failure into an honest status with a Chinese message.
+"""
+import json
+
+import eventlet
+from nameko.exceptions import RemoteError
+from nameko.web.handlers import HttpRequestHandler
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from services.common.errors import DomainError, ValidationFailed
+from services.common.validation import load
+
+ROUTES = []  # (method, path, options) for services.gateway.openapi
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def json_response(payload, status=200, headers=None):
+    body = json.dumps(payload, ensure_ascii=False, default=str)
+    return Response(body, status=status, mimetype="application/json",
+                    headers={**NO_STORE, **(headers or {})})
+
+
+def error_response(status, code, message, details=None, headers=None):
+    return json_response({"error": {"code": code, "message": message, "details": details}},
+                         status=status, headers=headers)
+
+
+def response_for_exception(exc):
+    if isinstance(exc, DomainError):
+        headers = {}
+        if exc.http_status == 429 and isinstance(exc.details, dict) and exc.details.get("retry_after"):
+            headers["Retry-After"] = str(int(exc.details["retry_after"]))
+        return error_response(exc.http_status, exc.code, exc.message, exc.details, headers)
+    if isinstance(exc, RequestEntityTooLarge):
+        return error_response(413, "too_large", "上传内容超过大小上限，请压缩后重新上传")
+    if isinstance(exc, HTTPException):
+        return error_response(exc.code or 400, "http_error", exc.description or "请求无效")
+    if isinstance(exc, eventlet.Timeout):
+        return error_response(503, "unavailable", "服务暂时繁忙，请稍后再试")
+    if isinstance(exc, RemoteError):
+        return error_response(503, "unavailable", "服务暂时不可用，请稍后再试")
+    return error_response(500, "internal", "系统内部错误，请稍后再试；如持续出现请联系技术支持")
+
+
+class ApiHandler(HttpRequestHandler):
+    def __init__(self, method, url, body=None, query=None, response=None, summary="", roles=None,
+                 status=200, tags=(), **kwargs):
+        super().__init__(method, url, **kwargs)
+        self.options = {"body": body, "query": query, "response": response, "summary": summary,
+                        "roles": roles, "status": status, "tags": tags}
+
+    def response_from_exception(self, exc):
+        return response_for_exception(exc)
+
+    def handle_result(self, event, worker_ctx, result, exc_info):
+        # An expected refusal is not an error worth a traceback in the log.
+        if exc_info is not None and isinstance(exc_info[1], DomainError):
+            event.send(response_for_exception(exc_info[1]), None)
+            return result, None
+        event.send(result, exc_info)
+        return result, exc_info
+
+
+def api(method, path, **options):
+    ROUTES.append((method, path, options))
+    return ApiHandler.decorator(method, path, expected_exceptions=DomainError, **options)
+
+
+def read_json(request, schema=None, partial=False):
+    """The request body as JSON (400 when it is not), validated by `schema` (422 with details)."""
+    if request.content_length and request.content_length > 64 * 1024:
+        raise ValidationFailed("请求内容过大", code="too_large", http_status=413)
+    raw = request.get_data(cache=True)
+    if not raw:
+        data = {}
+    else:
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise ValidationFailed("请求内容不是有效的JSON，请检查格式", code="malformed_json",
+                                   http_status=400) from None
+    if schema is None:
+        return data
+    return load(schema, data, partial=partial)

@@ -1,0 +1,4 @@
+"""Pure rules of the review service: no nameko, no eventlet, no database, no files.
+
+`materials` is the public face of the photo checks (check_material, reencode, thumbnail).
+"""
