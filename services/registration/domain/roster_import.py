@@ -9,19 +9,15 @@ the last digits; such values are refused with a reason rather than guessed back.
 """
 import csv
 import io
-import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 
 from services.common.clock import BEIJING
 from services.common.errors import ValidationFailed
 
-from . import codes
-
-FIRST_NATIONAL_EXAM_YEAR = 2008
+from . import roster_cells
 
 # header (as written by people, spaces and "*" removed) → field
 HEADERS = {
@@ -38,21 +34,6 @@ REQUIRED = ("name", "id_number", "level", "exam_year", "management_number", "app
 COLUMN_LABELS = {"name": "姓名", "id_type": "证件类型", "id_number": "证件号码", "level": "级别",
                  "exam_year": "考试年度", "management_number": "职业水平证书管理号",
                  "approval_date": "批准日期", "local_only": "本地有效"}
-LEVELS = {
-    "初级": codes.ASSISTANT, "助理社会工作师": codes.ASSISTANT,
-    "中级": codes.INTERMEDIATE, "社会工作师": codes.INTERMEDIATE,
-    "高级": codes.SENIOR, "高级社会工作师": codes.SENIOR,
-    **{label: code for code, label in codes.CERT_LEVEL},
-}
-YES, NO = frozenset({"是", "Y", "YES", "TRUE", "1"}), frozenset({"否", "N", "NO", "FALSE", "0"})
-
-_MANGLED_RE = re.compile(r"^\d+(\.\d+)?[Ee]\+?\d+$")
-_EXCEL_TEXT_RE = re.compile(r'^="(.*)"$')  # ="0123": the CSV trick that keeps leading zeros
-_DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-_MANGLED_REASON = ("{label}被Excel转换为数字（科学计数法），末尾几位已丢失；"
-                   "请将该列设置为文本格式、重新录入后再导入")
-
-
 @dataclass(frozen=True)
 class RosterRow:
     row: int
@@ -77,10 +58,6 @@ class ImportReport:
     duplicates_in_file: list = field(default_factory=list)  # {"row", "duplicate_of", "reason"}
 
 
-class _RowError(Exception):
-    pass
-
-
 def parse_roster(content, filename, today):
     """Parse a roster file (bytes). File-level problems raise ValidationFailed; row problems are reported."""
     today = _as_date(today)
@@ -90,7 +67,7 @@ def parse_roster(content, filename, today):
     report = ImportReport()
     candidates = []
     for row_number, cells in rows[header_at + 1:]:
-        if all(_blank(c) for c in cells):
+        if all(roster_cells.blank(c) for c in cells):
             continue
         row, problems = _parse_row(row_number, cells, columns, today)
         if problems:
@@ -145,7 +122,7 @@ def _read_xlsx(content):
 
 def _find_header(rows):
     for index, (_, cells) in enumerate(rows):
-        if not all(_blank(c) for c in cells):
+        if not all(roster_cells.blank(c) for c in cells):
             return index, cells
     _file_error("文件为空，请确认选择了正确的名单文件")
 
@@ -186,24 +163,24 @@ def _parse_row(row_number, cells, columns, today):
         return cells[index] if index is not None and index < len(cells) else None
 
     values, problems = {}, []
-    parsers = (("name", _name), ("id_type", _id_type), ("level", _level), ("exam_year", _exam_year),
-               ("management_number", _management_number), ("approval_date", _approval_date),
-               ("local_only", _local_only))
+    parsers = (("name", roster_cells.name), ("id_type", roster_cells.id_type), ("level", roster_cells.level),
+               ("exam_year", roster_cells.exam_year), ("management_number", roster_cells.management_number),
+               ("approval_date", roster_cells.approval_date), ("local_only", roster_cells.local_only))
     for key, parse in parsers:
         try:
             values[key] = parse(cell(key), today)
-        except _RowError as exc:
+        except roster_cells.RowError as exc:
             problems.append(_problem(row_number, key, str(exc)))
     if "id_type" in values:  # the number's rules depend on the type
         try:
-            values["id_number"] = _id_number(values["id_type"], cell("id_number"), today)
-        except _RowError as exc:
+            values["id_number"] = roster_cells.id_number(values["id_type"], cell("id_number"), today)
+        except roster_cells.RowError as exc:
             problems.append(_problem(row_number, "id_number", str(exc)))
     scores = {}
     for index, title in columns["scores"]:
         try:
-            score = _score(title, cells[index] if index < len(cells) else None)
-        except _RowError as exc:
+            score = roster_cells.score(title, cells[index] if index < len(cells) else None)
+        except roster_cells.RowError as exc:
             problems.append({"row": row_number, "field": "scores", "column": title, "reason": str(exc)})
             continue
         if score is not None:
@@ -215,148 +192,6 @@ def _parse_row(row_number, cells, columns, today):
 
 def _problem(row_number, key, reason):
     return {"row": row_number, "field": key, "column": COLUMN_LABELS[key], "reason": reason}
-
-
-def _text(value):
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return unicodedata.normalize("NFKC", str(value)).strip()
-
-
-def _name(value, today):
-    text = _text(value)
-    if not text:
-        raise _RowError("姓名为空")
-    if len(text) > 50 or any(ch.isdigit() for ch in text):
-        raise _RowError(f"姓名“{text[:20]}”不正确：不能含数字，最多50个字")
-    return text if text.isascii() else "".join(text.split())
-
-
-def _id_type(value, today):
-    from services.common.idnumbers import ID_TYPE_LABELS, RESIDENT_ID
-
-    text = _text(value)
-    if not text:
-        return RESIDENT_ID  # the exam authority's files usually omit the column: 居民身份证
-    by_label = {label: code for code, label in ID_TYPE_LABELS.items()}
-    if text in by_label:
-        return by_label[text]
-    if text.upper() in ID_TYPE_LABELS:
-        return text.upper()
-    raise _RowError(f"证件类型“{text}”无法识别，应为：{'、'.join(ID_TYPE_LABELS.values())}")
-
-
-def _id_number(id_type, value, today):
-    from services.common.idnumbers import InvalidIdNumber, parse_id
-
-    if isinstance(value, float):
-        raise _RowError(_MANGLED_REASON.format(label="证件号码"))
-    text = _digits_cell(value)
-    if _MANGLED_RE.match(text):
-        raise _RowError(_MANGLED_REASON.format(label="证件号码"))
-    try:
-        return parse_id(id_type, text, today).number
-    except InvalidIdNumber as exc:
-        raise _RowError(exc.message) from None
-
-
-def _level(value, today):
-    text = _text(value)
-    if text not in LEVELS:
-        raise _RowError(f"级别“{text}”无法识别，应为：初级（助理社会工作师）、中级（社会工作师）或高级")
-    return LEVELS[text]
-
-
-def _exam_year(value, today):
-    text = _text(value).removesuffix("年")
-    if not (text.isascii() and text.isdigit()):
-        raise _RowError(f"考试年度“{text}”不正确，应为4位年份，如2019")
-    year = int(text)
-    current = today.year
-    if not FIRST_NATIONAL_EXAM_YEAR <= year <= current:
-        raise _RowError(f"考试年度{year}不正确，应在{FIRST_NATIONAL_EXAM_YEAR}至{current}年之间")
-    return year
-
-
-def _management_number(value, today):
-    if isinstance(value, float):
-        raise _RowError(_MANGLED_REASON.format(label="职业水平证书管理号"))
-    text = _digits_cell(value)
-    if not text:
-        raise _RowError("职业水平证书管理号为空")
-    if _MANGLED_RE.match(text):
-        raise _RowError(_MANGLED_REASON.format(label="职业水平证书管理号"))
-    if not (text.isascii() and text.isdigit()) or len(text) > 32:
-        raise _RowError(f"职业水平证书管理号“{text[:32]}”应只含数字（不超过32位），请核对")
-    return text  # as given: never parsed, leading zeros kept
-
-
-def _digits_cell(value):
-    # Only whitespace is dropped; an int cell is exact (openpyxl reads "0"-less digits as int).
-    if value is None:
-        return ""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    text = "".join(str(value).split())
-    match = _EXCEL_TEXT_RE.match(text)
-    return match.group(1) if match else text
-
-
-def _approval_date(value, today):
-    if isinstance(value, datetime):
-        day = value.date()
-    elif isinstance(value, date):
-        day = value
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise _RowError("批准日期为数字，请将该列设为日期格式，或按2020-03-15的格式填写")
-    else:
-        day = _parse_date(_text(value))
-    if day > today or day.year < FIRST_NATIONAL_EXAM_YEAR:
-        raise _RowError(f"批准日期{day.isoformat()}不正确：不能晚于今天，也不能早于{FIRST_NATIONAL_EXAM_YEAR}年")
-    return day
-
-
-def _parse_date(text):
-    if not text:
-        raise _RowError("批准日期为空")
-    if len(text) == 8 and text.isascii() and text.isdigit():
-        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
-    match = _DATE_RE.match(text)
-    try:
-        if match:
-            return date(*(int(part) for part in match.groups()))
-    except ValueError:
-        pass
-    raise _RowError(f"批准日期“{text}”不正确，请按2020-03-15的格式填写")
-
-
-def _local_only(value, today):
-    text = _text(value).upper()
-    if not text or text in NO:
-        return False
-    if text in YES:
-        return True
-    raise _RowError(f"本地有效应填“是”或“否”，当前为“{text}”")
-
-
-def _score(title, value):
-    if _blank(value):
-        return None
-    if isinstance(value, bool):
-        raise _RowError(f"{title}应为0至100之间的数字")
-    try:
-        score = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise _RowError(f"{title}“{_text(value)}”应为0至100之间的数字") from None
-    if not (score.is_finite() and 0 <= score <= 100):
-        raise _RowError(f"{title}“{_text(value)}”应为0至100之间的数字")
-    return score
-
-
-def _blank(value):
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 # -- duplicates ------------------------------------------------------------------------------------

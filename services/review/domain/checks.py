@@ -20,7 +20,7 @@ _RETAKE = "请在光线充足处，把证件放平、对准焦点后重新拍摄
 _PILLOW_ERRORS = (Exception,)  # decoders raise OSError, SyntaxError, ValueError, struct.error, ...
 
 
-def _mib(n):
+def _human_size(n):
     return f"{n / (1024 * 1024):.1f}MB" if n >= 100 * 1024 else f"{n / 1024:.0f}KB"
 
 
@@ -82,7 +82,7 @@ def check_material(kind, data, policy=CheckPolicy()):
         return verdict
     too_large = len(data) > policy.max_bytes
     if too_large:
-        verdict.issues.append(Issue("too_large", f"{label}文件大小为{_mib(len(data))}，超过{_mib(policy.max_bytes)}的上限，"
+        verdict.issues.append(Issue("too_large", f"{label}文件大小为{_human_size(len(data))}，超过{_human_size(policy.max_bytes)}的上限，"
                                                  "请压缩或用手机“编辑→调整大小”后重新上传"))
     verdict.format = identify(data).format
     try:

@@ -1,0 +1,39 @@
+# 社会工作者职业水平证书登记 — common tasks. `make run` and `make test` are all a newcomer needs.
+PY := .venv/bin/python
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: install run test test-fast test-postgres bench lint asyncapi migrate clean
+
+.venv/bin/python:
+	python3.11 -m venv .venv || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+
+.venv/.installed: pyproject.toml .venv/bin/python
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+install: .venv/.installed
+
+run: install  ## every service in its own process, SQLite under var/, local RabbitMQ; Ctrl-C stops all
+	$(PY) -m services run
+
+test: install  ## the whole suite against the real broker (SQLite databases)
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-fast: install  ## unit tests only: no broker, no database
+	$(PY) -m pytest -q tests/unit
+
+test-postgres: install  ## integration and end-to-end tests with every service database on PostgreSQL
+	TEST_DATABASE=postgresql $(PY) -m pytest -q -p no:cacheprovider tests/integration tests/e2e
+
+bench: install  ## performance figures with this machine's ceiling measured in the same run
+	$(PY) bench/run_all.py
+
+lint: install
+	.venv/bin/ruff check services tests bench examples
+
+asyncapi: install  ## regenerate docs/asyncapi.yaml from the event schemas
+	$(PY) -m services.common.asyncapi > docs/asyncapi.yaml
+
+clean:
+	rm -rf var .pytest_cache

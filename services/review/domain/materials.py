@@ -1,0 +1,25 @@
+"""Material (photo) checks for the four uploads: the public API of the review domain.
+
+    verdict = check_material("photo", data)          # never raises for bad bytes
+    if verdict.ok:
+        stored, content_type, width, height = reencode("photo", data)
+
+Rules, codes and calibration: docs/material-checks.md.
+"""
+from .checks import check_material
+from .kinds import CERTIFICATE, ID_CARD_BACK, ID_CARD_FRONT, KIND_LABELS, KINDS, PHOTO
+from .policy import CheckPolicy
+from .reencode import CONTENT_TYPE, reencode, thumbnail
+from .verdict import Issue, MaterialRejected, Verdict
+
+# Every issue code a Verdict can carry; clients may switch on these.
+ISSUE_CODES = (
+    "empty", "too_large", "unsupported_type", "corrupt", "too_many_pixels",
+    "not_landscape", "bad_aspect", "too_small", "wrong_photo_size",
+    "blurry", "too_dark", "washed_out",
+)
+
+__all__ = [
+    "CERTIFICATE", "CONTENT_TYPE", "ID_CARD_BACK", "ID_CARD_FRONT", "ISSUE_CODES", "KINDS", "KIND_LABELS",
+    "PHOTO", "CheckPolicy", "Issue", "MaterialRejected", "Verdict", "check_material", "reencode", "thumbnail",
+]
