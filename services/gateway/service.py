@@ -247,6 +247,53 @@ class GatewayService:
         return json_response(self._call(self.registration.record_dispatch, principal, application_id,
                                         body["carrier"], body["tracking_number"]))
 
+    @api("POST", f"{V1}/admin/campaigns", summary="创建登记批次", roles=["admin"], tags=["admin"], status=201)
+    def create_campaign(self, request):
+        principal = self._principal(request, roles=["admin"])
+        body = read_json(request)
+        return json_response(self._call(self.registration.create_campaign, principal, body), status=201)
+
+    @api("POST", f"{V1}/admin/roster", summary="导入考试合格名单（CSV 或 XLSX，逐行报告）", roles=["admin"],
+         tags=["admin"])
+    def import_roster(self, request):
+        principal = self._principal(request, roles=["admin"])
+        request.max_content_length = int(self.config.get("MAX_ROSTER_BYTES", 20 * 1024 * 1024))
+        if request.mimetype == "multipart/form-data":
+            upload = request.files.get("file")
+            if upload is None:
+                raise ValidationFailed("请选择名单文件", details={"file": ["请选择名单文件"]})
+            filename, data = upload.filename or "roster.csv", upload.read()
+        else:
+            filename, data = request.headers.get("X-Filename", "roster.csv"), request.get_data()
+        content = base64.b64encode(data).decode()
+        return json_response(self._call(self.registration.import_roster, principal, filename, content))
+
+    @api("GET", f"{V1}/admin/reports", summary="统计：按状态、服务地域、级别", roles=["admin"], tags=["admin"])
+    def report(self, request):
+        principal = self._principal(request, roles=["admin"])
+        return json_response(self._call(self.registration.report, principal))
+
+    @api("GET", f"{V1}/admin/notifications", summary="通知发送记录（待发、失败）", roles=["admin"], tags=["admin"])
+    def notifications(self, request):
+        self._principal(request, roles=["admin"])
+        return json_response(self._call(self.notify.list_notifications, request.args.get("state")))
+
+    @api("POST", f"{V1}/admin/notifications/<string:notification_id>/resend", summary="重新发送通知",
+         roles=["admin"], tags=["admin"])
+    def resend(self, request, notification_id):
+        self._principal(request, roles=["admin"])
+        return json_response(self._call(self.notify.resend, notification_id))
+
+    @api("POST", f"{V1}/appeals", summary="反馈：考试合格信息缺失或有误", tags=["registration"], status=201)
+    def file_appeal(self, request):
+        principal = self._principal(request, roles=["applicant"])
+        body = read_json(request)
+        message = body.get("message") if isinstance(body, dict) else None
+        if not isinstance(message, str) or not message.strip() or len(message) > 2000:
+            raise ValidationFailed("请填写反馈内容（不超过2000字）", details={"message": ["请填写反馈内容（不超过2000字）"]})
+        return json_response(self._call(self.registration.file_appeal, principal["account_id"], message),
+                             status=201)
+
     # --- operations -------------------------------------------------------------------------
     @api("GET", "/health", summary="健康检查（各服务）", tags=["ops"])
     def health(self, request):

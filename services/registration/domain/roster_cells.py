@@ -1,6 +1,7 @@
 """Parsers of single roster cells: CSV gives strings, openpyxl gives str/int/float/date/None.
 
 Each parser returns the clean value or raises RowError with a Chinese reason an admin can act on.
+They share the signature (value, today) so the row parser can loop over them.
 """
 import re
 import unicodedata
@@ -61,7 +62,7 @@ def id_type(value, today):
     raise RowError(f"证件类型“{text}”无法识别，应为：{'、'.join(ID_TYPE_LABELS.values())}")
 
 
-def id_number(id_type, value, today):
+def id_number(kind, value, today):
     from services.common.idnumbers import InvalidIdNumber, parse_id
 
     if isinstance(value, float):
@@ -70,7 +71,7 @@ def id_number(id_type, value, today):
     if MANGLED_RE.match(text):
         raise RowError(MANGLED_REASON.format(label="证件号码"))
     try:
-        return parse_id(id_type, text, today).number
+        return parse_id(kind, text, today).number
     except InvalidIdNumber as exc:
         raise RowError(exc.message) from None
 
@@ -107,7 +108,8 @@ def management_number(value, today):
 
 
 def digits_cell(value):
-    # Only whitespace is dropped; an int cell is exact (openpyxl reads "0"-less digits as int).
+    # Only whitespace is dropped. An int cell is exact: openpyxl gives int only for plain integer
+    # text in the file; what Excel mangled arrives as float and is refused by the callers.
     if value is None:
         return ""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -160,12 +162,12 @@ def score(title, value):
     if isinstance(value, bool):
         raise RowError(f"{title}应为0至100之间的数字")
     try:
-        score = Decimal(str(value).strip())
+        number = Decimal(str(value).strip())
     except InvalidOperation:
         raise RowError(f"{title}“{_as_text(value)}”应为0至100之间的数字") from None
-    if not (score.is_finite() and 0 <= score <= 100):
+    if not (number.is_finite() and 0 <= number <= 100):
         raise RowError(f"{title}“{_as_text(value)}”应为0至100之间的数字")
-    return score
+    return number
 
 
 def blank(value):

@@ -34,6 +34,8 @@ REQUIRED = ("name", "id_number", "level", "exam_year", "management_number", "app
 COLUMN_LABELS = {"name": "姓名", "id_type": "证件类型", "id_number": "证件号码", "level": "级别",
                  "exam_year": "考试年度", "management_number": "职业水平证书管理号",
                  "approval_date": "批准日期", "local_only": "本地有效"}
+
+
 @dataclass(frozen=True)
 class RosterRow:
     row: int
