@@ -4,6 +4,7 @@ Where a national standard exists the standard's codes are used (GB/T 3304 民族
 GB/T 2260 districts); elsewhere stable English codes, because they travel in events and the
 database and must not change when a label is reworded.
 """
+from services.common.idnumbers import ID_TYPE_LABELS
 
 # GB/T 3304-1991 中国各民族名称的罗马字母拼写法和代码, in the standard's order.
 _ETHNIC_NAMES = (
@@ -102,8 +103,14 @@ MATERIAL_KIND = (
     ("photo", "两寸免冠照片"),
 )
 
+# GB/T 2261.1 uses 1/2; "M"/"F" is what idnumbers.parse_id derives from the ID, so it is used here.
+GENDER = (("M", "男"), ("F", "女"))
+
+# Owned by services.common.idnumbers (one name per idea); served here with the other tables.
+ID_TYPE = tuple(ID_TYPE_LABELS.items())
+
 # Application states as applicants and staff read them (see states.py).
-APPLICATION_STATUS = (
+APPLICATION_STATE = (
     ("DRAFT", "草稿（未提交）"),
     ("SUBMITTED", "已提交，等待审核"),
     ("APPROVED", "审核通过，登记完成"),
@@ -112,6 +119,8 @@ APPLICATION_STATUS = (
 )
 
 TABLES = {
+    "id_type": ID_TYPE,
+    "gender": GENDER,
     "ethnicity": ETHNICITY,
     "political_status": POLITICAL_STATUS,
     "education": EDUCATION,
@@ -122,7 +131,7 @@ TABLES = {
     "registration_kind": REGISTRATION_KIND,
     "delivery_method": DELIVERY_METHOD,
     "material_kind": MATERIAL_KIND,
-    "application_status": APPLICATION_STATUS,
+    "application_state": APPLICATION_STATE,
 }
 
 

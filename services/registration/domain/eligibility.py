@@ -7,7 +7,7 @@ sees the one thing to do next (verify first, then the roster, then the campaign'
 - principal: account_id, verified (bool), name (the verified real name), id_type, id_number
 - roster record: name, id_type, id_number, level, exam_year, management_number, approval_date,
   local_only (see roster_import.RosterRow)
-- application: campaign_id, status (see states.Application)
+- application: campaign_id, state (see states.Application)
 """
 import unicodedata
 
@@ -16,7 +16,7 @@ from services.common.errors import Conflict, Forbidden
 from . import codes
 from .states import APPROVED, DISPATCHED
 
-# Every status blocks a second application: active ones are continued, approved ones are done.
+# Every state blocks a second application: active ones are continued, approved ones are done.
 _DONE = frozenset({APPROVED, DISPATCHED})
 _DOT_VARIANTS = "•．・‧･.‧"
 
@@ -49,7 +49,7 @@ def check_can_open(principal, roster_record, campaign, existing_applications, no
     for application in existing_applications:
         if _get(application, "campaign_id") != campaign.id:
             continue
-        if _get(application, "status") in _DONE:
+        if _get(application, "state") in _DONE:
             message = "您在本次登记中的申请已审核通过，无需再次申请"
         else:
             message = "您在本次登记中已有申请，请在“登记历史”中继续填写或查看审核结果"

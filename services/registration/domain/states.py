@@ -7,7 +7,7 @@
 
 `attempt` counts submissions (1, 2, …) and travels in ApplicationSubmitted and ReviewCompleted,
 so a decision that arrives for an older attempt is recognised and ignored (EVENTS.md, order).
-Invariant: the status is SUBMITTED exactly when `attempt > decided_attempt`.
+Invariant: the state is SUBMITTED exactly when `attempt > decided_attempt`.
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -57,7 +57,7 @@ _REFUSED = {
 
 def _refuse(state, command):
     message = _REFUSED.get((state, command), _REFUSED_IN[state])
-    raise Conflict(message, code="invalid_transition", details={"status": state, "command": command})
+    raise Conflict(message, code="invalid_transition", details={"state": state, "command": command})
 
 
 @dataclass
@@ -66,7 +66,7 @@ class Application:
     campaign_id: str
     account_id: str
     kind: str = codes.FIRST
-    status: str = DRAFT
+    state: str = DRAFT
     attempt: int = 0  # submissions so far
     decided_attempt: int = 0  # the last attempt a reviewer decided
     form: dict = field(default_factory=dict)
@@ -86,7 +86,7 @@ class Application:
 
     @property
     def editable(self):
-        return self.status in EDITABLE
+        return self.state in EDITABLE
 
     def apply(self, command, **kwargs):
         """Run one command; return the domain events it caused (possibly none) or raise."""
@@ -94,11 +94,11 @@ class Application:
             raise ValueError(f"unknown command {command!r}")
         if command in DECISIONS and self._is_stale(kwargs["attempt"]):
             return []
-        target = TRANSITIONS.get((self.status, command))
+        target = TRANSITIONS.get((self.state, command))
         if target is None:
-            _refuse(self.status, command)
+            _refuse(self.state, command)
         produced = getattr(self, f"_{command}")(**kwargs)
-        self.status = target
+        self.state = target
         return produced
 
     def _is_stale(self, attempt):
@@ -128,10 +128,10 @@ class Application:
     def _submit(self, campaign, now):
         if campaign.id != self.campaign_id:
             raise ValueError("submit with another campaign's rules")
-        if self.status == DRAFT and not campaign.is_open(now):
+        if self.state == DRAFT and not campaign.is_open(now):
             raise Conflict(f"本次登记时间为{campaign.window_text()}（北京时间），当前不在登记时间内，无法提交",
                            code="campaign_closed")
-        if self.status == REJECTED and not campaign.may_resubmit(now, self.first_submitted_at):
+        if self.state == REJECTED and not campaign.may_resubmit(now, self.first_submitted_at):
             raise Conflict(f"本次登记时间为{campaign.window_text()}（北京时间），登记已结束，无法重新提交",
                            code="campaign_closed")
         check_submittable(self.form, self.materials, campaign.delivery_methods)

@@ -43,7 +43,7 @@ def test_each_refusal_has_its_code(campaign):
         "not_eligible_level": dict(roster=record(level="SENIOR")),
         "local_only_excluded": dict(roster=record(local_only=True)),
         "campaign_closed": dict(now=AFTER),
-        "already_applied": dict(existing=[SimpleNamespace(campaign_id=campaign.id, status=DRAFT)]),
+        "already_applied": dict(existing=[SimpleNamespace(campaign_id=campaign.id, state=DRAFT)]),
     }
     for code, kwargs in cases.items():
         error = refusal(campaign, **kwargs)
@@ -56,7 +56,7 @@ def test_checks_run_in_order(campaign):
     # Everything wrong at once; fixing the reason given reveals the next one, in the stated order.
     state = {"who": principal(verified=False), "roster": record(name="李四", exam_year=2018, level="SENIOR",
                                                                  local_only=True),
-             "existing": [{"campaign_id": campaign.id, "status": SUBMITTED}], "now": BEFORE}
+             "existing": [{"campaign_id": campaign.id, "state": SUBMITTED}], "now": BEFORE}
     fixes = {
         "identity_not_verified": lambda: state.update(who=principal()),
         "roster_name_mismatch": lambda: state.update(roster=record(**{**state["roster"].__dict__, "name": "张三"})),
@@ -101,15 +101,15 @@ def test_local_only_is_allowed_where_not_excluded(campaign):
     assert check_can_open(principal(), record(local_only=True), lenient, [], INSIDE) is None
 
 
-@pytest.mark.parametrize("status, needle", [(DRAFT, "继续填写"), (SUBMITTED, "继续填写"), (REJECTED, "继续填写"),
+@pytest.mark.parametrize("state, needle", [(DRAFT, "继续填写"), (SUBMITTED, "继续填写"), (REJECTED, "继续填写"),
                                             (APPROVED, "无需再次申请"), (DISPATCHED, "无需再次申请")])
-def test_one_application_per_campaign(campaign, status, needle):
-    error = refusal(campaign, existing=[{"campaign_id": campaign.id, "status": status}])
+def test_one_application_per_campaign(campaign, state, needle):
+    error = refusal(campaign, existing=[{"campaign_id": campaign.id, "state": state}])
     assert error.code == "already_applied" and needle in error.message
 
 
 def test_applications_of_other_campaigns_do_not_count(campaign):
-    other = [{"campaign_id": "bj-2019-first", "status": APPROVED}]
+    other = [{"campaign_id": "bj-2019-first", "state": APPROVED}]
     assert check_can_open(principal(), record(), campaign, other, INSIDE) is None
 
 

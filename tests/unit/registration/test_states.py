@@ -64,7 +64,7 @@ def test_save_draft_merges_and_keeps_locked_fields(campaign):
 def test_submit_publishes_application_submitted(campaign):
     app = ready(campaign)
     [event] = app.apply("submit", campaign=campaign, now=INSIDE)
-    assert app.status == SUBMITTED and app.attempt == 1
+    assert app.state == SUBMITTED and app.attempt == 1
     assert app.first_submitted_at == app.submitted_at == INSIDE
     assert isinstance(event, events.ApplicationSubmitted) and event.public
     assert (event.attempt, event.kind, event.cert_level, event.exam_year, event.district_code) == (
@@ -80,7 +80,7 @@ def test_incomplete_application_cannot_be_submitted(campaign):
         app.apply("submit", campaign=campaign, now=INSIDE)
     assert caught.value.code == "incomplete_application"
     assert "materials.photo" in caught.value.details and "attestation" in caught.value.details
-    assert (app.status, app.attempt) == (DRAFT, 0)
+    assert (app.state, app.attempt) == (DRAFT, 0)
 
 
 def test_submit_outside_the_window(campaign):
@@ -89,7 +89,7 @@ def test_submit_outside_the_window(campaign):
         app.apply("submit", campaign=campaign, now=AFTER)
     assert caught.value.code == "campaign_closed"
     assert "2020年7月31日24:00" in caught.value.message
-    assert (app.status, app.attempt) == (DRAFT, 0)
+    assert (app.state, app.attempt) == (DRAFT, 0)
 
 
 @pytest.mark.parametrize("command, kwargs", [
@@ -106,13 +106,13 @@ def test_submitted_application_is_locked(campaign, command, kwargs):
     assert caught.value.code == "invalid_transition"
     assert caught.value.message in ("申请已提交，等待审核期间不可修改", "申请已提交，请勿重复提交，请耐心等待审核结果",
                                     "申请尚未审核通过，不能登记证书寄送")
-    assert app.status == SUBMITTED
+    assert app.state == SUBMITTED
 
 
 def test_approval_completes_the_registration(campaign):
     app = submitted(campaign)
     [event] = app.apply("review_approved", attempt=1, registration_number="京社登2020000001", now=INSIDE)
-    assert app.status == APPROVED
+    assert app.state == APPROVED
     assert (app.valid_from, app.valid_until) == (date(2020, 7, 3), date(2023, 7, 2))
     assert isinstance(event, events.RegistrationCompleted)
     data = event.data()
@@ -125,7 +125,7 @@ def test_approval_completes_the_registration(campaign):
 
 def test_rejection_reopens_for_editing_and_refuses_the_named_material(campaign):
     app = rejected(campaign)
-    assert app.status == REJECTED and app.editable
+    assert app.state == REJECTED and app.editable
     assert app.review_opinion == "两寸照片不符合要求"
     assert app.materials["photo"]["accepted"] is False
     with pytest.raises(ValidationFailed) as caught:
@@ -133,9 +133,9 @@ def test_rejection_reopens_for_editing_and_refuses_the_named_material(campaign):
     assert list(caught.value.details) == ["materials.photo"]
     app.apply("save_draft", data={"major": "社会学"}, campaign=campaign, now=INSIDE)
     app.apply("attach_material", kind="photo", material_id="m-new", accepted=True, now=INSIDE)
-    assert app.status == REJECTED
+    assert app.state == REJECTED
     [event] = app.apply("submit", campaign=campaign, now=INSIDE + timedelta(hours=1))
-    assert (app.status, app.attempt, event.attempt) == (SUBMITTED, 2, 2)
+    assert (app.state, app.attempt, event.attempt) == (SUBMITTED, 2, 2)
     assert app.first_submitted_at == INSIDE
     assert event.material_ids["photo"] == "m-new"
 
@@ -145,7 +145,7 @@ def test_rejection_needs_a_reason(campaign):
     with pytest.raises(ValidationFailed) as caught:
         app.apply("review_rejected", attempt=1, opinion=" ", now=INSIDE)
     assert caught.value.code == "opinion_required"
-    assert app.status == SUBMITTED
+    assert app.state == SUBMITTED
 
 
 def test_resubmission_after_close_follows_the_campaign(campaign):
@@ -165,10 +165,10 @@ def test_stale_and_repeated_decisions_are_ignored(campaign):
     # attempt 1's decision arrives again (at-least-once) or late: nothing happens
     assert app.apply("review_approved", attempt=1, registration_number="X1", now=INSIDE) == []
     assert app.apply("review_rejected", attempt=1, opinion="重复", now=INSIDE) == []
-    assert (app.status, app.registration_number) == (SUBMITTED, None)
+    assert (app.state, app.registration_number) == (SUBMITTED, None)
     assert app.apply("review_approved", attempt=2, registration_number="X2", now=INSIDE)
     assert app.apply("review_rejected", attempt=2, opinion="晚到", now=INSIDE) == []
-    assert app.status == APPROVED and app.registration_number == "X2"
+    assert app.state == APPROVED and app.registration_number == "X2"
 
 
 def test_a_decision_for_an_attempt_not_yet_submitted_is_a_conflict(campaign):
@@ -187,7 +187,7 @@ def test_approved_is_terminal_except_dispatch(campaign):
     with pytest.raises(ValidationFailed):
         app.apply("dispatch", carrier="EMS", tracking_number=" ", now=INSIDE)
     [event] = app.apply("dispatch", carrier="EMS", tracking_number="1180000000000", now=INSIDE)
-    assert app.status == DISPATCHED
+    assert app.state == DISPATCHED
     contract.new_event(event.type, event.subject, event.data(), time=event.occurred_at)
     with pytest.raises(Conflict, match="请勿重复登记"):
         app.apply("dispatch", carrier="EMS", tracking_number="2", now=INSIDE)

@@ -51,16 +51,16 @@ class ApplicationMachine(RuleBasedStateMachine):
         except DomainError:
             assert self.app.__dict__ == before, "a refused command changed the application"
             return
-        status = before["status"]
-        if status in FINAL and self.app.__dict__ != before:
-            assert command == "dispatch" and status == APPROVED, "approved is terminal except dispatch"
+        state = before["state"]
+        if state in FINAL and self.app.__dict__ != before:
+            assert command == "dispatch" and state == APPROVED, "approved is terminal except dispatch"
         if command == "submit":
-            assert status in (DRAFT, REJECTED)
+            assert state in (DRAFT, REJECTED)
             assert self.app.attempt == before["attempt"] + 1
             [event] = produced
             assert isinstance(event, events.ApplicationSubmitted) and event.attempt == self.app.attempt
         elif command.startswith("review_") and produced:
-            assert status == SUBMITTED
+            assert state == SUBMITTED
             attempt = kwargs["attempt"]
             self.decisions[attempt] = self.decisions.get(attempt, 0) + 1
             assert self.decisions[attempt] == 1, "two decisions for one attempt"
@@ -100,9 +100,9 @@ class ApplicationMachine(RuleBasedStateMachine):
 
     @invariant()
     def submitted_exactly_while_a_decision_is_pending(self):
-        assert self.app.status in STATES
+        assert self.app.state in STATES
         assert 0 <= self.app.decided_attempt <= self.app.attempt
-        assert (self.app.status == SUBMITTED) == (self.app.attempt > self.app.decided_attempt)
+        assert (self.app.state == SUBMITTED) == (self.app.attempt > self.app.decided_attempt)
 
     @invariant()
     def locked_fields_never_change(self):
@@ -111,7 +111,7 @@ class ApplicationMachine(RuleBasedStateMachine):
 
     @invariant()
     def a_registration_number_once_given_stays(self):
-        if self.app.status in FINAL:
+        if self.app.state in FINAL:
             assert self.app.registration_number
             if self.registration_number:
                 assert self.app.registration_number == self.registration_number

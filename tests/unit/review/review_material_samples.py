@@ -210,7 +210,7 @@ def _subjects():
     yield "certificate/1", certificate(1754, 1240, seed=1)
     yield "certificate/2", certificate(840, 1188, seed=2)
     yield "photo/0", photo(413, 626, seed=0)
-    yield "photo/1", photo(827, 1252, seed=1, background=(250, 250, 250))  # 35x53 mm at 600 dpi
+    yield "photo/1", photo(827, 1252, seed=1)  # 35x53 mm at 600 dpi
     yield "photo/2", photo(413, 626, seed=2, background=(200, 30, 40))
     for seed in range(3):
         yield f"phone/{seed}", phone_scene(1600, 1200, seed=seed)

@@ -1,0 +1,92 @@
+"""One application walks through every service over RabbitMQ, driven only through the HTTP API:
+SMS code → account → session → real-name check → application pre-filled from the roster → four
+photos checked → submit → review task → rejection with reasons → fix → resubmit → approval →
+registration number → mailing → every SMS the notice implies."""
+import pytest
+
+from tests.support.infra import wait_for
+
+from .journey import (
+    ADMIN_PHONE, REVIEWER_PHONE, applicant, fill_and_upload, import_roster, open_campaign, roster_row,
+    staff, submit, upload,
+)
+
+pytestmark = pytest.mark.e2e
+
+NAME, ID_NUMBER, MGMT = "张三", "11010519491231002X", "20191100000012345"
+PHONE = "13800138000"
+
+
+def test_applicant_path_of_the_notice(system):
+    admin = staff(system, ADMIN_PHONE, "admin")
+    reviewer = staff(system, REVIEWER_PHONE, "reviewer")
+    campaign = open_campaign(system, admin)
+    report = import_roster(admin, [roster_row(NAME, ID_NUMBER, MGMT)])
+    assert report["accepted"] == 1 and report["refused"] == []
+
+    me = applicant(system, PHONE, NAME, ID_NUMBER)
+    app = me.call("POST", "/api/v1/applications", {"campaign_id": campaign["id"]}, expect=201).json()
+    # 系统会关联出部分信息（身份证号、职业水平证书管理号等不可修改）
+    assert app["form"]["id_number"] == ID_NUMBER and app["form"]["management_number"] == MGMT
+    assert {"id_number", "management_number", "name"} <= set(app["locked_fields"])
+    locked = me.call("PATCH", f"/api/v1/applications/{app['id']}", {"management_number": "1"})
+    assert locked.status_code == 422 and locked.json()["error"]["code"] == "locked_field"
+
+    fill_and_upload(me, app["id"])
+    first = submit(me, app["id"], key="first-click-0001")
+    assert first.status_code == 200, first.text
+    again = submit(me, app["id"], key="first-click-0001")  # a retried click
+    assert again.status_code == 200 and again.json()["attempt"] == 1
+    assert first.json()["state"] == "SUBMITTED"
+    system.wait_sms(PHONE, "您的登记申请表已提交，请耐心等待审核结果")
+    edit = me.call("PATCH", f"/api/v1/applications/{app['id']}", {"major": "社会学"})
+    assert edit.status_code == 409
+
+    tasks = wait_for(lambda: reviewer.call("GET", "/api/v1/review/tasks", expect=200).json() or None,
+                     message="a review task")
+    [task] = [t for t in tasks if t["application_id"] == app["id"]]
+    assert me.call("GET", "/api/v1/review/tasks").status_code == 403  # applicants never see the queue
+    reviewer.call("POST", f"/api/v1/review/tasks/{task['id']}/claim", expect=200)
+    reviewer.call("POST", f"/api/v1/review/tasks/{task['id']}/decision", {
+        "decision": "rejected", "opinion": "两寸照片不清晰，请重新上传",
+        "material_issues": [{"kind": "photo", "reason": "照片不清晰"}]},
+        headers={"Idempotency-Key": "decision-0001"}, expect=200)
+
+    rejected = wait_for(lambda: (lambda v: v if v["state"] == "REJECTED" else None)(
+        me.call("GET", f"/api/v1/applications/{app['id']}", expect=200).json()), message="rejected")
+    assert rejected["decision"]["opinion"] == "两寸照片不清晰，请重新上传"
+    system.wait_sms(PHONE, "两寸照片不清晰")
+
+    from tests.support import images
+    upload(me, app["id"], "photo", images.jpeg(images.photo(seed=9)))
+    second = submit(me, app["id"])
+    assert second.status_code == 200 and second.json()["attempt"] == 2
+
+    def task_for_attempt_2():
+        return [t for t in reviewer.call("GET", "/api/v1/review/tasks", expect=200).json()
+                if t["application_id"] == app["id"] and t["attempt"] == 2]
+    [task2] = wait_for(task_for_attempt_2, message="task for attempt 2")
+    reviewer.call("POST", f"/api/v1/review/tasks/{task2['id']}/claim", expect=200)
+    reviewer.call("POST", f"/api/v1/review/tasks/{task2['id']}/decision", {"decision": "approved"},
+                  headers={"Idempotency-Key": "decision-0002"}, expect=200)
+
+    approved = wait_for(lambda: (lambda v: v if v["state"] == "APPROVED" else None)(
+        me.call("GET", f"/api/v1/applications/{app['id']}", expect=200).json()), message="approved")
+    number = approved["registration_number"]
+    assert number and approved["valid_from"] and approved["valid_until"]
+    system.wait_sms(PHONE, number)
+
+    history = me.call("GET", f"/api/v1/applications/{app['id']}/history", expect=200).json()
+    assert [h["attempt"] for h in history] == [1, 2]
+    assert history[0]["decision"] == "rejected" and history[0]["opinion"] == "两寸照片不清晰，请重新上传"
+    assert history[1]["decision"] == "approved"
+
+    admin.call("POST", f"/api/v1/admin/applications/{app['id']}/dispatch",
+               {"carrier": "中国邮政EMS", "tracking_number": "1190001234567"}, expect=200)
+    system.wait_sms(PHONE, "1190001234567")
+
+    photo = me.call("GET", f"/api/v1/applications/{app['id']}/materials/photo", expect=200)
+    assert photo.headers["Content-Type"] == "image/jpeg" and photo.headers["Cache-Control"] == "no-store"
+    stranger = applicant(system, "13700137000", "李四", "440524188001010014")
+    assert stranger.call("GET", f"/api/v1/applications/{app['id']}").status_code in (403, 404)
+    assert stranger.call("GET", f"/api/v1/applications/{app['id']}/materials/photo").status_code in (403, 404)
