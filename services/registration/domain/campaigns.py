@@ -24,10 +24,28 @@ def beijing_time(year, month, day, hour=0, minute=0):
     return local.astimezone(timezone.utc)
 
 
+def parse_beijing(text):
+    """"2020-07-31T24:00" or "2020-07-01 00:00" (Beijing wall clock, as admins type it) → aware UTC."""
+    text = text.strip().replace(" ", "T")
+    end_of_day = text.endswith("T24:00") or text.endswith("T24:00:00")
+    if end_of_day:
+        text = text.split("T")[0] + "T00:00"
+    local = datetime.fromisoformat(text)
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=BEIJING)
+    return (local + timedelta(days=1) if end_of_day else local).astimezone(timezone.utc)
+
+
 def _as_utc(value, field):
     # A naive value is Beijing wall-clock time: that is how admins and notices state windows.
+    if isinstance(value, str):
+        try:
+            value = parse_beijing(value)
+        except ValueError:
+            value = None
     if not isinstance(value, datetime):
-        raise ValidationFailed("请填写登记开始和结束时间", details={field: ["请填写时间（北京时间）"]})
+        raise ValidationFailed("时间格式有误，请按2020-07-01T00:00（北京时间）填写",
+                               details={field: ["请按2020-07-01T00:00的格式填写北京时间"]})
     if value.tzinfo is None:
         value = value.replace(tzinfo=BEIJING)
     return value.astimezone(timezone.utc)
@@ -101,6 +119,13 @@ class Campaign:
         if not self.is_open(_require_aware(first_submitted_at)) or now < self.opens_at:
             return False
         return self.resubmit_closes_at is None or now < self.resubmit_closes_at
+
+    def resubmit_deadline(self, first_submitted_at):
+        """Until when a rejected application may be resubmitted (None: no end), for the pages and notify."""
+        inside = first_submitted_at is not None and self.is_open(first_submitted_at)
+        if self.allow_resubmit_after_close and inside:
+            return self.resubmit_closes_at
+        return self.closes_at
 
     def window_text(self):
         """The window in Beijing time as people read it: 2020年7月1日00:00至2020年7月31日24:00."""

@@ -160,7 +160,8 @@ def merge_draft(form, cleaned):
 def missing_for_submit(form, materials, allowed_delivery_methods):
     """Everything that stops a submit, as {field: [Chinese message]}; {} when the form can go.
 
-    `materials` maps a material kind to {"material_id", "accepted": bool, "reason": str|None}.
+    `materials` maps a material kind to {"material_id", "ok": bool, "issues": [{"code", "message"}]},
+    the verdict of review's material check (docs/rpc.md).
     """
     errors = {}
 
@@ -242,8 +243,8 @@ def _missing_materials(materials, add):
         material = materials.get(kind)
         if not material:
             add(f"materials.{kind}", f"请上传{label}图片（不超过1MB，清晰完整）")
-        elif not material.get("accepted"):
-            reason = material.get("reason") or "图片不符合要求"
+        elif not material.get("ok"):
+            reason = "；".join(issue["message"] for issue in material.get("issues") or []) or "图片不符合要求"
             add(f"materials.{kind}", f"{label}未通过检查：{reason}。请重新上传")
 
 

@@ -70,7 +70,7 @@ class Application:
     attempt: int = 0  # submissions so far
     decided_attempt: int = 0  # the last attempt a reviewer decided
     form: dict = field(default_factory=dict)
-    # material kind → {"material_id", "accepted": bool, "reason": str | None}
+    # material kind → {"material_id", "ok": bool, "issues": [{"code", "message"}]}
     materials: dict = field(default_factory=dict)
     first_submitted_at: datetime | None = None
     submitted_at: datetime | None = None
@@ -118,11 +118,11 @@ class Application:
         self.form = merge_draft(self.form, cleaned)
         return []
 
-    def _attach_material(self, kind, material_id, accepted, reason=None, now=None):
+    def _attach_material(self, kind, material_id, ok, issues=(), now=None):
         if kind not in codes.codes_of("material_kind"):
             raise ValidationFailed("材料类型不正确", details={"kind": ["材料类型不正确，请刷新页面后重新上传"]})
         self.materials = {**self.materials, kind: {
-            "material_id": material_id, "accepted": bool(accepted), "reason": reason}}
+            "material_id": material_id, "ok": bool(ok), "issues": [dict(issue) for issue in issues]}}
         return []
 
     def _submit(self, campaign, now):
@@ -173,8 +173,8 @@ class Application:
         materials = dict(self.materials)
         for issue in issues:
             if issue["kind"] in materials:
-                materials[issue["kind"]] = {**materials[issue["kind"]], "accepted": False,
-                                            "reason": f"审核意见：{issue['reason']}"}
+                materials[issue["kind"]] = {**materials[issue["kind"]], "ok": False, "issues": [
+                    {"code": "review_rejected", "message": f"审核意见：{issue['reason']}"}]}
         self.materials = materials
         return [events.ApplicationRejected(application_id=self.id, attempt=attempt, opinion=opinion,
                                            material_issues=issues, rejected_at=now)]

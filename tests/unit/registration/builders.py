@@ -41,7 +41,7 @@ def complete_form():
 
 
 def accepted_materials():
-    return {kind: {"material_id": f"m-{kind}", "accepted": True, "reason": None}
+    return {kind: {"material_id": f"m-{kind}", "ok": True, "issues": []}
             for kind, _ in codes.MATERIAL_KIND}
 
 

@@ -87,3 +87,23 @@ class TestResubmission:
         campaign = make(allow_resubmit_after_close=True, resubmit_closes_at=datetime(2020, 8, 15))
         assert campaign.may_resubmit(at("2020-08-14T15:59:59Z"), self.inside)
         assert not campaign.may_resubmit(at("2020-08-14T16:00:00Z"), self.inside)
+
+
+def test_admin_strings_are_beijing_wall_clock():
+    campaign = make(opens_at="2020-07-01T00:00", closes_at="2020-07-31T24:00")
+    assert campaign.opens_at == datetime(2020, 6, 30, 16, tzinfo=UTC)
+    assert campaign.closes_at == datetime(2020, 7, 31, 16, tzinfo=UTC)
+    assert make(opens_at="2020-07-01 08:00:00+08:00").opens_at == datetime(2020, 7, 1, 0, tzinfo=UTC)
+    with pytest.raises(ValidationFailed) as caught:
+        make(opens_at="7月1日")
+    assert list(caught.value.details) == ["opens_at"]
+
+
+def test_resubmit_deadline():
+    inside = at("2020-07-30T08:00:00Z")
+    strict = make()
+    assert strict.resubmit_deadline(inside) == strict.closes_at
+    assert make(allow_resubmit_after_close=True).resubmit_deadline(inside) is None
+    lenient = make(allow_resubmit_after_close=True, resubmit_closes_at=datetime(2020, 8, 15))
+    assert lenient.resubmit_deadline(inside) == datetime(2020, 8, 14, 16, tzinfo=UTC)
+    assert lenient.resubmit_deadline(None) == lenient.closes_at

@@ -148,7 +148,8 @@ class TestSubmit:
 
     def test_refused_material_names_the_reason(self):
         materials = accepted_materials()
-        materials["photo"] = {"material_id": "m9", "accepted": False, "reason": "照片宽高应为413×626像素，当前为295×413"}
+        materials["photo"] = {"material_id": "m9", "ok": False, "issues": [
+            {"code": "photo_size", "message": "照片宽高应为413×626像素，当前为295×413"}]}
         assert missing_for_submit(complete_form(), materials, MAIL) == {
             "materials.photo": ["两寸免冠照片未通过检查：照片宽高应为413×626像素，当前为295×413。请重新上传"]}
 

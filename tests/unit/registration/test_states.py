@@ -29,7 +29,7 @@ def ready(campaign):
     app = new_application()
     app.apply("save_draft", data=editable_fields(), campaign=campaign, now=INSIDE)
     for kind, material in accepted_materials().items():
-        app.apply("attach_material", kind=kind, material_id=material["material_id"], accepted=True, now=INSIDE)
+        app.apply("attach_material", kind=kind, material_id=material["material_id"], ok=True, now=INSIDE)
     return app
 
 
@@ -94,7 +94,7 @@ def test_submit_outside_the_window(campaign):
 
 @pytest.mark.parametrize("command, kwargs", [
     ("save_draft", {"data": {"major": "社会学"}}),
-    ("attach_material", {"kind": "photo", "material_id": "m2", "accepted": True}),
+    ("attach_material", {"kind": "photo", "material_id": "m2", "ok": True}),
     ("submit", {}),
     ("dispatch", {"carrier": "EMS", "tracking_number": "1"}),
 ])
@@ -127,12 +127,13 @@ def test_rejection_reopens_for_editing_and_refuses_the_named_material(campaign):
     app = rejected(campaign)
     assert app.state == REJECTED and app.editable
     assert app.review_opinion == "两寸照片不符合要求"
-    assert app.materials["photo"]["accepted"] is False
+    assert app.materials["photo"] == {"material_id": "m-photo", "ok": False, "issues": [
+        {"code": "review_rejected", "message": "审核意见：照片为一寸照"}]}
     with pytest.raises(ValidationFailed) as caught:
         app.apply("submit", campaign=campaign, now=INSIDE)
     assert list(caught.value.details) == ["materials.photo"]
     app.apply("save_draft", data={"major": "社会学"}, campaign=campaign, now=INSIDE)
-    app.apply("attach_material", kind="photo", material_id="m-new", accepted=True, now=INSIDE)
+    app.apply("attach_material", kind="photo", material_id="m-new", ok=True, now=INSIDE)
     assert app.state == REJECTED
     [event] = app.apply("submit", campaign=campaign, now=INSIDE + timedelta(hours=1))
     assert (app.state, app.attempt, event.attempt) == (SUBMITTED, 2, 2)
@@ -150,7 +151,7 @@ def test_rejection_needs_a_reason(campaign):
 
 def test_resubmission_after_close_follows_the_campaign(campaign):
     app = rejected(campaign)
-    app.apply("attach_material", kind="photo", material_id="m-new", accepted=True, now=INSIDE)
+    app.apply("attach_material", kind="photo", material_id="m-new", ok=True, now=INSIDE)
     with pytest.raises(Conflict) as caught:
         app.apply("submit", campaign=campaign, now=AFTER)
     assert caught.value.code == "campaign_closed"
@@ -160,7 +161,7 @@ def test_resubmission_after_close_follows_the_campaign(campaign):
 
 def test_stale_and_repeated_decisions_are_ignored(campaign):
     app = rejected(campaign)
-    app.apply("attach_material", kind="photo", material_id="m-new", accepted=True, now=INSIDE)
+    app.apply("attach_material", kind="photo", material_id="m-new", ok=True, now=INSIDE)
     app.apply("submit", campaign=campaign, now=INSIDE)
     # attempt 1's decision arrives again (at-least-once) or late: nothing happens
     assert app.apply("review_approved", attempt=1, registration_number="X1", now=INSIDE) == []
@@ -181,7 +182,7 @@ def test_approved_is_terminal_except_dispatch(campaign):
     app = submitted(campaign)
     app.apply("review_approved", attempt=1, registration_number="京社登2020000001", now=INSIDE)
     for command, kwargs in [("save_draft", {"data": {}, "campaign": campaign}), ("submit", {"campaign": campaign}),
-                            ("attach_material", {"kind": "photo", "material_id": "m", "accepted": True})]:
+                            ("attach_material", {"kind": "photo", "material_id": "m", "ok": True})]:
         with pytest.raises(Conflict, match="审核通过"):
             app.apply(command, now=INSIDE, **kwargs)
     with pytest.raises(ValidationFailed):
@@ -205,7 +206,7 @@ def test_unknown_command_is_a_programming_error():
 
 def test_unknown_material_kind(campaign):
     with pytest.raises(ValidationFailed):
-        new_application().apply("attach_material", kind="passport", material_id="m", accepted=True, now=INSIDE)
+        new_application().apply("attach_material", kind="passport", material_id="m", ok=True, now=INSIDE)
 
 
 def test_window_opening_in_the_future_blocks_first_submit():

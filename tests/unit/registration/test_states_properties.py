@@ -71,10 +71,10 @@ class ApplicationMachine(RuleBasedStateMachine):
     def save_draft(self, data, now):
         self.run("save_draft", data=data, campaign=self.campaign, now=now)
 
-    @rule(kind=st.sampled_from([k for k, _ in codes.MATERIAL_KIND]), accepted=st.booleans())
-    def attach_material(self, kind, accepted):
-        self.run("attach_material", kind=kind, material_id=f"m-{kind}", accepted=accepted,
-                 reason=None if accepted else "图片模糊", now=INSIDE)
+    @rule(kind=st.sampled_from([k for k, _ in codes.MATERIAL_KIND]), ok=st.booleans())
+    def attach_material(self, kind, ok):
+        issues = [] if ok else [{"code": "blurred", "message": "图片模糊"}]
+        self.run("attach_material", kind=kind, material_id=f"m-{kind}", ok=ok, issues=issues, now=INSIDE)
 
     @rule(now=st.sampled_from(TIMES))
     def submit(self, now):

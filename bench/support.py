@@ -1,0 +1,35 @@
+"""Shared by the benchmarks: a throw-away RabbitMQ vhost and percentiles."""
+import contextlib
+import os
+import statistics
+import uuid
+
+import requests
+
+MGMT = os.environ.get("BENCH_RABBIT_MGMT", "http://127.0.0.1:15672")
+AUTH = ("guest", "guest")
+
+
+@contextlib.contextmanager
+def fresh_vhost():
+    vhost = f"bench-{uuid.uuid4().hex[:8]}"
+    requests.put(f"{MGMT}/api/vhosts/{vhost}", auth=AUTH, timeout=10).raise_for_status()
+    requests.put(f"{MGMT}/api/permissions/{vhost}/guest", auth=AUTH, timeout=10,
+                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    try:
+        yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    finally:
+        requests.delete(f"{MGMT}/api/vhosts/{vhost}", auth=AUTH, timeout=10)
+
+
+def percentile(values, p):
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    k = (len(values) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def median(values):
+    return statistics.median(values)
