@@ -4,6 +4,7 @@ import logging
 from eventlet.queue import Empty, LightQueue
 from nameko.extensions import DependencyProvider
 
+from . import migrations
 from .crypto import DataCipher
 from .db import UnitOfWork, create_schema, make_engine
 from .metrics import ServiceMetrics
@@ -38,7 +39,10 @@ class Database(DependencyProvider):
         config = self.container.config
         self.service = self.container.service_name
         self.engine = make_engine(config["DATABASE_URL"])
-        if config.get("DB_CREATE_SCHEMA", "1") not in ("0", False):
+        schema = config.get("DB_SCHEMA", "migrate")
+        if schema == "migrate" and migrations.owns(self.service, self.metadata):
+            migrations.upgrade(self.engine, self.metadata, self.service)
+        elif schema in ("migrate", "create"):
             create_schema(self.engine, self.metadata)
         self.metrics = ServiceMetrics(self.service)
         self._wake = LightQueue()

@@ -15,7 +15,7 @@ from PIL import Image, ImageChops
 
 from .colour import to_rgb
 
-NEAR, FAR = 1, 8
+NEAR, FAR = 1, 12
 TOP_FRACTION = 0.001
 # Below this 8-pixel step (0-255) the picture has no edges to judge: it scores 0 (nothing legible).
 MIN_EDGE_CONTRAST = 16
