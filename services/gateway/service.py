@@ -7,13 +7,14 @@ import base64
 
 import eventlet
 from nameko.rpc import RpcProxy
+from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from services.common import metrics
 from services.common.errors import NotFound, ValidationFailed
 from services.common.providers import Config
 
-from . import auth, openapi
+from . import auth, openapi, pages
 from . import schemas as s
 from .web import api, error_response, json_response, read_json
 
@@ -293,6 +294,15 @@ class GatewayService:
             raise ValidationFailed("请填写反馈内容（不超过2000字）", details={"message": ["请填写反馈内容（不超过2000字）"]})
         return json_response(self._call(self.registration.file_appeal, principal["account_id"], message),
                              status=201)
+
+    # --- pages ------------------------------------------------------------------------------
+    @http("GET", "/")
+    def applicant_page(self, request):
+        return pages.page("applicant.html")
+
+    @http("GET", "/static/<path:path>")
+    def static_file(self, request, path):
+        return pages.static(path)
 
     # --- operations -------------------------------------------------------------------------
     @api("GET", "/health", summary="健康检查（各服务）", tags=["ops"])

@@ -88,7 +88,7 @@ def verify(challenge, code, purpose, now, key, policy=SmsCodePolicy()):
         _invalid("sms_code_too_many_tries", "验证码输错次数过多，已失效，请重新获取")
     if now >= challenge.expires_at:
         _invalid("sms_code_expired", "验证码已过期，请重新获取")
-    typed = "".join(unicodedata.normalize("NFKC", "" if code is None else str(code)).split())
+    typed = _typed(code)
     if len(typed) != policy.code_length or not typed.isascii() or not typed.isdigit():
         # Not a guess at a valid code, so it does not use up a try.
         _invalid("sms_code_wrong", f"验证码应为{policy.code_length}位数字，请检查后重新输入")
@@ -103,11 +103,28 @@ def verify(challenge, code, purpose, now, key, policy=SmsCodePolicy()):
     return challenge
 
 
+def matches(challenge, code, key, policy=SmsCodePolicy()):
+    """Whether `code` is the one issued for this challenge, whatever its state; changes nothing.
+
+    For "this person holds the code" questions (a second click after the code was used), never
+    as a substitute for `verify`.
+    """
+    typed = _typed(code)
+    if len(typed) != policy.code_length or not typed.isascii() or not typed.isdigit():
+        return False
+    expected = hash_code(key, challenge.phone_index, challenge.purpose, typed)
+    return hmac.compare_digest(expected, challenge.code_hash)
+
+
 def hash_code(key, phone_index, purpose, code):
     if isinstance(key, str):
         key = key.encode()
     message = f"{phone_index}|{purpose}|{code}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _typed(code):
+    return "".join(unicodedata.normalize("NFKC", "" if code is None else str(code)).split())
 
 
 def beijing_day_start(now):

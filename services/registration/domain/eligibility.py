@@ -57,6 +57,21 @@ def check_can_open(principal, roster_record, campaign, existing_applications, no
     return None
 
 
+def pick_roster_record(records, campaign):
+    """The one roster record of a person that decides a campaign: an eligible one when there is
+    one (the higher level, then the later exam year), else the closest, so the refusal names the
+    rule that really stops this person. None when there are no records."""
+    levels = [code for code, _ in codes.CERT_LEVEL]
+
+    def rank(record):
+        year, level = _get(record, "exam_year"), _get(record, "level")
+        return (year in campaign.eligible_exam_years, level in campaign.eligible_levels,
+                not (campaign.exclude_local_only and _get(record, "local_only")),
+                levels.index(level) if level in levels else -1, year or 0)
+
+    return max(records, key=rank, default=None)
+
+
 def prefill(roster_record, identity, today):
     """The locked fields of a new form: identity from real-name verification, the rest from the roster.
 

@@ -82,6 +82,12 @@ def parse_roster(content, filename, today):
 
 # -- reading ---------------------------------------------------------------------------------------
 
+def read_rows(content, filename):
+    """[(row number, [cells])] of a CSV (UTF-8, UTF-8 with BOM or GBK) or XLSX file; other
+    tabular imports (the mailing list) read their files the same way."""
+    return _read_rows(content, filename or "")
+
+
 def _read_rows(content, filename):
     if content[:4] == b"\xd0\xcf\x11\xe0" or filename.lower().endswith(".xls"):
         _file_error("不支持旧版Excel（.xls）文件，请在Excel中另存为.xlsx或CSV后再导入")

@@ -101,6 +101,11 @@ class Application:
         self.state = target
         return produced
 
+    def accepts_decision(self, attempt):
+        """True when a decision on `attempt` would change this application; False for a repeat or an
+        older attempt (ignore it); Conflict for an attempt not submitted yet (retry later)."""
+        return not self._is_stale(attempt)
+
     def _is_stale(self, attempt):
         # At-least-once delivery: the same ReviewCompleted may come twice, and a decision on
         # attempt 1 may arrive after attempt 2 was submitted. The first decision per attempt stands.

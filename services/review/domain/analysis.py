@@ -1,12 +1,14 @@
-"""Sharpness and exposure measured on a small grey copy (the score scale of the calibration).
+"""Sharpness and exposure measured on a small grey copy (the scale the thresholds were calibrated at).
 
-Sharpness is an edge-steepness ratio, not raw edge energy: for each direction, the mean of the
-strongest 0.1% one-pixel steps divided by the mean of the strongest 0.1% eight-pixel steps. A crisp
-edge climbs in one pixel (ratio near 1); a Gaussian blur of sigma s spreads it over ~2.5 s pixels
-(ratio ~0.4 / s), whatever the contrast or how much of the picture is text, face or empty paper.
-The smaller of the two directions wins, so camera shake along one axis is caught. Raw Laplacian
-variance was tried and rejected: it ranks a blurred busy certificate above a sharp portrait
-(docs/material-checks.md has the numbers).
+Sharpness is an edge-steepness ratio, not raw edge energy: per direction, the mean of the strongest
+0.1% one-pixel steps over the mean of the strongest 0.1% twelve-pixel steps. A crisp edge climbs
+in one pixel (ratio near 1); a blur of sigma s spreads it over ~2.5 s pixels (ratio ~0.4 / s),
+whatever the contrast and whether the picture is text, a face or empty paper. The smaller of the
+two directions counts, so camera shake along one axis is caught. Raw Laplacian variance was tried
+and rejected: it ranks a shaken busy certificate above a sharp portrait (docs/material-checks.md).
+
+Exposure uses percentiles, not the mean: a clean scan of white paper has a mean as high as a
+washed-out photo, but it still has dark print (its darkest 1% is dark).
 """
 import io
 from dataclasses import dataclass

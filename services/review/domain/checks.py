@@ -11,12 +11,15 @@ from PIL import Image
 
 from .analysis import analysis_copy, measure_grey
 from .geometry import geometry_issues
-from .kinds import KIND_LABELS, require_kind
+from .kinds import KIND_SUBJECTS, PHOTO, require_kind
 from .policy import CheckPolicy
 from .sniff import SUPPORTED, identify, layout
 from .verdict import Issue, MaterialRejected, Verdict
 
-_RETAKE = "请在光线充足处，把证件放平、对准焦点后重新拍摄"
+_RETAKE = {
+    PHOTO: "请使用照相馆提供的电子版照片，或在光线均匀处对准焦点重新拍摄",
+}
+_RETAKE_DOCUMENT = "请在光线充足处，把证件放平、对准焦点后重新拍摄"
 _PILLOW_ERRORS = (Exception,)  # decoders raise OSError, SyntaxError, ValueError, struct.error, ...
 
 
@@ -29,7 +32,7 @@ def _corrupt(label):
 
 
 def _too_many_pixels(label, width, height, policy):
-    return Issue("too_many_pixels", f"{label}图片尺寸过大（{width}×{height}，约{width * height / 1e6:.0f}百万像素），"
+    return Issue("too_many_pixels", f"{label}尺寸过大（{width}×{height}，约{width * height / 1e6:.0f}百万像素），"
                                     f"最多{policy.max_pixels / 1e6:.0f}百万像素，请缩小尺寸后重新上传")
 
 
@@ -74,7 +77,7 @@ def open_checked(kind_label, data, policy):
 
 def check_material(kind, data, policy=CheckPolicy()):
     """Judge one upload of `kind`; returns a Verdict for any bytes (ValueError only for an unknown kind)."""
-    label = KIND_LABELS[require_kind(kind)]
+    label = KIND_SUBJECTS[require_kind(kind)]
     data = bytes(data)
     verdict = Verdict(kind=kind, ok=False, size_bytes=len(data))
     if not data:
@@ -106,7 +109,7 @@ def check_material(kind, data, policy=CheckPolicy()):
         return verdict
     _add_geometry(verdict, kind, width, height, turn, dpi, policy)
     verdict.sharpness, verdict.brightness = measured.sharpness, measured.brightness
-    verdict.issues += _quality_issues(label, measured, policy)
+    verdict.issues += _quality_issues(kind, label, measured, policy)
     verdict.ok = not verdict.issues
     return verdict
 
@@ -120,15 +123,18 @@ def _add_geometry(verdict, kind, width, height, turn, dpi, policy):
     verdict.issues += geometry_issues(kind, width, height, dpi, policy)
 
 
-def _quality_issues(label, measured, policy):
+def _quality_issues(kind, label, measured, policy):
+    retake = _RETAKE.get(kind, _RETAKE_DOCUMENT)
     issues = []
     if measured.sharpness is not None and measured.sharpness < policy.min_sharpness:
-        issues.append(Issue("blurry", f"{label}照片不够清晰（清晰度{measured.sharpness:.2f}，至少需要{policy.min_sharpness:.2f}），"
-                                      f"文字和边缘发虚。{_RETAKE}，拍摄时保持手机稳定"))
+        issues.append(Issue("blurry", f"{label}不够清晰（清晰度{measured.sharpness:.2f}，至少需要{policy.min_sharpness:.2f}），"
+                                      f"画面发虚、边缘不清。{retake}，拍摄时保持手机稳定"))
     if measured.highlights < policy.dark_highlights_max:
-        issues.append(Issue("too_dark", f"{label}照片太暗（最亮处亮度仅{measured.highlights}，应不低于"
-                                        f"{policy.dark_highlights_max}），{_RETAKE}"))
-    if measured.shadows > policy.washed_shadows_min:
-        issues.append(Issue("washed_out", f"{label}照片过亮发白（最暗处亮度为{measured.shadows}，应不高于"
+        issues.append(Issue("too_dark", f"{label}太暗（最亮处亮度仅{measured.highlights}，应不低于"
+                                        f"{policy.dark_highlights_max}），{retake}"))
+    # Blur spreads thin dark print into grey, so a blurred white page has no dark 1% either; the
+    # retake advice for blur covers it, and "avoid glare" would be the wrong fix.
+    if measured.shadows > policy.washed_shadows_min and not issues:
+        issues.append(Issue("washed_out", f"{label}过亮发白（最暗处亮度为{measured.shadows}，应不高于"
                                           f"{policy.washed_shadows_min}），请避开强光和闪光灯反光后重新拍摄"))
     return issues

@@ -1,5 +1,5 @@
 """Rules on the size and shape of each material, on dimensions after the EXIF orientation."""
-from .kinds import CERTIFICATE, ID_CARD_KINDS, KIND_LABELS, PHOTO
+from .kinds import CERTIFICATE, ID_CARD_KINDS, KIND_SUBJECTS, PHOTO
 from .photo_sizes import PhotoSize, mm_matches, name_of, near, size_mm
 from .verdict import Issue
 
@@ -21,18 +21,18 @@ def geometry_issues(kind, width, height, dpi, policy):
 def _min_long_side(kind, width, height, minimum, fix):
     if max(width, height) >= minimum:
         return []
-    return [Issue("too_small", f"{KIND_LABELS[kind]}照片的长边应至少{minimum}像素，当前为{width}×{height}，{fix}")]
+    return [Issue("too_small", f"{KIND_SUBJECTS[kind]}的长边应至少{minimum}像素，当前为{width}×{height}，{fix}")]
 
 
 def _id_card(kind, width, height, policy):
-    label = KIND_LABELS[kind]
+    label = KIND_SUBJECTS[kind]
     issues = []
     if width <= height:
-        issues.append(Issue("not_landscape", f"{label}照片应为横向（宽大于高），当前为{width}×{height}的竖向图片，"
+        issues.append(Issue("not_landscape", f"{label}应为横向（宽大于高），当前为{width}×{height}的竖向图片，"
                                               "请把身份证横放拍摄，或把照片旋转后重新上传"))
     aspect = max(width, height) / max(1, min(width, height))
     if not policy.id_aspect_min <= aspect <= policy.id_aspect_max:
-        issues.append(Issue("bad_aspect", f"{label}照片的长宽比应在{policy.id_aspect_min:g}到{policy.id_aspect_max:g}之间"
+        issues.append(Issue("bad_aspect", f"{label}的长宽比应在{policy.id_aspect_min:g}到{policy.id_aspect_max:g}之间"
                                            f"（身份证本身约为{ID_CARD_ASPECT:.2f}），当前为{width}×{height}（{aspect:.2f}），"
                                            "请让身份证基本占满画面、四角完整，裁掉多余的背景后重新上传"))
     issues += _min_long_side(kind, width, height, policy.id_min_long_side,

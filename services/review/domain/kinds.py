@@ -16,6 +16,14 @@ KIND_LABELS = {
     PHOTO: "两寸免冠照片",
 }
 
+# How a message names the upload ("身份证人像面照片不够清晰", "两寸免冠照片不够清晰").
+KIND_SUBJECTS = {
+    ID_CARD_FRONT: "身份证人像面照片",
+    ID_CARD_BACK: "身份证国徽面照片",
+    CERTIFICATE: "职业水平证书照片",
+    PHOTO: "两寸免冠照片",
+}
+
 
 def require_kind(kind):
     """Kinds come from a URL path or a form: an unknown one is the caller's bug, not the applicant's."""

@@ -27,8 +27,8 @@ class CheckPolicy:
     # scale to get there); the thresholds below were calibrated at this scale, see
     # docs/material-checks.md before changing either.
     analysis_side: int = 800
-    min_sharpness: float = 0.24
+    min_sharpness: float = 0.18
     # Too dark: even the brightest 1% of pixels is darker than this (0-255).
-    dark_highlights_max: int = 96
+    dark_highlights_max: int = 97
     # Washed out: even the darkest 1% of pixels is lighter than this (0-255).
-    washed_shadows_min: int = 128
+    washed_shadows_min: int = 141

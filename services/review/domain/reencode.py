@@ -9,7 +9,7 @@ from PIL import Image, ImageOps
 
 from .checks import _PILLOW_ERRORS, _corrupt, open_checked
 from .colour import to_rgb
-from .kinds import KIND_LABELS, require_kind
+from .kinds import KIND_SUBJECTS, require_kind
 from .policy import CheckPolicy
 from .verdict import MaterialRejected
 
@@ -49,7 +49,7 @@ def reencode(kind, data, policy=CheckPolicy()):
     Meant for data check_material accepted; it re-runs only the safety gates (type, structure,
     pixel limit, full decode) and raises MaterialRejected if those fail.
     """
-    rgb = _decode(KIND_LABELS[require_kind(kind)], data, policy)
+    rgb = _decode(KIND_SUBJECTS[require_kind(kind)], data, policy)
     return _jpeg(rgb, QUALITY), CONTENT_TYPE, rgb.width, rgb.height
 
 

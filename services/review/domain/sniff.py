@@ -44,8 +44,9 @@ def _ftyp(data):
 
 
 def _gif(data):
-    # An animation loops (NETSCAPE2.0) or carries a graphic control block per frame.
-    animated = b"NETSCAPE2.0" in data or data.count(b"\x21\xf9\x04") > 1
+    # Each frame of an animation carries its own graphic control block (delay, disposal); a loop
+    # extension alone does not make an animation.
+    animated = data.count(b"\x21\xf9\x04") > 1
     what = "GIF动图" if animated else "GIF图片"
     return Sniffed("GIF", what, "请上传用手机或相机拍摄的静态JPEG照片，不要上传动图或表情包")
 

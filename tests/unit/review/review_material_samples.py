@@ -262,20 +262,34 @@ def lighting_set():
             yield f"{name} washed{a}", "washed_out", jpeg(washed_out(im, a))
 
 
-if __name__ == "__main__":  # pragma: no cover - prints the calibration table
+def _summary(label, values):
     import statistics
+
+    values = sorted(values)
+    return f"{label}: n={len(values)} min={values[0]:.3f} median={statistics.median(values):.3f} max={values[-1]:.3f}"
+
+
+if __name__ == "__main__":  # pragma: no cover - prints the calibration tables
     import sys
 
     sys.path.insert(0, ".")
     from services.review.domain import analysis
 
-    rows = {}
+    scores = {}
     for name, label, data in calibration_set():
         score = analysis.measure(data).sharpness
-        rows.setdefault(label, []).append((score, name))
+        scores.setdefault(label, []).append(score)
         print(f"{label:8s} {score:7.3f}  {name}")
-    for label, vals in rows.items():
-        s = sorted(v for v, _ in vals)
-        print(f"{label}: n={len(s)} min={s[0]:.3f} median={statistics.median(s):.3f} max={s[-1]:.3f}")
-    for name, label, data in lighting_set():
-        print(f"{label:10s} {analysis.measure(data).brightness:6.1f}  {name}")
+    print("\n".join(_summary(label, values) for label, values in scores.items()))
+    held_out = {}
+    for _name, label, data in validation_set():
+        held_out.setdefault(label, []).append(analysis.measure(data).sharpness)
+    print("\n".join(_summary("validation " + label, values) for label, values in held_out.items()))
+    light = {}
+    for _name, label, data in lighting_set():
+        m = analysis.measure(data)
+        light.setdefault(label, []).append(m)
+    for label, ms in light.items():
+        print(_summary(f"{label} p99 (highlights)", [m.highlights for m in ms]))
+        print(_summary(f"{label} p01 (shadows)", [m.shadows for m in ms]))
+        print(_summary(f"{label} mean", [m.brightness for m in ms]))

@@ -1,0 +1,85 @@
+"""python -m services.identity run | create-staff --role reviewer|admin --phone 13800138000 [--password ...]
+
+`run` starts the nameko service (JSON logs, SIGTERM/Ctrl-C stop it gracefully; a clear message and
+exit code 3 when RabbitMQ is not reachable). `create-staff` opens the identity database directly
+(config from the environment, like the service); without --password it prints a generated one.
+"""
+import eventlet
+
+eventlet.monkey_patch()
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+
+from services.common.config import ConfigError, service_config  # noqa: E402
+from services.common.crypto import DataCipher  # noqa: E402
+from services.common.db import UnitOfWork, create_schema, make_engine  # noqa: E402
+from services.common.errors import DomainError  # noqa: E402
+from services.common.masking import mask_phone  # noqa: E402
+from services.common.runner import run  # noqa: E402
+
+from . import handlers  # noqa: E402
+from .domain.roles import ROLE_LABELS, STAFF_ROLES  # noqa: E402
+from .models import Base  # noqa: E402
+from .service import IdentityService  # noqa: E402
+from .settings import IdentitySettings  # noqa: E402
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m services.identity",
+                                     description="身份服务 / identity service")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="启动身份服务 / start the identity service")
+    staff = commands.add_parser("create-staff", help="创建工作人员账号 / create a staff account")
+    staff.add_argument("--role", required=True, choices=sorted(STAFF_ROLES), help="reviewer 审核员 | admin 管理员")
+    staff.add_argument("--phone", required=True, help="手机号 / mobile number")
+    staff.add_argument("--password", help="初始密码；不填则生成随机密码 / initial password (generated when omitted)")
+    return parser.parse_args(argv)
+
+
+def offline_context(config):
+    """A handlers.Context on the service's database without nameko (no broker needed).
+
+    Events written here wait in the outbox until the service's relay runs.
+    """
+    engine = make_engine(config["DATABASE_URL"])
+    if config.get("DB_CREATE_SCHEMA", "1") not in ("0", False):
+        create_schema(engine, Base.metadata)
+    return handlers.Context(uow=lambda: UnitOfWork(engine, Base.metadata), cipher=DataCipher.from_config(config),
+                            settings=IdentitySettings.from_config(config)), engine
+
+
+def create_staff(args):
+    try:
+        config = service_config("identity")
+        ctx, engine = offline_context(config)
+    except ConfigError as exc:
+        print(f"identity: {exc}", file=sys.stderr)
+        return 2
+    generated = args.password is None
+    password = handlers.generate_password() if generated else args.password
+    try:
+        answer = handlers.create_staff(ctx, args.phone, args.role, password)
+    except DomainError as exc:
+        print(f"未能创建账号 / not created: {exc.message} ({exc.code})", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(f"已创建{ROLE_LABELS[args.role]}账号 / {args.role} account created: {answer['account_id']} "
+          f"({mask_phone(args.phone)})")
+    if generated:
+        print(f"初始密码（只显示这一次，请安全转交并尽快修改）/ initial password, shown once: {password}")
+    if args.role == "admin":
+        print("管理员登录需要密码和短信验证码（用途：管理员登录）/ admins log in with password and SMS code")
+    return 0
+
+
+def main(argv):
+    args = parse_args(argv)
+    if args.command == "run":
+        return run(IdentityService)
+    return create_staff(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,114 @@
+"""The identity service on nameko: RPCs of docs/rpc.md, each translated to one handler call."""
+import eventlet
+from eventlet import tpool
+from nameko.extensions import DependencyProvider
+from nameko.rpc import RpcProxy, rpc
+
+from services.common.base import ServiceBase
+from services.common.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unauthenticated,
+    ValidationFailed,
+)
+from services.common.providers import Cipher, Database
+from services.topology import SUBSCRIPTIONS
+
+from . import handlers
+from .models import Base
+from .settings import IdentitySettings
+
+# The error classes every caller can rebuild (services.common.errors is imported everywhere).
+_PORTABLE = (ValidationFailed, NotFound, Conflict, Forbidden, Unauthenticated, TooManyRequests, DomainError)
+
+
+def portable_error(exc):
+    """A DomainError as the nearest services.common.errors class, same code, message, details, status.
+
+    nameko rebuilds a remote exception as itself only when the caller imported its class; the
+    gateway does not import this service's (AccountLocked, VerifierUnavailable, SmsUnavailable…),
+    and would see a RemoteError (503) instead of, say, a 429 with the lock's end.
+    """
+    if type(exc) in _PORTABLE:
+        return exc
+    base = next(cls for cls in type(exc).__mro__ if cls in _PORTABLE)
+    wire = base.__new__(base)
+    DomainError.__init__(wire, exc.message, exc.code, exc.details, exc.http_status)
+    return wire
+
+
+class Settings(DependencyProvider):
+    """IdentitySettings (hasher, verifier, policies) built once from the container's config."""
+
+    def setup(self):
+        self.settings = IdentitySettings.from_config(self.container.config)
+
+    def get_dependency(self, worker_ctx):
+        return self.settings
+
+
+class IdentityService(ServiceBase):
+    name = "identity"
+    db = Database(Base.metadata, topology=SUBSCRIPTIONS)
+    cipher = Cipher()
+    notify = RpcProxy("notify")
+    settings = Settings()
+
+    def _send_sms(self, phone, code, purpose, expires_at):
+        with eventlet.Timeout(self.settings.notify_timeout, TimeoutError("notify.send_code did not answer")):
+            return self.notify.send_code(phone, code, purpose, expires_at)
+
+    def _handle(self, handler, *args, **kwargs):
+        ctx = handlers.Context(uow=self.db.uow, cipher=self.cipher, settings=self.settings,
+                               send_sms=self._send_sms, offload=tpool.execute)
+        try:
+            return handler(ctx, *args, **kwargs)
+        except DomainError as exc:
+            raise portable_error(exc) from None
+
+    @rpc(expected_exceptions=DomainError)
+    def send_code(self, phone, purpose, client_ip=None):
+        return self._handle(handlers.send_code, phone, purpose, client_ip)
+
+    @rpc(expected_exceptions=DomainError)
+    def register(self, phone, code, password, client_ip=None):
+        return self._handle(handlers.register, phone, code, password, client_ip)
+
+    @rpc(expected_exceptions=DomainError)
+    def login(self, phone, password=None, code=None, client_ip=None):
+        return self._handle(handlers.login, phone, password=password, code=code, client_ip=client_ip)
+
+    @rpc(expected_exceptions=DomainError)
+    def authenticate(self, token):
+        return self._handle(handlers.authenticate, token)
+
+    @rpc(expected_exceptions=DomainError)
+    def logout(self, token):
+        return self._handle(handlers.logout, token)
+
+    @rpc(expected_exceptions=DomainError)
+    def change_password(self, token, old_password, new_password):
+        return self._handle(handlers.change_password, token, old_password, new_password)
+
+    @rpc(expected_exceptions=DomainError)
+    def reset_password(self, phone, code, new_password):
+        return self._handle(handlers.reset_password, phone, code, new_password)
+
+    @rpc(expected_exceptions=DomainError)
+    def verify_identity(self, account_id, name, id_type, id_number):
+        return self._handle(handlers.verify_identity, account_id, name, id_type, id_number)
+
+    @rpc(expected_exceptions=DomainError)
+    def identity_of(self, account_id):
+        return self._handle(handlers.identity_of, account_id)
+
+    @rpc(expected_exceptions=DomainError)
+    def contact_of(self, account_id):
+        return self._handle(handlers.contact_of, account_id)
+
+    @rpc(expected_exceptions=DomainError)
+    def create_staff(self, phone, role, password):
+        return self._handle(handlers.create_staff, phone, role, password)

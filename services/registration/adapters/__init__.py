@@ -1,0 +1,1 @@
+"""The registration service's outside world: peer services by RPC, spreadsheet files."""
