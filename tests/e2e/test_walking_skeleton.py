@@ -5,10 +5,17 @@ registration number → mailing → every SMS the notice implies."""
 import pytest
 
 from tests.support.infra import wait_for
-
-from .journey import (
-    ADMIN_PHONE, REVIEWER_PHONE, applicant, fill_and_upload, import_roster, open_campaign, roster_row,
-    staff, submit, upload,
+from tests.support.journey import (
+    ADMIN_PHONE,
+    REVIEWER_PHONE,
+    applicant,
+    fill_and_upload,
+    import_roster,
+    open_campaign,
+    roster_row,
+    staff,
+    submit,
+    upload,
 )
 
 pytestmark = pytest.mark.e2e

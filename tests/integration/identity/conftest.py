@@ -69,3 +69,13 @@ def api(identity):
     """An open RPC proxy to identity."""
     with identity.rpc() as proxy:
         yield proxy
+
+
+PHONE = "13812345678"
+PASSWORD = "Passw0rd!x"
+
+
+def register(harness, api, phone=PHONE, password=PASSWORD, client_ip="10.0.0.1"):
+    """send_code + register as a person would; returns register's answer."""
+    api.send_code(phone, "register", client_ip)
+    return api.register(phone, harness.code_for(phone, "register"), password, client_ip)

@@ -4,8 +4,7 @@ import uuid
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from tests.support import images
-
-from .conftest import beijing_window_around_now
+from tests.support.system import beijing_window_around_now
 
 ADMIN_PHONE, REVIEWER_PHONE = "13900000001", "13900000002"
 STAFF_PASSWORD = "Staff-Passw0rd!"

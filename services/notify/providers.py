@@ -1,0 +1,54 @@
+"""nameko extensions of the notify service: channels, templates and settings built once per container
+(a bad template or channel setting stops the start, not a message), and a timer whose interval
+comes from configuration."""
+from nameko.extensions import DependencyProvider
+from nameko.timer import Timer
+
+from .channels import build_channels
+from .domain.templates import TemplateRegistry
+from .handlers import Settings
+
+
+class Channels(DependencyProvider):
+    """{"sms": Channel, "email": Channel} from SMS_CHANNEL / EMAIL_CHANNEL (services.notify.channels)."""
+
+    def setup(self):
+        self.channels = build_channels(self.container.config)
+
+    def get_dependency(self, worker_ctx):
+        return self.channels
+
+
+class Templates(DependencyProvider):
+    """The checked template registry (NOTIFY_TEMPLATE_DIR, NOTIFY_SMS_SIGNATURE)."""
+
+    def setup(self):
+        self.registry = TemplateRegistry.from_config(self.container.config)
+
+    def get_dependency(self, worker_ctx):
+        return self.registry
+
+
+class NotifySettings(DependencyProvider):
+    """Quiet hours, retry policy and limits (services.notify.handlers.Settings.from_config)."""
+
+    def setup(self):
+        self.settings = Settings.from_config(self.container.config)
+
+    def get_dependency(self, worker_ctx):
+        return self.settings
+
+
+class ConfiguredTimer(Timer):
+    """nameko's timer, its interval read from the config key `setting` at start (default `default`)."""
+
+    def __init__(self, setting, default, **kwargs):
+        self.setting = setting
+        self.default = default
+        super().__init__(interval=default, **kwargs)
+
+    def setup(self):
+        self.interval = float(self.container.config.get(self.setting) or self.default)
+
+
+timer = ConfiguredTimer.decorator

@@ -1,0 +1,111 @@
+"""The notify service: the thin nameko class. Contact details come by RPC before any unit of work;
+everything else is in services.notify.handlers."""
+import eventlet
+from nameko.rpc import RpcProxy, rpc
+
+from services.common.base import ServiceBase
+from services.common.providers import Cipher, Database
+from services.common.subscriber import subscribe
+from services.topology import SUBSCRIPTIONS
+
+from .handlers import Notifier
+from .models import Base
+from .providers import Channels, NotifySettings, Templates, timer
+
+
+class ContactUnavailable(RuntimeError):
+    """A peer did not answer contact_of in time: the event is retried (then dead-lettered)."""
+
+
+class NotifyService(ServiceBase):
+    name = "notify"
+    db = Database(Base.metadata, topology=SUBSCRIPTIONS)
+    cipher = Cipher()
+    identity = RpcProxy("identity")
+    registration = RpcProxy("registration")
+    channels = Channels()
+    templates = Templates()
+    settings = NotifySettings()
+
+    def _notifier(self):
+        size = self.settings.concurrency
+        return Notifier(self.db, self.cipher, self.templates, self.channels, self.settings,
+                        parallel_map=lambda fn, items: eventlet.GreenPool(size).imap(fn, items))
+
+    # --- RPC --------------------------------------------------------------------------------
+    @rpc
+    def send_code(self, phone, code, purpose, expires_at):
+        return self._notifier().send_code(phone, code, purpose, expires_at)
+
+    @rpc
+    def list_notifications(self, state=None, limit=100):
+        return self._notifier().list_notifications(state, limit)
+
+    @rpc
+    def resend(self, notification_id):
+        return self._notifier().resend(notification_id)
+
+    # --- events -----------------------------------------------------------------------------
+    @subscribe("identity", "AccountRegistered")
+    def on_account_registered(self, event):
+        notifier = self._notifier()
+        if notifier.already_handled(event, self.name):
+            return
+        phone = self._phone_of(event["data"]["account_id"])
+        notifier.account_registered(event, self.name, phone)
+
+    @subscribe("registration", "ApplicationSubmitted")
+    def on_application_submitted(self, event):
+        notifier = self._notifier()
+        if notifier.already_handled(event, self.name):
+            return
+        data = event["data"]
+        phone = self._phone_of(data["account_id"])
+        contact = self._ask(self.registration, "contact_of", data["application_id"])
+        notifier.application_submitted(event, self.name, phone or contact.get("mobile"), contact.get("email"))
+
+    @subscribe("review", "ReviewCompleted")
+    def on_review_completed(self, event):
+        if event["data"]["decision"] != "rejected":
+            return  # approved: RegistrationCompleted follows and says so
+        notifier = self._notifier()
+        if notifier.already_handled(event, self.name):
+            return
+        phone, contact = self._applicant(event["data"]["application_id"])
+        notifier.review_completed(event, self.name, phone, contact.get("email"), contact.get("resubmit_until"))
+
+    @subscribe("registration", "RegistrationCompleted")
+    def on_registration_completed(self, event):
+        notifier = self._notifier()
+        if notifier.already_handled(event, self.name):
+            return
+        phone, contact = self._applicant(event["data"]["application_id"])
+        notifier.registration_completed(event, self.name, phone, contact.get("email"))
+
+    @subscribe("registration", "CertificateDispatched")
+    def on_certificate_dispatched(self, event):
+        notifier = self._notifier()
+        if notifier.already_handled(event, self.name):
+            return
+        phone, contact = self._applicant(event["data"]["application_id"])
+        notifier.certificate_dispatched(event, self.name, phone, contact.get("email"))
+
+    # --- retries and quiet hours ------------------------------------------------------------
+    @timer("NOTIFY_TIMER_SECONDS", 5.0)
+    def process_due(self):
+        return self._notifier().process_due()
+
+    # --- contact details (RPC, outside any unit of work) ------------------------------------
+    def _ask(self, proxy, method, *args):
+        seconds = self.settings.rpc_timeout
+        with eventlet.Timeout(seconds, ContactUnavailable(f"{proxy.service_name}.{method} 在 {seconds:g} 秒内没有回答")):
+            return getattr(proxy, method)(*args)
+
+    def _phone_of(self, account_id):
+        return self._ask(self.identity, "contact_of", account_id).get("phone")
+
+    def _applicant(self, application_id):
+        """(SMS number, the application's contact): the account's phone, else the form's mobile."""
+        contact = self._ask(self.registration, "contact_of", application_id)
+        phone = self._phone_of(contact["account_id"]) if contact.get("account_id") else None
+        return phone or contact.get("mobile"), contact

@@ -1,0 +1,1 @@
+"""The registration service (登记): campaigns, the exam roster, applications, registration numbers."""

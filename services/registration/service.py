@@ -1,0 +1,168 @@
+"""The registration service: campaigns, the exam roster, applications from draft to registration
+number, mailing, appeals, reports. Thin: each entrypoint asks peers first (outside any unit of
+work), then opens one unit of work and delegates to `handlers`. The contract is docs/rpc.md."""
+import logging
+
+from nameko.rpc import RpcProxy, rpc
+
+from services.common import clock
+from services.common.base import ServiceBase
+from services.common.providers import Cipher, Config, Database
+from services.common.subscriber import subscribe
+from services.topology import SUBSCRIPTIONS
+
+from . import handlers
+from .adapters import peers
+from .domain import numbers
+from .models import Base
+
+log = logging.getLogger(__name__)
+
+
+class RegistrationService(ServiceBase):
+    name = "registration"
+    db = Database(Base.metadata, topology=SUBSCRIPTIONS)
+    cipher = Cipher()
+    config = Config()
+    identity = RpcProxy("identity")
+    review = RpcProxy("review")
+
+    # --- settings ---------------------------------------------------------------------------
+    def _rpc_timeout(self):
+        return float(self.config.get("RPC_TIMEOUT", peers.DEFAULT_TIMEOUT))
+
+    def _number_format(self):
+        return numbers.check_format(self.config.get("REGISTRATION_NUMBER_FORMAT", numbers.DEFAULT_FORMAT))
+
+    def _stuck_days(self):
+        return float(self.config.get("WATCHDOG_STUCK_DAYS", 10))
+
+    # --- public ------------------------------------------------------------------------------
+    @rpc
+    def code_tables(self):
+        return handlers.code_tables()
+
+    @rpc
+    def list_campaigns(self):
+        with self.db.uow() as uow:
+            return handlers.list_campaigns(uow, clock.now())
+
+    # --- the applicant ----------------------------------------------------------------------
+    @rpc
+    def open_application(self, account_id, campaign_id):
+        identity = peers.identity_of(self.identity, account_id, self._rpc_timeout())
+        with self.db.uow() as uow:
+            return handlers.open_application(uow, self.cipher, identity, account_id, campaign_id, clock.now())
+
+    @rpc
+    def get_application(self, principal, application_id):
+        with self.db.uow() as uow:
+            return handlers.get_application(uow, self.cipher, principal, application_id, clock.now())
+
+    @rpc
+    def save_draft(self, account_id, application_id, changes):
+        with self.db.uow() as uow:
+            return handlers.save_draft(uow, self.cipher, account_id, application_id, changes, clock.now())
+
+    @rpc
+    def attach_material(self, account_id, application_id, kind, material_id):
+        handlers.check_material_kind(kind)
+        material = peers.material_info(self.review, material_id, self._rpc_timeout())
+        with self.db.uow() as uow:
+            return handlers.attach_material(uow, self.cipher, account_id, application_id, kind, material,
+                                            clock.now())
+
+    @rpc
+    def submit(self, account_id, application_id, idempotency_key=None):
+        with self.db.uow() as uow:
+            return handlers.submit(uow, self.cipher, account_id, application_id, idempotency_key, clock.now())
+
+    @rpc
+    def history(self, principal, application_id):
+        with self.db.uow() as uow:
+            return handlers.history(uow, self.cipher, principal, application_id, clock.now())
+
+    @rpc
+    def file_appeal(self, account_id, message):
+        identity = peers.identity_of(self.identity, account_id, self._rpc_timeout())
+        with self.db.uow() as uow:
+            return handlers.file_appeal(uow, self.cipher, account_id, message, identity, clock.now())
+
+    # --- services -----------------------------------------------------------------------------
+    @rpc
+    def contact_of(self, application_id):
+        with self.db.uow() as uow:
+            return handlers.contact_of(uow, self.cipher, application_id)
+
+    @subscribe("review", "ReviewCompleted")
+    def on_review_completed(self, event):
+        with self.db.uow() as uow:
+            if not uow.first_time(event, self.name):
+                return
+            outcome = handlers.on_review_completed(uow, self.cipher, event, self._number_format(), clock.now())
+        log.info("ReviewCompleted %s for %s: %s", event["id"], event["data"]["application_id"], outcome)
+
+    # --- admin --------------------------------------------------------------------------------
+    @rpc
+    def create_campaign(self, principal, data):
+        with self.db.uow() as uow:
+            return handlers.create_campaign(uow, principal, data, clock.now())
+
+    @rpc
+    def import_roster(self, principal, filename, content_b64):
+        handlers.require_admin(principal)
+        content = handlers.decode_upload(content_b64, "名单文件")
+        with self.db.uow() as uow:
+            return handlers.import_roster(uow, self.cipher, principal, filename, content, clock.now())
+
+    @rpc
+    def record_dispatch(self, principal, application_id, carrier, tracking_number):
+        with self.db.uow() as uow:
+            return handlers.record_dispatch(uow, self.cipher, principal, application_id, carrier,
+                                            tracking_number, clock.now())
+
+    @rpc
+    def import_dispatches(self, principal, filename, content_b64):
+        handlers.require_admin(principal)
+        content = handlers.decode_upload(content_b64, "寄送信息文件")
+        return handlers.import_dispatches(self.db.uow, self.cipher, principal, filename, content, clock.now())
+
+    @rpc
+    def report(self, principal, campaign_id=None):
+        with self.db.uow() as uow:
+            return handlers.report(uow, principal, campaign_id)
+
+    @rpc
+    def export_approved(self, principal, fmt="xlsx", campaign_id=None):
+        with self.db.uow() as uow:
+            return handlers.export_approved(uow, self.cipher, principal, fmt, clock.now(), campaign_id)
+
+    @rpc
+    def list_appeals(self, principal, state=None):
+        with self.db.uow() as uow:
+            return handlers.list_appeals(uow, self.cipher, principal, state)
+
+    @rpc
+    def resolve_appeal(self, principal, appeal_id, note):
+        with self.db.uow() as uow:
+            return handlers.resolve_appeal(uow, self.cipher, principal, appeal_id, note, clock.now())
+
+    @rpc
+    def seed_demo(self):
+        with self.db.uow() as uow:
+            return handlers.seed_demo(uow, self.cipher, clock.now())
+
+    # --- operations -------------------------------------------------------------------------------
+    @rpc
+    def stuck_applications(self, days=None):
+        with self.db.uow() as uow:
+            return handlers.stuck_applications(uow, self._stuck_days() if days is None else days, clock.now())
+
+    @rpc
+    def metrics(self):
+        """Prometheus text; the watchdog gauge is refreshed on every scrape."""
+        try:
+            self.stuck_applications()
+        except Exception:  # noqa: BLE001 — a metrics scrape must answer even when the database does not
+            log.warning("watchdog could not count stuck applications", exc_info=True)
+        return super().metrics()
