@@ -1,0 +1,200 @@
+"""The walking skeleton under load: HTTP submit latency at 20 concurrent applicants and throughput
+from HTTP submit to review task created, beside the ceiling of the same HTTP → RPC path
+(GET /api/v1/code-tables) measured in the same run, and each service's resident memory.
+
+Runs the real system (`python -m services run`) against the local RabbitMQ in a fresh vhost.
+Bars (DESIGN.md): submit p95 ≤ 200 ms at 20 concurrent; ≥ 100 submissions/s to review task.
+"""
+import glob
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from bench.support import fresh_vhost, percentile  # noqa: E402
+from services.common.idnumbers import checksum_char  # noqa: E402
+from tests.support import images  # noqa: E402
+from tests.support.journey import APPLICANT_PASSWORD, FORM, STAFF_PASSWORD  # noqa: E402
+
+N = int(os.environ.get("BENCH_APPLICANTS", 200))
+CONCURRENCY = 20
+ADMIN, REVIEWER = "13900000001", "13900000002"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def id_number(i):
+    first17 = f"110105199{i % 10}0101{i:03d}"[:17]
+    return first17 + checksum_char(first17)
+
+
+class Api:
+    def __init__(self, base, var_dir):
+        self.base, self.var_dir = base, var_dir
+
+    def call(self, method, path, token=None, **kw):
+        headers = kw.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        r = requests.request(method, self.base + path, headers=headers, timeout=60, **kw)
+        if r.status_code >= 400:
+            raise RuntimeError(f"{method} {path}: {r.status_code} {r.text[:300]}")
+        return r.json() if r.content else None
+
+    def code(self, phone):
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            path = os.path.join(self.var_dir, "outbox", "sms.jsonl")
+            if os.path.exists(path):
+                for line in reversed(open(path, encoding="utf-8").read().splitlines()):
+                    m = json.loads(line)
+                    found = re.search(r"(?<!\d)(\d{6})(?!\d)", m["body"])
+                    if m["to"] == phone and "验证码" in m["body"] and found:
+                        return found.group(1)
+            time.sleep(0.05)
+        raise RuntimeError(f"no code for {phone}")
+
+
+def staff_token(api, env, phone, role):
+    subprocess.run([sys.executable, "-m", "services.identity", "create-staff", "--role", role, "--phone", phone,
+                    "--password", STAFF_PASSWORD], env=env, cwd=ROOT, check=True, capture_output=True)
+    api.call("POST", "/api/v1/sms-codes", json={"phone": phone, "purpose": "admin_login" if role == "admin"
+                                                else "login"})
+    body = {"phone": phone, "password": STAFF_PASSWORD}
+    if role == "admin":
+        body["code"] = api.code(phone)
+    return api.call("POST", "/api/v1/sessions", json=body)["token"]
+
+
+def prepare(api, campaign_id, i, uploads):
+    phone = f"137{i:08d}"
+    api.call("POST", "/api/v1/sms-codes", json={"phone": phone, "purpose": "register"})
+    token = api.call("POST", "/api/v1/accounts", json={"phone": phone, "code": api.code(phone),
+                                                       "password": APPLICANT_PASSWORD})["token"]
+    api.call("POST", "/api/v1/me/identity", token, json={"name": "张三", "id_type": "RESIDENT_ID",
+                                                         "id_number": id_number(i)})
+    app = api.call("POST", "/api/v1/applications", token, json={"campaign_id": campaign_id})
+    api.call("PATCH", f"/api/v1/applications/{app['id']}", token, json=FORM)
+    for kind, data in uploads.items():
+        api.call("PUT", f"/api/v1/applications/{app['id']}/materials/{kind}", token, data=data,
+                 headers={"Content-Type": "image/jpeg"})
+    return token, app["id"]
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t0) * 1000
+
+
+def rss_mb():
+    out = {}
+    for status in glob.glob("/proc/[0-9]*/cmdline"):
+        try:
+            cmd = open(status, "rb").read().split(b"\0")
+            name = next((c.decode().split(".")[1] for c in cmd if c.startswith(b"services.") and
+                         c.count(b".") == 1), None)
+            if name and b"run" in cmd:
+                for line in open(status.replace("cmdline", "status")):
+                    if line.startswith("VmRSS"):
+                        out[name] = int(line.split()[1]) / 1024
+        except (OSError, StopIteration):
+            continue
+    return out
+
+
+def main():
+    with fresh_vhost() as uri, tempfile.TemporaryDirectory() as var_dir:
+        port = free_port()
+        env = {**os.environ, "AMQP_URI": uri, "VAR_DIR": var_dir, "GATEWAY_ADDRESS": f"127.0.0.1:{port}",
+               "PYTHONPATH": ROOT, "LOG_LEVEL": "WARNING", "NOTIFY_QUIET_HOURS": "off"}
+        system = subprocess.Popen([sys.executable, "-m", "services", "run"], env=env, cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        api = Api(f"http://127.0.0.1:{port}", var_dir)
+        try:
+            deadline = time.time() + 60
+            while True:
+                try:
+                    if requests.get(api.base + "/health", timeout=2).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                if time.time() > deadline:
+                    raise RuntimeError("the system did not become healthy in 60 s")
+                time.sleep(0.2)
+            admin = staff_token(api, env, ADMIN, "admin")
+            reviewer = staff_token(api, env, REVIEWER, "reviewer")
+            campaigns = api.call("GET", "/api/v1/campaigns")
+            campaign_id = campaigns[0]["id"]
+            roster = "姓名,证件类型,证件号码,级别,考试年度,职业水平证书管理号,批准日期,本地有效\n" + "".join(
+                f"张三,居民身份证,{id_number(i)},中级,2019,2019110{i:010d},2019-12-20,否\n" for i in range(N))
+            api.call("POST", "/api/v1/admin/roster", admin, data=roster.encode(),
+                     headers={"X-Filename": "roster.csv", "Content-Type": "text/csv"})
+            uploads = {"id_card_front": images.jpeg(images.id_card(seed=1)),
+                       "id_card_back": images.jpeg(images.id_card(seed=2)),
+                       "certificate": images.jpeg(images.certificate(seed=3)),
+                       "photo": images.jpeg(images.photo(seed=4))}
+            t0 = time.perf_counter()
+            with ThreadPoolExecutor(4) as pool:
+                prepared = list(pool.map(lambda i: prepare(api, campaign_id, i, uploads), range(N)))
+            print(f"submit  prepared {N} applications (register, verify, form, 4 uploads) in "
+                  f"{time.perf_counter() - t0:.0f} s", flush=True)
+
+            # The ceiling of the same path: HTTP → gateway → one RPC → answer.
+            token0 = prepared[0][0]
+            with ThreadPoolExecutor(CONCURRENCY) as pool:
+                t0 = time.perf_counter()
+                ceiling = list(pool.map(lambda _: timed(lambda: api.call("GET", "/api/v1/code-tables", token0)),
+                                        range(N)))
+                ceiling_rate = N / (time.perf_counter() - t0)
+
+            def submit(item):
+                token, app_id = item
+                return timed(lambda: api.call("POST", f"/api/v1/applications/{app_id}/submit", token,
+                                              headers={"Idempotency-Key": f"bench-{app_id}"}))
+
+            with ThreadPoolExecutor(CONCURRENCY) as pool:
+                t0 = time.perf_counter()
+                latencies = list(pool.map(submit, prepared))
+                submitted = time.perf_counter()
+            while len(api.call("GET", "/api/v1/review/tasks", reviewer)) < N:
+                if time.perf_counter() - t0 > 300:
+                    raise RuntimeError("review tasks did not all appear in 300 s")
+                time.sleep(0.02)
+            done = time.perf_counter()
+            rate = N / (done - t0)
+            p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
+            print(f"submit  ceiling GET /code-tables at {CONCURRENCY} concurrent: {ceiling_rate:7.0f} req/s, "
+                  f"p50 {percentile(ceiling, 50):.0f} ms, p95 {percentile(ceiling, 95):.0f} ms")
+            print(f"submit  HTTP submit at {CONCURRENCY} concurrent: p50 {p50:.0f} ms, p95 {p95:.0f} ms "
+                  f"(bar p95 ≤ 200 ms: {'meets' if p95 <= 200 else 'MISSES'}; "
+                  f"{p95 / percentile(ceiling, 95):.1f}× the ceiling's p95)")
+            print(f"submit  submit → review task: {rate:7.1f} submissions/s over {N} "
+                  f"(HTTP part {N / (submitted - t0):.0f}/s; bar ≥ 100/s: {'meets' if rate >= 100 else 'MISSES'}; "
+                  f"{rate / ceiling_rate:.0%} of the ceiling)")
+            for name, mb in sorted(rss_mb().items()):
+                print(f"memory  {name:<12} resident {mb:6.0f} MB after the run")
+        finally:
+            system.terminate()
+            try:
+                system.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                system.kill()
+
+
+if __name__ == "__main__":
+    main()
