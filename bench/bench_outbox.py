@@ -56,7 +56,7 @@ def raw_loop(uri, body, n, confirm_each=False):
         if confirm_each:
             ch.confirm_select()
         t0 = time.perf_counter()
-        for i in range(n):
+        for _ in range(n):
             msg = amqp.Message(body, delivery_mode=2, content_type="application/cloudevents+json")
             if confirm_each:
                 ch.basic_publish_confirm(msg, exchange="registration.events", routing_key="ApplicationSubmitted")

@@ -7,7 +7,6 @@ from sqlalchemy import MetaData
 from services.common.errors import NotFound
 from services.common.events import new_event
 from services.common.providers import Database
-from services.common.subscriber import subscribe
 from services.common.tables import add_platform_tables
 
 peer_metadata = MetaData()
@@ -76,10 +75,6 @@ class RegistrationStandIn(_Emitter):
 
 class ReviewStandIn(_Emitter):
     name = "review"
-
-    @subscribe("registration", "ApplicationSubmitted")  # keeps the stand-in a real consumer too
-    def on_application_submitted(self, event):
-        pass
 
 
 # --- event data, as the owners publish it (services.common.events) ---------------------------------
