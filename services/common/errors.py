@@ -11,6 +11,9 @@ from nameko.exceptions import get_module_path, registry
 
 def _rebuild(cls):
     def build(message, code=None, details=None, http_status=None):
+        # nameko sends non-string arguments as strings: restore the status and an empty details.
+        http_status = int(http_status) if http_status not in (None, "None") else None
+        details = None if details == "None" else details
         exc = cls.__new__(cls)
         DomainError.__init__(exc, message, code, details, http_status)
         return exc

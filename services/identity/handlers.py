@@ -166,10 +166,10 @@ def login(ctx, phone, password=None, code=None, client_ip=None):
     if not password and not code:
         message = "请输入密码或短信验证码"
         raise ValidationFailed(message, code="credentials_required", details={"password": [message]})
-    now = clock.now()
     index = ctx.phone_index(phone)
     with ctx.uow() as uow:
         account = _account_by_index(uow, index, lock=True)
+        now = clock.now()  # read once the lock is held: a concurrent try's failure is not "in the future"
         admin = account is not None and ADMIN in account.role_list
         if admin and not (password and code):
             message = "管理员登录需要同时输入密码和短信验证码（获取验证码时选择“管理员登录”）"
@@ -236,6 +236,7 @@ def change_password(ctx, token, old_password, new_password):
     passwords.check_strength(new_password, phone=phone, id_number=id_number)
     with ctx.uow() as uow:
         account = _account_by_id(uow, row.account_id, lock=True)
+        now = clock.now()  # read once the lock is held, as in login
         _reserve_try(ctx, uow, account.id, now)
     if not _password_ok(ctx, account, old_password):
         message = "原密码不正确"
@@ -244,6 +245,7 @@ def change_password(ctx, token, old_password, new_password):
     new_hash = ctx.offload(ctx.settings.hasher.hash, new_password)
     with ctx.uow() as uow:
         _set_password(uow, account.id, new_hash, now)
+        _clear_failures(uow, account.id, now)  # the reserved try succeeded
     log.info("account %s changed its password; all sessions ended", account.id)
     return {"ok": True}
 
@@ -317,7 +319,7 @@ def generate_password(length=16):
 def verify_identity(ctx, account_id, name, id_type, id_number):
     """Local rules, one account per ID, ≤ 5 attempts per 6 h, then the verifier; the level stored as reached."""
     now = clock.now()
-    id_type = (id_type or RESIDENT_ID).strip().upper()
+    id_type = str(id_type or RESIDENT_ID).strip().upper()
     with ctx.uow() as uow:
         _account_by_id(uow, account_id)
         existing = uow.session.get(Identity, account_id)
@@ -325,8 +327,7 @@ def verify_identity(ctx, account_id, name, id_type, id_number):
         if _same_identity(ctx, existing, name, id_type, id_number, now):
             return _identity_answer(existing.level, ctx.cipher.decrypt(existing.name_enc, NAME),
                                     ctx.cipher.decrypt(existing.id_number_enc, ID_NUMBER))  # a second click
-        raise Conflict("您已完成实名认证，姓名和证件号码不能再修改；如确需更正，请联系工作人员",
-                       code="already_verified")
+        raise _already_verified()
     if id_type not in ctx.settings.id_types:
         accepted = "、".join(ID_TYPE_LABELS[t] for t in sorted(ctx.settings.id_types) if t in ID_TYPE_LABELS)
         message = f"目前仅支持使用{accepted}进行实名认证"
@@ -336,6 +337,7 @@ def verify_identity(ctx, account_id, name, id_type, id_number):
     id_index = ctx.cipher.blind_index(document.number, ID_NUMBER)
     with ctx.uow() as uow:
         _account_by_id(uow, account_id, lock=True)  # one attempt of this account at a time
+        now = clock.now()  # read once the lock is held: a concurrent attempt is not "in the future"
         counted = uow.session.scalars(select(VerificationAttempt.attempted_at).where(
             VerificationAttempt.account_id == account_id,
             VerificationAttempt.attempted_at > now - ctx.settings.attempt_policy.window,
@@ -350,7 +352,7 @@ def verify_identity(ctx, account_id, name, id_type, id_number):
             refusal = _id_taken()
     if refusal is not None:
         log.info("account %s: identity %s already verified on another account", account_id,
-                 mask_id_number(document.number))
+                 mask_id(document.number))
         raise refusal
     try:
         result = ctx.settings.verifier.verify(name, id_type, document.number)
@@ -360,7 +362,7 @@ def verify_identity(ctx, account_id, name, id_type, id_number):
         raise
     if not result.ok:
         _attempt_outcome(ctx, attempt.id, "mismatch")
-        log.info("account %s: verifier says name and %s do not match", account_id, mask_id_number(document.number))
+        log.info("account %s: verifier says name and %s do not match", account_id, mask_id(document.number))
         raise ValidationFailed(result.reason, code="identity_mismatch", details={"name": [result.reason]})
     try:
         with ctx.uow() as uow:
@@ -371,12 +373,17 @@ def verify_identity(ctx, account_id, name, id_type, id_number):
             uow.session.execute(update(VerificationAttempt).where(VerificationAttempt.id == attempt.id)
                                 .values(outcome="verified"))
             uow.publish(new_event("IdentityVerified", account_id, {
-                "account_id": account_id, "id_type": id_type, "id_number_masked": mask_id_number(document.number),
+                "account_id": account_id, "id_type": id_type, "id_number_masked": mask_id(document.number),
                 "name_masked": mask_name(name), "level": result.level, "verified_at": clock.iso(now)}, time=now))
     except IntegrityError:
+        with ctx.uow() as uow:
+            mine = uow.session.get(Identity, account_id)
+        if mine is not None and mine.id_index == id_index:  # this account's own second click won
+            _attempt_outcome(ctx, attempt.id, "verified")
+            return _identity_answer(mine.level, ctx.cipher.decrypt(mine.name_enc, NAME), document.number)
         _attempt_outcome(ctx, attempt.id, "id_taken")
-        raise _id_taken() from None
-    log.info("account %s verified as %s (%s)", account_id, mask_id_number(document.number), result.level)
+        raise (_id_taken() if mine is None else _already_verified()) from None
+    log.info("account %s verified as %s (%s)", account_id, mask_id(document.number), result.level)
     return _identity_answer(result.level, name, document.number)
 
 
@@ -539,14 +546,14 @@ def _principal(ctx, account_id, roles, phone_enc, identity):
         "verified": verified,
         "verification_level": level,
         "name_masked": mask_name(ctx.cipher.decrypt(identity.name_enc, NAME)) if verified else None,
-        "id_number_masked": mask_id_number(ctx.cipher.decrypt(identity.id_number_enc, ID_NUMBER))
+        "id_number_masked": mask_id(ctx.cipher.decrypt(identity.id_number_enc, ID_NUMBER))
         if verified else None,
         "phone_masked": mask_phone(ctx.cipher.decrypt(phone_enc, PHONE)),
     }
 
 
 def _identity_answer(level, name, number):
-    return {"level": level, "name_masked": mask_name(name), "id_number_masked": mask_id_number(number)}
+    return {"level": level, "name_masked": mask_name(name), "id_number_masked": mask_id(number)}
 
 
 def _attempt_outcome(ctx, attempt_id, outcome):
@@ -564,9 +571,22 @@ def _phone_taken():
                     details={"phone": ["该手机号已注册"]})
 
 
+def _already_verified():
+    return Conflict("您已完成实名认证，姓名和证件号码不能再修改；如确需更正，请联系工作人员", code="already_verified")
+
+
 def _id_taken():
     message = "该证件号码已在其他账号完成实名认证。每个证件只能认证一个账号；如非本人操作，请联系工作人员"
     return Conflict(message, code="id_number_taken", details={"id_number": [message]})
+
+
+def mask_id(number):
+    """services.common.masking.mask_id_number, except for 9-10 characters (passports, HK/MO/TW
+    permits), where it shows the number in full (6 + 4 characters kept, no star): one kept each side."""
+    if number and 8 < len(str(number)) <= 10:
+        number = str(number)
+        return number[0] + "*" * (len(number) - 2) + number[-1]
+    return mask_id_number(number)
 
 
 def _known_ip(client_ip):

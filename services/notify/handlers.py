@@ -15,7 +15,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -132,7 +132,8 @@ class Notifier:
         now = clock.now()
         expires = parse_time(expires_at, "expires_at")
         intent = triggers.verification_code(phone, code, purpose, expires, now)
-        cause = "code:" + self.cipher.blind_index(f"{purpose}|{code}|{expires.isoformat()}", CODE)
+        instant = expires.astimezone(timezone.utc).isoformat()
+        cause = "code:" + self.cipher.blind_index(f"{purpose}|{code}|{instant}", CODE)
         prepared = self._prepare(intent, cause, now, expires_at=expires)
         try:
             with self.db.uow() as uow:
@@ -144,7 +145,9 @@ class Notifier:
         except IntegrityError:  # the same code asked twice at the same moment
             with self.db.uow() as uow:
                 existing = self._by_key(uow.session, prepared.dedupe_key)
-                return {"notification_id": existing.id, "state": existing.state}
+            if existing is None:
+                raise
+            return {"notification_id": existing.id, "state": existing.state}
         _count(finished)
         if claim is not None:
             state = self.deliver([claim]).get(claim.notification_id, State.SENDING.value)
@@ -171,8 +174,8 @@ class Notifier:
     def resend(self, notification_id):
         """A new message with the same text to the same recipient, linked by `resend_of`.
 
-        Verification codes are never resent (the applicant asks for a new one); a message still
-        queued or sending, or already resent and not failed again, is refused (a second click).
+        Verification codes are never resent (the applicant asks for a new one). Refused while the
+        message itself, or an earlier resend of it, is still queued or sending (a second click).
         """
         now = clock.now()
         try:

@@ -1,5 +1,14 @@
 """The notify service: the thin nameko class. Contact details come by RPC before any unit of work;
-everything else is in services.notify.handlers."""
+everything else is in services.notify.handlers.
+
+Configuration (environment, all optional in development):
+  SMS_CHANNEL file|http, SMS_HTTP_* (docs/sms-gateway.md); EMAIL_CHANNEL file|smtp, SMTP_*, EMAIL_SENDER
+  NOTIFY_QUIET_HOURS "22:00-08:00" | off; NOTIFY_TEMPLATE_DIR, NOTIFY_SMS_SIGNATURE
+  NOTIFY_MAX_ATTEMPTS (6), NOTIFY_RETRY_BASE_SECONDS (30), NOTIFY_RETRY_MAX_SECONDS (3600)
+  NOTIFY_TIMER_SECONDS (5): how often due messages (retries, end of quiet hours) are looked for
+  NOTIFY_SENDING_LEASE_SECONDS (120): a message left "sending" longer is taken back and retried
+  NOTIFY_BATCH (200), NOTIFY_SEND_CONCURRENCY (10), RPC_TIMEOUT (15) for the contact_of calls
+"""
 import eventlet
 from nameko.rpc import RpcProxy, rpc
 
@@ -60,8 +69,14 @@ class NotifyService(ServiceBase):
         if notifier.already_handled(event, self.name):
             return
         data = event["data"]
-        phone = self._phone_of(data["account_id"])
-        contact = self._ask(self.registration, "contact_of", data["application_id"])
+        # the two look-ups are independent: ask both at once
+        asking = eventlet.spawn(self._ask, self.registration, "contact_of", data["application_id"])
+        try:
+            phone = self._phone_of(data["account_id"])
+        except BaseException:
+            asking.kill()
+            raise
+        contact = asking.wait()
         notifier.application_submitted(event, self.name, phone or contact.get("mobile"), contact.get("email"))
 
     @subscribe("review", "ReviewCompleted")

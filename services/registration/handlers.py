@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-import services.common.validation  # noqa: F401 — Chinese messages for the schemas below
 from services.common.errors import Conflict, Forbidden, NotFound, TooManyRequests, ValidationFailed
 from services.common.events import new_event
 from services.common.metrics import REGISTRY

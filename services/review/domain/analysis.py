@@ -42,7 +42,9 @@ def analysis_copy(im, side):
     if im.format in ("JPEG", "MPO") and scale < 1:
         im.draft("L" if im.mode == "RGB" else im.mode, (max(1, int(w * scale)), max(1, int(h * scale))))
     im.load()
-    grey = im if im.mode == "L" else to_rgb(im).convert("L")
+    # Plain RGB/L go straight to grey (no full-size RGB copy of a big PNG); other modes need the
+    # 16-bit scaling and alpha flattening of to_rgb first.
+    grey = im.convert("L") if im.mode in ("L", "RGB") else to_rgb(im).convert("L")
     w, h = grey.size
     scale = side / max(w, h)
     if scale < 1:

@@ -20,14 +20,14 @@ _RETAKE = {
     PHOTO: "请使用照相馆提供的电子版照片，或在光线均匀处对准焦点重新拍摄",
 }
 _RETAKE_DOCUMENT = "请在光线充足处，把证件放平、对准焦点后重新拍摄"
-_PILLOW_ERRORS = (Exception,)  # decoders raise OSError, SyntaxError, ValueError, struct.error, ...
+PILLOW_ERRORS = (Exception,)  # decoders raise OSError, SyntaxError, ValueError, struct.error, ...
 
 
 def _human_size(n):
     return f"{n / (1024 * 1024):.1f}MB" if n >= 100 * 1024 else f"{n / 1024:.0f}KB"
 
 
-def _corrupt(label):
+def corrupt_issue(label):
     return Issue("corrupt", f"{label}文件不完整或已损坏，无法完整读取（可能上传中断或文件被截断），请重新导出照片后上传")
 
 
@@ -42,7 +42,7 @@ def orientation(im):
         return 1  # a PNG's eXIf may follow the pixels; getexif() would decode to find it
     try:
         value = im.getexif().get(0x0112, 1)
-    except _PILLOW_ERRORS:
+    except PILLOW_ERRORS:
         return 1
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
@@ -61,17 +61,17 @@ def open_checked(kind_label, data, policy):
     if shape.width and shape.height and shape.width * shape.height > policy.max_pixels:
         raise MaterialRejected([_too_many_pixels(kind_label, shape.width, shape.height, policy)])
     if not shape.complete or not shape.width or not shape.height:
-        raise MaterialRejected([_corrupt(kind_label)])
+        raise MaterialRejected([corrupt_issue(kind_label)])
     if shape.animated:
         raise MaterialRejected([Issue("unsupported_type", f"{kind_label}不接受动态PNG（APNG），请上传静态的JPEG照片")])
     try:
         im = Image.open(io.BytesIO(data), formats=[sniffed.format])
     except Image.DecompressionBombError:
         raise MaterialRejected([_too_many_pixels(kind_label, shape.width, shape.height, policy)]) from None
-    except _PILLOW_ERRORS:
-        raise MaterialRejected([_corrupt(kind_label)]) from None
+    except PILLOW_ERRORS:
+        raise MaterialRejected([corrupt_issue(kind_label)]) from None
     if im.size != (shape.width, shape.height) or im.width * im.height > policy.max_pixels:
-        raise MaterialRejected([_corrupt(kind_label)])
+        raise MaterialRejected([corrupt_issue(kind_label)])
     return im, sniffed, shape
 
 
@@ -104,8 +104,8 @@ def check_material(kind, data, policy=CheckPolicy()):
         grey = analysis_copy(im, policy.analysis_side)
         turn = orientation(im)
         measured = measure_grey(grey)
-    except _PILLOW_ERRORS:
-        verdict.issues.append(_corrupt(label))
+    except PILLOW_ERRORS:
+        verdict.issues.append(corrupt_issue(label))
         return verdict
     _add_geometry(verdict, kind, width, height, turn, dpi, policy)
     verdict.sharpness, verdict.brightness = measured.sharpness, measured.brightness

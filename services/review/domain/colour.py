@@ -3,7 +3,6 @@ import io
 
 from PIL import Image, ImageCms
 
-_SRGB = ImageCms.createProfile("sRGB")
 _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 
 
@@ -14,7 +13,8 @@ def _from_profile(im):
         return None
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        return ImageCms.profileToProfile(im, source, _SRGB, outputMode="RGB")
+        # a fresh sRGB profile per call: LittleCMS profile objects are not shared across threads
+        return ImageCms.profileToProfile(im, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
         return None  # a broken or mismatched profile: fall back to Pillow's plain conversion
 

@@ -7,7 +7,7 @@ import io
 
 from PIL import Image, ImageOps
 
-from .checks import _PILLOW_ERRORS, _corrupt, open_checked
+from .checks import PILLOW_ERRORS, corrupt_issue, open_checked, orientation
 from .colour import to_rgb
 from .kinds import KIND_SUBJECTS, require_kind
 from .policy import CheckPolicy
@@ -18,11 +18,19 @@ QUALITY = 90
 THUMBNAIL_QUALITY = 85
 
 
+# ImageOps.exif_transpose's table, for when it trips over the rest of a mangled EXIF block.
+_TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+              4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+              6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90}
+
+
 def _upright(im):
     try:
         return ImageOps.exif_transpose(im)
-    except _PILLOW_ERRORS:
-        return im  # unreadable EXIF: check_material also read orientation 1 for it
+    except PILLOW_ERRORS:
+        # same orientation check_material used, so the stored size always matches the verdict
+        method = _TRANSPOSE.get(orientation(im))
+        return im.transpose(method) if method else im
 
 
 def _jpeg(im, quality):
@@ -39,8 +47,8 @@ def _decode(label, data, policy, draft_to=None):
             im.draft("RGB" if im.mode == "RGB" else im.mode, draft_to)
         im.load()
         return to_rgb(_upright(im))
-    except _PILLOW_ERRORS:
-        raise MaterialRejected([_corrupt(label)]) from None
+    except PILLOW_ERRORS:
+        raise MaterialRejected([corrupt_issue(label)]) from None
 
 
 def reencode(kind, data, policy=CheckPolicy()):

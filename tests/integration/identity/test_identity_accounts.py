@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from services.common.errors import Conflict, NotFound, TooManyRequests, Unauthenticated, ValidationFailed
-from services.identity.models import LoginSession
+from services.identity.models import LoginFailure, LoginSession
 from tests.support.infra import dependency
 
 from .conftest import PASSWORD, PHONE, NotifyStandIn, register
@@ -18,10 +18,10 @@ T0 = datetime(2020, 7, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 Beijing
 # "60"): nameko.exceptions.safe_for_serialization. Hence the int() below.
 
 
-def refused(exc_type, code, call, *args, **kwargs):
+def refused(exc_type, expected, call, *args, **kwargs):
     with pytest.raises(exc_type) as caught:
         call(*args, **kwargs)
-    assert caught.value.code == code, (caught.value.code, caught.value.message)
+    assert caught.value.code == expected, (caught.value.code, caught.value.message)
     return caught.value
 
 
@@ -280,3 +280,22 @@ def test_contact_of_gives_the_phone_to_services(identity, api):
     answer = register(identity, api)
     assert api.contact_of(answer["account_id"]) == {"phone": PHONE}
     refused(NotFound, "account_not_found", api.contact_of, "no-such-account")
+
+
+def test_concurrent_guesses_cannot_outrun_the_lockout(identity, api):
+    register(identity, api)
+
+    def guess(i):
+        with identity.rpc() as other:
+            try:
+                other.login(PHONE, password=f"Wrong-pass{i}")
+            except (Unauthenticated, TooManyRequests) as exc:
+                return exc.code
+
+    answers = [t.wait() for t in [eventlet.spawn(guess, i) for i in range(12)]]
+    assert set(answers) <= {"invalid_credentials", "account_locked"}
+    db = dependency(identity.container, "db")
+    with db.engine.connect() as conn:
+        failures = conn.execute(select(LoginFailure.id)).all()
+    assert len(failures) == 5  # each try is counted before its password is checked
+    refused(TooManyRequests, "account_locked", api.login, PHONE, password=PASSWORD)

@@ -1,6 +1,8 @@
-"""Test doubles of notify's peers on the real platform: small nameko services named "identity",
-"registration" and "review" that answer `contact_of` (docs/rpc.md) from a table the test fills,
-and publish events through their own outbox (`emit`), as the real services do."""
+"""Test doubles of notify's peers on the real platform: small nameko services named "identity" and
+"registration" that answer `contact_of` (docs/rpc.md) from a table the test fills. The registration
+stand-in also publishes events through its outbox (`emit`), as the real services do; the relay
+sends each to its source's exchange (`review.events` for ReviewCompleted), so one publisher is
+enough (every container costs the test about two seconds to stop)."""
 from nameko.rpc import rpc
 from sqlalchemy import MetaData
 
@@ -39,19 +41,7 @@ class Directory:
         cls.calls = []
 
 
-class _Emitter:
-    db = Database(peer_metadata)
-
-    @rpc
-    def emit(self, event_type, subject, data):
-        """Publish one event through this service's outbox; returns the envelope."""
-        event = new_event(event_type, subject, data)
-        with self.db.uow() as uow:
-            uow.publish(event)
-        return event
-
-
-class IdentityStandIn(_Emitter):
+class IdentityStandIn:
     name = "identity"
 
     @rpc
@@ -62,8 +52,17 @@ class IdentityStandIn(_Emitter):
         return {"phone": Directory.phones[account_id]}
 
 
-class RegistrationStandIn(_Emitter):
+class RegistrationStandIn:
     name = "registration"
+    db = Database(peer_metadata)
+
+    @rpc
+    def emit(self, event_type, subject, data):
+        """Publish one event (of any source) through this service's outbox; returns the envelope."""
+        event = new_event(event_type, subject, data)
+        with self.db.uow() as uow:
+            uow.publish(event)
+        return event
 
     @rpc
     def contact_of(self, application_id):
@@ -71,10 +70,6 @@ class RegistrationStandIn(_Emitter):
         if application_id not in Directory.applications:
             raise NotFound("没有这个申请", code="application_not_found")
         return dict(Directory.applications[application_id])
-
-
-class ReviewStandIn(_Emitter):
-    name = "review"
 
 
 # --- event data, as the owners publish it (services.common.events) ---------------------------------

@@ -3,6 +3,7 @@ import os
 import struct
 import zlib
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
@@ -18,6 +19,9 @@ from services.review.domain.materials import (
 from tests.unit.review import review_material_samples as samples
 
 # MATERIAL_FUZZ_EXAMPLES=5000 for a longer hunt; 150 keeps the unit suite fast.
+# Pillow warns (and carries on) about mangled EXIF blocks; that is expected here.
+pytestmark = pytest.mark.filterwarnings("ignore:Corrupt EXIF data:UserWarning")
+
 FUZZ = settings(max_examples=int(os.environ.get("MATERIAL_FUZZ_EXAMPLES", "150")), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
 

@@ -168,3 +168,11 @@ def test_thumbnail_is_small_upright_and_clean(card_im):
     assert decoded(thumb).size == (320, 200)
     assert_clean(thumb)
     assert max(decoded(thumbnail(samples.png(card_im), max_side=100)).size) == 100
+
+
+def test_broken_icc_profile_falls_back_to_plain_conversion(card_im):
+    data = samples.jpeg(card_im, icc_profile=b"not a profile" * 20)
+    assert decoded(data).info.get("icc_profile")
+    assert check_material("id_card_front", data).ok
+    out, *_ = reencode("id_card_front", data)
+    assert_clean(out)

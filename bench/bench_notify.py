@@ -1,0 +1,225 @@
+"""Notify throughput through the file channels from ApplicationSubmitted events, with the outbox lag.
+
+One process, a fresh RabbitMQ vhost, fresh databases: stand-ins of identity and registration (they
+answer `contact_of`), and the notify service. N ApplicationSubmitted events are written to the
+registration stand-in's outbox in one transaction and its relay publishes them; each event makes
+an SMS (var/outbox/sms.jsonl) and an email copy (one .eml each). Prints, one line per figure:
+  - the ceiling: the two file channels alone, in a loop (no broker, no database)
+  - notifications/s and events/s from the first publish to the last message recorded delivered
+  - event → message written latency (p50/p95)
+  - outbox lag of the publisher (event written → confirmed by the broker) and of notify's own
+    NotificationDelivered events (p50/p95/max)
+  - resident memory of the process
+BENCH_NOTIFY_EVENTS (default 1000); BENCH_PG=0 skips PostgreSQL.
+"""
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()
+
+import contextlib  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import psycopg2  # noqa: E402
+from nameko.containers import ServiceContainer  # noqa: E402
+from nameko.rpc import rpc  # noqa: E402
+from sqlalchemy import MetaData, func, insert, select  # noqa: E402
+
+from bench.support import fresh_vhost, percentile  # noqa: E402
+from services.common import clock  # noqa: E402
+from services.common.config import service_config  # noqa: E402
+from services.common.events import new_event  # noqa: E402
+from services.common.providers import Database  # noqa: E402
+from services.common.tables import add_platform_tables  # noqa: E402
+from services.notify.channels import FileEmailChannel, FileSmsChannel, OutgoingMessage  # noqa: E402
+from services.notify.models import Notification  # noqa: E402
+from services.notify.service import NotifyService  # noqa: E402
+
+N = int(os.environ.get("BENCH_NOTIFY_EVENTS", 1000))
+PG_DSN = os.environ.get("BENCH_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+
+peer_metadata = MetaData()
+add_platform_tables(peer_metadata)
+
+
+def phone_of(i):
+    return f"138{i:08d}"
+
+
+class Identity:
+    name = "identity"
+
+    @rpc
+    def contact_of(self, account_id):
+        return {"phone": phone_of(int(account_id.split("-")[1]))}
+
+
+class Registration:
+    name = "registration"
+    db = Database(peer_metadata)
+
+    @rpc
+    def contact_of(self, application_id):
+        i = int(application_id.split("-")[1])
+        return {"account_id": f"acc-{i}", "name": "买买提·艾力·阿不都热合曼", "mobile": phone_of(i),
+                "email": f"applicant{i}@example.com", "delivery": None, "resubmit_until": None}
+
+
+def submitted(i):
+    return new_event("ApplicationSubmitted", f"app-{i}", {
+        "application_id": f"app-{i}", "campaign_id": "c-2020", "account_id": f"acc-{i}", "kind": "FIRST",
+        "attempt": 1, "cert_level": "INTERMEDIATE", "exam_year": 2019, "district_code": "110105",
+        "material_ids": {"photo": "m", "certificate": "m", "id_card_front": "m", "id_card_back": "m"},
+        "submitted_at": clock.iso(clock.now())})
+
+
+@contextlib.contextmanager
+def databases(backend, tmp):
+    """database_url(service) for this backend; PostgreSQL databases are dropped afterwards."""
+    created = []
+
+    def make(service):
+        if backend == "sqlite":
+            return f"sqlite:///{tmp}/{service}-{uuid.uuid4().hex[:6]}.db"
+        name = f"bench_{uuid.uuid4().hex[:8]}_{service}"
+        conn = psycopg2.connect(PG_DSN)
+        conn.autocommit = True
+        conn.cursor().execute(f'CREATE DATABASE "{name}"')
+        conn.close()
+        created.append(name)
+        return f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+
+    try:
+        yield make
+    finally:
+        for name in created:
+            conn = psycopg2.connect(PG_DSN)
+            conn.autocommit = True
+            conn.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.close()
+
+
+def ceiling(tmp, n):
+    """The file channels alone: what the disk and the MIME encoder allow in this process."""
+    sms, email = FileSmsChannel(f"{tmp}/ceiling/sms.jsonl"), FileEmailChannel(f"{tmp}/ceiling/email")
+    body = "您的登记申请表已提交，请耐心等待审核结果。提交时间：2020年7月3日 10:15（北京时间）。" * 3
+    t0 = time.perf_counter()
+    for i in range(n):
+        sms.send(OutgoingMessage("sms", phone_of(i), None, "【北京社会工作者协会】" + body[:60],
+                                 "submission_receipt", f"c-{i}"))
+        email.send(OutgoingMessage("email", f"a{i}@example.com", "您的登记申请表已提交", body,
+                                   "submission_receipt", f"c-{i}"))
+    return 2 * n / (time.perf_counter() - t0)
+
+
+def lag_seconds(engine, table):
+    with engine.connect() as conn:
+        rows = conn.execute(select(table.c.created_at, table.c.sent_at)).all()
+    return [(sent - created).total_seconds() for created, sent in rows if sent is not None]
+
+
+def wait(predicate, timeout):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the bench did not finish in time")
+        eventlet.sleep(0.02)
+
+
+def run(backend, uri, tmp, database_url):
+    var_dir = f"{tmp}/{backend}/var"
+    passed = ("MAX_WORKERS", "NOTIFY_SEND_CONCURRENCY", "OUTBOX_POLL_SECONDS")
+    environ = {**{k: os.environ[k] for k in passed if k in os.environ}, "AMQP_URI": uri, "VAR_DIR": var_dir}
+    containers = []
+
+    def start(cls, **overrides):
+        config = service_config(cls.name, environ=environ, DATABASE_URL=database_url(cls.name), **overrides)
+        container = ServiceContainer(cls, config)
+        container.start()
+        containers.append(container)
+        return container
+
+    try:
+        start(Identity)
+        registration = start(Registration)
+        notify = start(NotifyService, NOTIFY_QUIET_HOURS="off", SMS_CHANNEL="file", EMAIL_CHANNEL="file")
+        pub_db = next(d for d in registration.dependencies if d.attr_name == "db")
+        notify_db = next(d for d in notify.dependencies if d.attr_name == "db")
+        outbox = peer_metadata.tables["outbox"]
+        events = [submitted(i) for i in range(N)]
+        with pub_db.engine.begin() as conn:
+            conn.execute(insert(outbox), [
+                {"event_id": e["id"], "event_type": e["type"], "exchange": "registration.events",
+                 "payload": json.dumps(e, ensure_ascii=False), "created_at": clock.now()} for e in events])
+        t0 = time.perf_counter()
+        pub_db.wake_relay()
+
+        def delivered():
+            with notify_db.engine.connect() as conn:
+                return conn.execute(select(func.count()).where(Notification.state == "delivered")).scalar()
+
+        wait(lambda: delivered() >= 2 * N, timeout=60 + N / 5)
+        elapsed = time.perf_counter() - t0
+        notify_outbox = notify_db.metadata.tables["outbox"]
+        wait(lambda: notify_db.relay.lag()[0] == 0, timeout=60)
+
+        sms_lines = sum(1 for _ in open(f"{var_dir}/outbox/sms.jsonl", encoding="utf-8"))
+        emails = len([n for n in os.listdir(f"{var_dir}/outbox/email") if n.endswith(".eml")])
+        assert sms_lines == N and emails == N, (sms_lines, emails)
+        with pub_db.engine.connect() as conn:
+            created = dict(conn.execute(select(outbox.c.event_id, outbox.c.created_at)).all())
+        with notify_db.engine.connect() as conn:
+            finished = conn.execute(select(Notification.cause_event_id, Notification.finished_at)).all()
+        to_message = [(done - created[cause]).total_seconds() for cause, done in finished]
+        publisher_lag = lag_seconds(pub_db.engine, outbox)
+        notify_lag = lag_seconds(notify_db.engine, notify_outbox)
+    finally:
+        for container in reversed(containers):
+            with eventlet.Timeout(20, False):
+                container.stop()
+            container.kill()
+    return {"rate": 2 * N / elapsed, "events": N / elapsed, "elapsed": elapsed, "to_message": to_message,
+            "publisher_lag": publisher_lag, "notify_lag": notify_lag}
+
+
+def ms(values, p):
+    return percentile(values, p) * 1000
+
+
+def main():
+    backends = ["sqlite"] + (["postgresql"] if os.environ.get("BENCH_PG", "1") == "1" else [])
+    with tempfile.TemporaryDirectory() as tmp:
+        top = ceiling(tmp, min(N, 2000))
+        print(f"notify  file channels alone (ceiling, no broker/db)    {top:9.0f} messages/s")
+        for backend in backends:
+            with fresh_vhost() as uri, databases(backend, tmp) as database_url:
+                try:
+                    r = run(backend, uri, tmp, database_url)
+                except Exception as exc:  # noqa: BLE001 — report what could not be measured
+                    print(f"notify  on {backend}: not measured ({exc.__class__.__name__}: {exc})")
+                    continue
+            print(f"notify  {backend:<10} ApplicationSubmitted → SMS + email  {r['rate']:9.0f} notifications/s"
+                  f"  ({r['rate'] / top:.0%} of ceiling; {N} events, {2 * N} messages in {r['elapsed']:.1f} s)")
+            print(f"notify  {backend:<10} events handled                      {r['events']:9.0f} events/s")
+            print(f"notify  {backend:<10} event written → message written     p50 {ms(r['to_message'], 50):7.0f} ms"
+                  f"  p95 {ms(r['to_message'], 95):7.0f} ms  (all {N} at once: queueing included)")
+            print(f"notify  {backend:<10} publisher outbox lag (→ confirmed)  p50 {ms(r['publisher_lag'], 50):7.0f} ms"
+                  f"  p95 {ms(r['publisher_lag'], 95):7.0f} ms  max {ms(r['publisher_lag'], 100):7.0f} ms")
+            print(f"notify  {backend:<10} notify outbox lag (Delivered events) p50 {ms(r['notify_lag'], 50):7.0f} ms"
+                  f"  p95 {ms(r['notify_lag'], 95):7.0f} ms  max {ms(r['notify_lag'], 100):7.0f} ms")
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"notify  peak resident memory of the bench process       {rss:9.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

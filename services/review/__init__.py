@@ -1,0 +1,1 @@
+"""The review service: material checks and storage, the reviewer queue, decisions, the audit log."""

@@ -1,0 +1,593 @@
+"""The review service layer: one function per command or event, over units of work and adapters.
+
+No nameko here. Each function takes a `Context`: how to open a unit of work, the image store,
+the settings, and how to run CPU-heavy work off the event loop (`eventlet.tpool.execute` in the
+service, inline elsewhere). Rules kept here, beside the pure ones in `rules.py` and `domain/`:
+
+- Pillow and AES work (check, re-encode, thumbnail, encrypt, write) happen in one offloaded call,
+  before the unit of work opens; the unit of work only records the result.
+- Every state change of a task is a guarded transition: a conditional UPDATE whose WHERE states
+  what must still be true (pending, or a claim whose lease ran out; claimed by this reviewer with
+  a live lease), checked by its rowcount. Two reviewers racing for one task: one row changes.
+- Staff looks at tasks and materials, claims, releases and decisions go to the append-only audit
+  log in the same transaction as the change (or before the image leaves the service).
+- ReviewCompleted is written to the outbox in the decision's transaction.
+"""
+import base64
+import binascii
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Callable
+from uuid import uuid4
+
+from sqlalchemy import and_, func, or_, select, text, update
+
+from services.common import clock
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.common.events import new_event
+
+from . import rules
+from .adapters.storage import MaterialStore
+from .domain import materials as checks
+from .domain.kinds import KIND_SUBJECTS, KINDS
+from .domain.sniff import identify
+from .models import CLAIMED, DECIDED, PENDING, SUPERSEDED, AuditEntry, Material, ReviewTask
+from .settings import ReviewSettings
+
+log = logging.getLogger("services.review")
+
+PURGEABLE_KINDS = ("id_card_front", "id_card_back", "certificate")
+TASK_FILTERS = ("campaign_id", "district", "level", "state", "min_waiting_seconds", "limit")
+STATE_FILTERS = ("open", "all", PENDING, CLAIMED, DECIDED, SUPERSEDED)
+
+
+def _inline(fn, *args, **kwargs):
+    return fn(*args, **kwargs)
+
+
+@dataclass
+class Context:
+    uow: Callable[[], Any]  # () -> services.common.db.UnitOfWork
+    store: MaterialStore
+    settings: ReviewSettings = field(default_factory=ReviewSettings)
+    offload: Callable = _inline  # eventlet.tpool.execute in the service
+    consumer: str = "review"  # the name first_time() records processed events under
+
+
+def audit(session, actor, action, subject, details=None, at=None):
+    session.add(AuditEntry(actor=actor, action=action, subject=subject, at=at or clock.now(),
+                           details=details or {}))
+
+
+# --- materials ---------------------------------------------------------------------------------
+
+@dataclass
+class Prepared:
+    verdict: checks.Verdict
+    files: Any = None  # adapters.storage.StoredFiles when stored
+    content_type: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+def _human_size(n):
+    return f"{n / (1024 * 1024):.1f}MB" if n >= 100 * 1024 else f"{n / 1024:.0f}KB"
+
+
+def _too_large(kind, size, limit, content_b64):
+    """The verdict of an upload refused on its size alone: nothing of it is decoded."""
+    try:
+        fmt = identify(base64.b64decode(content_b64[:64])).format
+    except (binascii.Error, ValueError):
+        fmt = None
+    return checks.Verdict(kind=kind, ok=False, size_bytes=size, format=fmt, issues=[checks.Issue(
+        "too_large", f"{KIND_SUBJECTS[kind]}文件大小为{_human_size(size)}，超过{_human_size(limit)}的上限，"
+                     "请压缩或用手机“编辑→调整大小”后重新上传")])
+
+
+def prepare_upload(store, kind, data, policy, thumbnail_side):
+    """Check; when accepted, re-encode (no EXIF, nothing appended), thumbnail, encrypt and store.
+
+    CPU-heavy and blocking: the service runs it through eventlet.tpool.
+    """
+    verdict = checks.check_material(kind, data, policy)
+    if not verdict.ok:
+        return Prepared(verdict)
+    try:
+        image, content_type, width, height = checks.reencode(kind, data, policy)
+        thumb = checks.thumbnail(image, thumbnail_side, policy)
+    except checks.MaterialRejected as rejected:  # the checks passed, the safety gates did not
+        verdict.ok = False
+        verdict.issues += rejected.issues
+        return Prepared(verdict)
+    return Prepared(verdict, store.put(kind, image, thumb), content_type, width, height)
+
+
+def _require_id(value, field_name, label):
+    if not isinstance(value, str) or not value.strip() or len(value) > 64:
+        raise ValidationFailed(f"{label}无效", code="validation_failed", details={field_name: [f"{label}无效"]})
+    return value
+
+
+def check_material(ctx, account_id, application_id, kind, content_b64):
+    """{"material_id" (None when refused), "verdict"}; the refusal is recorded, no image kept."""
+    _require_id(account_id, "account_id", "账号")
+    _require_id(application_id, "application_id", "申请编号")
+    if kind not in KINDS:
+        raise ValidationFailed("材料类型无效，应为 id_card_front、id_card_back、certificate 或 photo",
+                               code="unknown_material_kind", details={"kind": ["材料类型无效"]})
+    if not isinstance(content_b64, str):
+        raise ValidationFailed("图片内容应为base64文本", details={"content_b64": ["图片内容应为base64文本"]})
+    limit = ctx.settings.max_upload_bytes
+    size = len(content_b64) * 3 // 4 - content_b64[-2:].count("=")
+    if size > limit:  # refused before decoding anything
+        prepared = Prepared(_too_large(kind, size, limit, content_b64))
+    else:
+        try:
+            data = base64.b64decode(content_b64, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationFailed("图片内容不是有效的base64编码，请重新上传",
+                                   details={"content_b64": ["不是有效的base64编码"]}) from None
+        prepared = ctx.offload(prepare_upload, ctx.store, kind, data, checks.CheckPolicy(max_bytes=limit),
+                               ctx.settings.thumbnail_side)
+    verdict = prepared.verdict.to_dict()
+    material_id = str(uuid4())
+    files = prepared.files
+    with ctx.uow() as uow:
+        uow.session.add(Material(
+            id=material_id, account_id=account_id, application_id=application_id, kind=kind,
+            ok=files is not None, sha256=files and files.sha256, path=files and files.path,
+            thumb_path=files and files.thumb_path, content_type=prepared.content_type,
+            width=prepared.width, height=prepared.height, verdict=verdict, created_at=clock.now()))
+    if files is None:
+        log.info("material refused: %s %s", kind, ",".join(i["code"] for i in verdict["issues"]))
+    return {"material_id": material_id if files is not None else None, "verdict": verdict}
+
+
+def _material(session, material_id):
+    if not isinstance(material_id, str):
+        return None
+    return session.get(Material, material_id)
+
+
+def material_info(ctx, material_id):
+    with ctx.uow() as uow:
+        m = _material(uow.session, material_id)
+        if m is None or not m.ok:
+            raise NotFound("材料不存在，请重新上传", code="material_not_found")
+        return {"material_id": m.id, "application_id": m.application_id, "account_id": m.account_id,
+                "kind": m.kind, "ok": m.ok, "issues": m.verdict.get("issues", []),
+                "purged": m.purged_at is not None}
+
+
+def fetch_material(ctx, material_id, principal, variant="image"):
+    """The image (or its thumbnail) for its owner or staff; anyone else learns nothing (NotFound).
+
+    Every staff look is written to the audit log before the bytes leave the service.
+    """
+    account_id, roles = rules.principal_of(principal)
+    staff = rules.is_staff(roles)
+    if variant not in ("image", "thumbnail"):
+        raise ValidationFailed("variant 应为 image 或 thumbnail", details={"variant": ["应为 image 或 thumbnail"]})
+    with ctx.uow() as uow:
+        m = _material(uow.session, material_id)
+        if m is None or m.path is None or not (staff or m.account_id == account_id):
+            raise NotFound("材料不存在或无权查看", code="material_not_found")
+        if m.purged_at is not None:
+            raise NotFound("该材料图片已按保存期限删除（检查记录仍保留）", code="material_purged")
+        if staff:
+            audit(uow.session, account_id, "material.viewed", f"material:{m.id}",
+                  {"kind": m.kind, "application_id": m.application_id, "owner": m.account_id,
+                   "variant": variant, "roles": list(roles)})
+        path = m.thumb_path if variant == "thumbnail" else m.path
+        kind, content_type = m.kind, m.content_type or "image/jpeg"
+    try:
+        data = ctx.offload(ctx.store.read, path, kind)
+    except FileNotFoundError:
+        log.error("material %s: file missing from the store", material_id)
+        raise NotFound("该材料图片文件缺失，请联系管理员或重新上传", code="material_missing") from None
+    return {"content_type": content_type, "content_b64": base64.b64encode(data).decode()}
+
+
+def material_checks(ctx, principal, application_id):
+    """Every upload checked for an application, refused ones too: "why was my photo refused"."""
+    account_id, roles = rules.principal_of(principal)
+    staff = rules.is_staff(roles)
+    with ctx.uow() as uow:
+        query = select(Material).where(Material.application_id == application_id)
+        if not staff:
+            query = query.where(Material.account_id == account_id)
+        rows = uow.session.scalars(query.order_by(Material.created_at, Material.id)).all()
+        if staff:
+            audit(uow.session, account_id, "material.checks_viewed", f"application:{application_id}",
+                  {"count": len(rows)})
+        return [{"check_id": m.id, "material_id": m.id if m.ok else None, "kind": m.kind, "ok": m.ok,
+                 "issues": m.verdict.get("issues", []), "width": m.width, "height": m.height,
+                 "format": m.verdict.get("format"), "created_at": clock.iso(m.created_at),
+                 "purged": m.purged_at is not None} for m in rows]
+
+
+# --- review tasks ------------------------------------------------------------------------------
+
+def _iso(value):
+    return clock.iso(value) if value is not None else None
+
+
+def task_view(task, now, viewer_id=None):
+    state = rules.effective_state(task.state, task.lease_expires_at, now)
+    active = state == CLAIMED
+    return {
+        "id": task.id, "application_id": task.application_id, "attempt": task.attempt, "state": state,
+        "claimed_by": task.claimed_by if active or task.state == DECIDED else None,
+        "claim_expires_at": _iso(task.lease_expires_at) if active else None,
+        "campaign_id": task.campaign_id, "application_kind": task.application_kind,
+        "cert_level": task.cert_level, "exam_year": task.exam_year, "district_code": task.district_code,
+        "material_ids": dict(task.material_ids or {}),
+        "submitted_at": _iso(task.submitted_at),
+        "waiting_seconds": max(0, int(((task.decided_at or task.superseded_at or now)
+                                       - task.submitted_at).total_seconds())),
+        "own_application": viewer_id is not None and viewer_id == task.account_id,
+        "review_id": task.review_id, "decision": task.decision, "opinion": task.opinion,
+        "material_issues": list(task.material_issues or []), "decided_by": task.decided_by,
+        "decided_at": _iso(task.decided_at),
+    }
+
+
+def _submitted_at(value):
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ValueError(f"submitted_at is not an ISO datetime with offset: {value!r}")
+    return moment
+
+
+def on_application_submitted(ctx, event):
+    """One task per (application, attempt), whatever the redeliveries; a newer attempt supersedes
+    the open task of an older one (and an older attempt arriving late is born superseded)."""
+    data = event["data"]
+    application_id, attempt = data["application_id"], data["attempt"]
+    now = clock.now()
+    with ctx.uow() as uow:
+        if not uow.first_time(event, ctx.consumer):
+            return None
+        s = uow.session
+        if s.get_bind().dialect.name == "postgresql":
+            # Two attempts of one application handled at once must see each other (supersede);
+            # SQLite needs nothing: its transactions are serial (BEGIN IMMEDIATE).
+            s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"review_task:{application_id}"})
+        existing = s.scalar(select(ReviewTask.id).filter_by(application_id=application_id, attempt=attempt))
+        if existing:  # the same submission published again under another event id
+            log.info("task for %s attempt %s exists already", application_id, attempt)
+            return existing
+        newest = s.scalar(select(func.max(ReviewTask.attempt)).filter_by(application_id=application_id))
+        born_superseded = newest is not None and newest > attempt
+        task = ReviewTask(
+            id=str(uuid4()), application_id=application_id, attempt=attempt, account_id=data["account_id"],
+            campaign_id=data["campaign_id"], application_kind=data["kind"], cert_level=data["cert_level"],
+            exam_year=data["exam_year"], district_code=data["district_code"],
+            material_ids=dict(data["material_ids"]), submitted_at=_submitted_at(data["submitted_at"]),
+            created_at=now, state=SUPERSEDED if born_superseded else PENDING,
+            superseded_at=now if born_superseded else None)
+        s.add(task)
+        s.flush()
+        if not born_superseded:
+            older = s.scalars(select(ReviewTask.id).where(
+                ReviewTask.application_id == application_id, ReviewTask.attempt < attempt,
+                ReviewTask.state.in_([PENDING, CLAIMED]))).all()
+            if older:
+                s.execute(update(ReviewTask).where(ReviewTask.id.in_(older), ReviewTask.state.in_([PENDING, CLAIMED]))
+                          .values(state=SUPERSEDED, superseded_at=now, lease_expires_at=None)
+                          .execution_options(synchronize_session=False))
+                for task_id in older:
+                    audit(s, "system", "task.superseded", f"task:{task_id}",
+                          {"application_id": application_id, "by_attempt": attempt}, now)
+        return task.id
+
+
+def _clean_filters(filters, max_limit):
+    if filters is None:
+        filters = {}
+    if not isinstance(filters, dict):
+        raise ValidationFailed("筛选条件应为对象", details={"filters": ["应为对象"]})
+    errors = {}
+    unknown = sorted(set(filters) - set(TASK_FILTERS))
+    if unknown:
+        errors.update({key: [f"不支持的筛选条件，可用：{'、'.join(TASK_FILTERS)}"] for key in unknown})
+    clean = {key: filters[key] for key in TASK_FILTERS if filters.get(key) not in (None, "")}
+    for key in ("campaign_id", "district", "level"):
+        if key in clean and not isinstance(clean[key], str):
+            errors[key] = ["应为文本"]
+    state = clean.setdefault("state", "open")
+    if state not in STATE_FILTERS:
+        errors["state"] = [f"状态应为 {'、'.join(STATE_FILTERS)} 之一"]
+    for key, default, top in (("min_waiting_seconds", 0, 10 ** 9), ("limit", max_limit, max_limit)):
+        try:
+            clean[key] = int(clean.get(key, default))
+            if not 0 <= clean[key] <= top or (key == "limit" and clean[key] < 1):
+                raise ValueError
+        except (TypeError, ValueError):
+            errors[key] = [f"应为 {1 if key == 'limit' else 0} 到 {top} 之间的整数"]
+    if errors:
+        raise ValidationFailed("筛选条件有误，请按提示修改", details=errors)
+    return clean
+
+
+def _state_condition(state, now):
+    if state == PENDING:
+        return or_(ReviewTask.state == PENDING,
+                   and_(ReviewTask.state == CLAIMED, ReviewTask.lease_expires_at <= now))
+    if state == CLAIMED:
+        return and_(ReviewTask.state == CLAIMED, ReviewTask.lease_expires_at > now)
+    if state == "open":
+        return ReviewTask.state.in_([PENDING, CLAIMED])
+    if state == "all":
+        return None
+    return ReviewTask.state == state
+
+
+def list_tasks(ctx, principal, filters=None):
+    """Staff queue, oldest submission first. Filters: campaign_id, district, level, state (open by
+    default: pending and claimed; or pending, claimed, decided, superseded, all),
+    min_waiting_seconds, limit."""
+    reviewer_id, _ = rules.require_staff(principal)
+    f = _clean_filters(filters, ctx.settings.list_limit)
+    now = clock.now()
+    query = select(ReviewTask)
+    condition = _state_condition(f["state"], now)
+    if condition is not None:
+        query = query.where(condition)
+    if "campaign_id" in f:
+        query = query.where(ReviewTask.campaign_id == f["campaign_id"])
+    if "district" in f:
+        query = query.where(ReviewTask.district_code == f["district"])
+    if "level" in f:
+        query = query.where(ReviewTask.cert_level == f["level"])
+    if f["min_waiting_seconds"]:
+        query = query.where(ReviewTask.submitted_at <= now - timedelta(seconds=f["min_waiting_seconds"]))
+    query = query.order_by(ReviewTask.submitted_at, ReviewTask.attempt, ReviewTask.id).limit(f["limit"])
+    with ctx.uow() as uow:
+        return [task_view(t, now, reviewer_id) for t in uow.session.scalars(query).all()]
+
+
+def _task(session, task_id):
+    task = session.get(ReviewTask, task_id) if isinstance(task_id, str) else None
+    if task is None:
+        raise NotFound("审核任务不存在", code="task_not_found")
+    return task
+
+
+def _materials_of(session, task):
+    ids = [i for i in (task.material_ids or {}).values() if isinstance(i, str)]
+    found = {m.id: m for m in session.scalars(select(Material).where(Material.id.in_(ids))).all()} if ids else {}
+    out = {}
+    for kind, material_id in (task.material_ids or {}).items():
+        m = found.get(material_id)
+        out[kind] = {"material_id": material_id, "found": m is not None,
+                     # an id the applicant did not upload themselves is worth a second look
+                     "uploaded_by_applicant": bool(m and m.account_id == task.account_id),
+                     "ok": m.ok if m else None,
+                     "issues": m.verdict.get("issues", []) if m else [],
+                     "width": m.width if m else None, "height": m.height if m else None,
+                     "content_type": m.content_type if m else None,
+                     "sharpness": m.verdict.get("sharpness") if m else None,
+                     "purged": bool(m and m.purged_at is not None)}
+    return out
+
+
+def get_task(ctx, principal, task_id):
+    """The task with its materials' ids and verdicts; audited; a look by the claimant renews the lease."""
+    reviewer_id, _ = rules.require_staff(principal)
+    now = clock.now()
+    with ctx.uow() as uow:
+        s = uow.session
+        task = _task(s, task_id)
+        if task.claimed_by == reviewer_id and rules.claim_active(task.state, task.lease_expires_at, now):
+            task.lease_expires_at = rules.lease_until(now, ctx.settings.claim_lease_seconds)
+        audit(s, reviewer_id, "task.viewed", f"task:{task.id}",
+              {"application_id": task.application_id, "attempt": task.attempt}, now)
+        s.flush()
+        return {**task_view(task, now, reviewer_id), "materials": _materials_of(s, task)}
+
+
+def _closed(task):
+    if task.state == DECIDED:
+        return Conflict("该任务已审核完毕，不能再领取或修改", code="task_decided")
+    if task.state == SUPERSEDED:
+        return Conflict("申请人已重新提交，该任务已失效，请处理新的任务", code="task_superseded")
+    return None
+
+
+def claim(ctx, principal, task_id):
+    """Claim a pending task (or one whose claim lapsed); claiming your own live claim renews it."""
+    reviewer_id, _ = rules.require_staff(principal)
+    now = clock.now()
+    with ctx.uow() as uow:
+        s = uow.session
+        task = _task(s, task_id)
+        rules.forbid_own_application(task.account_id, reviewer_id)
+        closed = _closed(task)
+        if closed:
+            raise closed
+        previous = task.claimed_by if task.state == CLAIMED else None
+        result = s.execute(
+            update(ReviewTask).where(
+                ReviewTask.id == task.id,
+                or_(ReviewTask.state == PENDING,
+                    and_(ReviewTask.state == CLAIMED,
+                         or_(ReviewTask.lease_expires_at <= now, ReviewTask.claimed_by == reviewer_id))))
+            .values(state=CLAIMED, claimed_by=reviewer_id, claimed_at=now,
+                    lease_expires_at=rules.lease_until(now, ctx.settings.claim_lease_seconds))
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            raise Conflict("该任务已被其他审核员领取，请选择其他任务", code="task_claimed")
+        s.refresh(task)
+        audit(s, reviewer_id, "task.claimed", f"task:{task.id}",
+              {"application_id": task.application_id, "attempt": task.attempt,
+               "lease_expires_at": _iso(task.lease_expires_at),
+               "previous_claimant": previous if previous != reviewer_id else None,
+               "renewed": previous == reviewer_id}, now)
+        return task_view(task, now, reviewer_id)
+
+
+def release(ctx, principal, task_id):
+    """Give a claimed task back to the queue: its claimant (or an admin) only."""
+    reviewer_id, roles = rules.require_staff(principal)
+    now = clock.now()
+    with ctx.uow() as uow:
+        s = uow.session
+        task = _task(s, task_id)
+        closed = _closed(task)
+        if closed:
+            raise closed
+        claimant = task.claimed_by if task.state == CLAIMED else None
+        if claimant is None or (claimant != reviewer_id and "admin" not in roles):
+            raise Conflict("你没有领取该任务，无需释放", code="not_claimant")
+        result = s.execute(
+            update(ReviewTask).where(ReviewTask.id == task.id, ReviewTask.state == CLAIMED,
+                                     ReviewTask.claimed_by == claimant)
+            .values(state=PENDING, claimed_by=None, claimed_at=None, lease_expires_at=None)
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            raise Conflict("任务状态已变化，请刷新后重试", code="task_changed")
+        s.refresh(task)
+        audit(s, reviewer_id, "task.released", f"task:{task.id}",
+              {"application_id": task.application_id, "attempt": task.attempt, "claimant": claimant}, now)
+        return task_view(task, now, reviewer_id)
+
+
+def _replayed(task, reviewer_id, key, decision, opinion, issues, now):
+    """A decided task: the same decision replayed with its Idempotency-Key answers the same."""
+    if key is not None and task.decision_key == key and task.decided_by == reviewer_id:
+        if (task.decision, task.opinion, list(task.material_issues or [])) != (decision, opinion, issues):
+            raise Conflict("这个 Idempotency-Key 已用于另一个不同的审核决定", code="idempotency_key_reused")
+        return task_view(task, now, reviewer_id)
+    raise Conflict("该任务已审核完毕，不能重复审核", code="already_decided")
+
+
+def decide(ctx, principal, task_id, decision, opinion=None, material_issues=None, idempotency_key=None):
+    """Approve or reject a task you hold: once. Publishes ReviewCompleted in the same transaction."""
+    reviewer_id, _ = rules.require_staff(principal)
+    decision, opinion, issues, key = rules.clean_decision(decision, opinion, material_issues, idempotency_key)
+    now = clock.now()
+    with ctx.uow() as uow:
+        s = uow.session
+        task = _task(s, task_id)
+        rules.forbid_own_application(task.account_id, reviewer_id)
+        if task.state == DECIDED:
+            return _replayed(task, reviewer_id, key, decision, opinion, issues, now)
+        if task.state == SUPERSEDED:
+            raise _closed(task)
+        if not rules.claim_active(task.state, task.lease_expires_at, now):
+            raise Conflict("请先领取该任务再作出审核决定（尚未领取，或领取已超时失效）", code="not_claimed")
+        if task.claimed_by != reviewer_id:
+            raise Forbidden("该任务已由其他审核员领取，只有领取人可以作出审核决定", code="not_claimant")
+        review_id = str(uuid4())
+        result = s.execute(
+            update(ReviewTask).where(ReviewTask.id == task.id, ReviewTask.state == CLAIMED,
+                                     ReviewTask.claimed_by == reviewer_id, ReviewTask.lease_expires_at > now)
+            .values(state=DECIDED, decision=decision, opinion=opinion, material_issues=issues,
+                    decided_by=reviewer_id, decided_at=now, decision_key=key, review_id=review_id,
+                    lease_expires_at=None)
+            .execution_options(synchronize_session=False))
+        s.refresh(task)
+        if result.rowcount != 1:  # a concurrent copy of this request (or a lapse) got there first
+            if task.state == DECIDED:
+                return _replayed(task, reviewer_id, key, decision, opinion, issues, now)
+            raise Conflict("任务状态已变化，请刷新后重试", code="task_changed")
+        audit(s, reviewer_id, "task.decided", f"task:{task.id}",
+              {"application_id": task.application_id, "attempt": task.attempt, "review_id": review_id,
+               "decision": decision, "opinion": opinion, "material_issues": issues}, now)
+        uow.publish(new_event("ReviewCompleted", task.application_id, {
+            "review_id": review_id, "application_id": task.application_id, "attempt": task.attempt,
+            "decision": decision, "opinion": opinion, "material_issues": issues,
+            "reviewer_id": reviewer_id, "completed_at": clock.iso(now)}, time=now))
+        return task_view(task, now, reviewer_id)
+
+
+def common_reasons():
+    return [dict(reason) for reason in rules.COMMON_REASONS]
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+def figures_snapshot(ctx):
+    """Reviewer figures without the audience check (the metrics RPC uses it)."""
+    now = clock.now()
+    since = now - timedelta(days=ctx.settings.figures_window_days)
+    with ctx.uow() as uow:
+        s = uow.session
+        open_rows = s.execute(select(
+            ReviewTask.state, ReviewTask.lease_expires_at, ReviewTask.submitted_at, ReviewTask.campaign_id,
+            ReviewTask.district_code, ReviewTask.cert_level).where(ReviewTask.state.in_([PENDING, CLAIMED]))).all()
+        closed_counts = dict(s.execute(select(ReviewTask.state, func.count()).where(
+            ReviewTask.state.in_([DECIDED, SUPERSEDED])).group_by(ReviewTask.state)).all())
+        decided = s.execute(select(ReviewTask.decided_by, ReviewTask.decided_at, ReviewTask.submitted_at).where(
+            ReviewTask.state == DECIDED, ReviewTask.decided_at >= since)).all()
+    by_state = {PENDING: 0, CLAIMED: 0, DECIDED: closed_counts.get(DECIDED, 0),
+                SUPERSEDED: closed_counts.get(SUPERSEDED, 0)}
+    by_campaign, by_district, by_level = {}, {}, {}
+    for row in open_rows:
+        by_state[rules.effective_state(row.state, row.lease_expires_at, now)] += 1
+        for bucket, key in ((by_campaign, row.campaign_id), (by_district, row.district_code),
+                            (by_level, row.cert_level)):
+            bucket[key] = bucket.get(key, 0) + 1
+    oldest = min((row.submitted_at for row in open_rows), default=None)
+    today = now.astimezone(clock.BEIJING).date().isoformat()
+    per_day = rules.decided_per_reviewer_per_day([(r.decided_by, r.decided_at) for r in decided])
+    return {
+        "pending": by_state[PENDING],
+        "claimed": by_state[CLAIMED],
+        "open": len(open_rows),
+        "oldest_waiting_seconds": max(0.0, (now - oldest).total_seconds()) if oldest else None,
+        "decided_per_reviewer_per_day": per_day,
+        "decided_today": {row["reviewer_id"]: row["decided"] for row in per_day if row["day"] == today},
+        "median_seconds_to_decision": rules.median_seconds([(r.submitted_at, r.decided_at) for r in decided]),
+        "window_days": ctx.settings.figures_window_days,
+        "counts": {"by_state": by_state, "open_by_campaign": by_campaign, "open_by_district": by_district,
+                   "open_by_level": by_level},
+        "as_of": clock.iso(now),
+    }
+
+
+def figures(ctx, principal):
+    rules.require_staff(principal)
+    return figures_snapshot(ctx)
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+def purge_materials(ctx, older_than_days, now=None):
+    """Remove ID-card and certificate image files (and thumbnails) of applications approved more
+    than `older_than_days` ago; rows and verdicts stay, `purged_at` says when the files went.
+
+    Files are deleted after the commit (a failed commit leaves them, never the reverse), and only
+    when no unpurged material still points at the same content-addressed file.
+    """
+    if not isinstance(older_than_days, int) or older_than_days < 0:
+        raise ValidationFailed("保存天数应为不小于0的整数", details={"older_than_days": ["应为不小于0的整数"]})
+    now = now or clock.now()
+    cutoff = now - timedelta(days=older_than_days)
+    with ctx.uow() as uow:
+        s = uow.session
+        approved = select(ReviewTask.application_id).where(
+            ReviewTask.state == DECIDED, ReviewTask.decision == "approved", ReviewTask.decided_at <= cutoff)
+        victims = s.scalars(select(Material).where(
+            Material.application_id.in_(approved), Material.kind.in_(PURGEABLE_KINDS),
+            Material.purged_at.is_(None), Material.path.is_not(None))).all()
+        paths = set()
+        for m in victims:
+            m.purged_at = now
+            paths.update(p for p in (m.path, m.thumb_path) if p)
+            audit(s, "system", "material.purged", f"material:{m.id}",
+                  {"kind": m.kind, "application_id": m.application_id, "older_than_days": older_than_days}, now)
+        s.flush()
+        still_used = set()
+        if paths:
+            for path, thumb in s.execute(select(Material.path, Material.thumb_path).where(
+                    Material.purged_at.is_(None), or_(Material.path.in_(paths), Material.thumb_path.in_(paths)))):
+                still_used.update((path, thumb))
+    removed = sum(1 for path in sorted(paths - still_used) if ctx.store.remove(path))
+    return {"purged": len(victims), "files_removed": removed, "cutoff": clock.iso(cutoff)}

@@ -1,0 +1,144 @@
+"""The review service's own tables (SQLAlchemy 2), beside the platform's outbox and processed-events.
+
+- `materials`: one row per upload checked, accepted or refused. Accepted images live encrypted
+  under VAR_DIR/materials/ (services.review.adapters.storage); the row keeps where, their hash and
+  the verdict. A refused upload keeps only its verdict ("why was my photo refused").
+- `review_tasks`: one per application attempt (UNIQUE), the claim with its lease and the decision.
+- `audit_log`: append-only, enforced by the database itself: triggers refuse UPDATE and DELETE
+  on SQLite and PostgreSQL (and TRUNCATE on PostgreSQL). The same statements run from the
+  `after_create` DDL event (create_all) and from the Alembic migration (`audit_log_guard_ddl`).
+"""
+from datetime import datetime
+
+from sqlalchemy import (
+    DDL,
+    JSON,
+    Boolean,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.common.tables import add_platform_tables
+from services.common.types import UtcDateTime
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+add_platform_tables(Base.metadata)
+
+
+class Material(Base):
+    __tablename__ = "materials"
+    __table_args__ = (
+        Index("ix_materials_application", "application_id", "kind"),
+        Index("ix_materials_account", "account_id"),
+        Index("ix_materials_sha256", "sha256"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(64))
+    application_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    # Of the re-encoded bytes (what is stored, before encryption); None for a refused upload.
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    path: Mapped[str | None] = mapped_column(String(200), nullable=True)  # relative to the store root
+    thumb_path: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    content_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    verdict: Mapped[dict] = mapped_column(JSON)  # Verdict.to_dict() of the upload as received
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+# Task states. An expired claim stays "claimed" in the row; views and filters treat it as pending.
+PENDING, CLAIMED, DECIDED, SUPERSEDED = "pending", "claimed", "decided", "superseded"
+TASK_STATES = (PENDING, CLAIMED, DECIDED, SUPERSEDED)
+
+
+class ReviewTask(Base):
+    __tablename__ = "review_tasks"
+    __table_args__ = (
+        UniqueConstraint("application_id", "attempt", name="uq_review_tasks_application_attempt"),
+        Index("ix_review_tasks_queue", "state", "submitted_at"),
+        Index("ix_review_tasks_decided", "decided_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    application_id: Mapped[str] = mapped_column(String(64))
+    attempt: Mapped[int] = mapped_column(Integer)
+    account_id: Mapped[str] = mapped_column(String(64))  # the applicant: never their own reviewer
+    campaign_id: Mapped[str] = mapped_column(String(64))
+    application_kind: Mapped[str] = mapped_column(String(20))  # FIRST, RENEWAL, LATE, REISSUE
+    cert_level: Mapped[str] = mapped_column(String(20))
+    exam_year: Mapped[int] = mapped_column(Integer)
+    district_code: Mapped[str] = mapped_column(String(12))
+    material_ids: Mapped[dict] = mapped_column(JSON)  # kind → material id, as submitted
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    state: Mapped[str] = mapped_column(String(12))
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    review_id: Mapped[str | None] = mapped_column(String(36), nullable=True, unique=True)
+    decision: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    opinion: Mapped[str | None] = mapped_column(Text, nullable=True)
+    material_issues: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    decision_key: Mapped[str | None] = mapped_column(String(100), nullable=True)  # Idempotency-Key
+    superseded_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_subject", "subject", "at"), Index("ix_audit_log_actor", "actor", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    actor: Mapped[str] = mapped_column(String(64))  # account id, or "system"
+    action: Mapped[str] = mapped_column(String(40))  # task.claimed, material.viewed, ...
+    subject: Mapped[str] = mapped_column(String(120))  # "task:<id>", "material:<id>"
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    details: Mapped[dict] = mapped_column(JSON)
+
+
+APPEND_ONLY_MESSAGE = "audit_log is append-only"
+
+_GUARDS = {
+    "sqlite": [
+        "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
+        f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END",
+        "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
+        f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}' USING ERRCODE = 'insufficient_privilege'; END $$",
+        "DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log",
+        "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
+        "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+        "DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log",
+        "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+        "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
+    ],
+}
+
+
+def audit_log_guard_ddl(dialect_name):
+    """The statements that make audit_log append-only on this dialect (one statement each)."""
+    if dialect_name not in _GUARDS:
+        raise RuntimeError(f"no append-only guard for {dialect_name}: the audit log would be editable")
+    return list(_GUARDS[dialect_name])
+
+
+for _dialect, _statements in _GUARDS.items():
+    for _statement in _statements:
+        event.listen(AuditEntry.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))

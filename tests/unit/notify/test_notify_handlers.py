@@ -1,0 +1,238 @@
+"""The notify service layer with fake channels and a SQLite file: no broker, a controlled clock."""
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select, update
+
+from services.common import clock
+from services.common.config import DEV_SECRETS
+from services.common.crypto import DataCipher
+from services.common.db import UnitOfWork, create_schema, make_engine
+from services.common.errors import Conflict, NotFound
+from services.common.events import new_event
+from services.notify import metrics
+from services.notify.channels import PermanentFailure, SendResult, TemporaryFailure
+from services.notify.domain import triggers
+from services.notify.domain.quiet_hours import QuietHoursPolicy
+from services.notify.domain.retry import RetryPolicy
+from services.notify.domain.templates import TemplateRegistry
+from services.notify.handlers import Notifier, Settings
+from services.notify.models import Base, DeliveryAttempt, Notification
+
+BEIJING = clock.BEIJING
+NOON = datetime(2020, 7, 3, 12, 0, tzinfo=BEIJING).astimezone(timezone.utc)
+TEMPLATES = TemplateRegistry.load()
+
+
+class FakeChannel:
+    """Answers from a script (the last answer forever): "ok", a failure instance, or an exception."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers) or ["ok"]
+        self.sent = []
+
+    def send(self, message):
+        self.sent.append(message)
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if answer == "ok":
+            return SendResult(provider_message_id=f"p-{len(self.sent)}", provider_answer="OK")
+        raise answer
+
+
+class Db:
+    def __init__(self, url):
+        self.engine = make_engine(url)
+        create_schema(self.engine, Base.metadata)
+
+    def uow(self):
+        return UnitOfWork(self.engine, Base.metadata)
+
+
+@pytest.fixture
+def now():
+    clock.set_now(NOON)
+    yield clock.set_now
+    clock.set_now(None)
+
+
+@pytest.fixture
+def make(tmp_path, now):
+    def build(sms=None, email=None, **settings):
+        options = {"quiet_hours": QuietHoursPolicy(), "retry": RetryPolicy(max_attempts=3, random=lambda: 0.5),
+                   **settings}
+        db = Db(f"sqlite:///{tmp_path}/notify.db")
+        cipher = DataCipher(DEV_SECRETS["DATA_KEYS"], DEV_SECRETS["BLIND_INDEX_KEY"])
+        channels = {"sms": sms or FakeChannel(), "email": email or FakeChannel()}
+        return Notifier(db, cipher, TEMPLATES, channels, Settings(**options))
+    return build
+
+
+def outbox(notifier):
+    table = Base.metadata.tables["outbox"]
+    with notifier.db.engine.connect() as conn:
+        return [json.loads(row.payload) for row in conn.execute(select(table.c.payload).order_by(table.c.id))]
+
+
+def notification(notifier, notification_id):
+    with notifier.db.engine.connect() as conn:
+        return conn.execute(select(Notification).where(Notification.id == notification_id)).one()
+
+
+def submitted(attempt=1, application_id="app-1"):
+    return new_event("ApplicationSubmitted", application_id, {
+        "application_id": application_id, "campaign_id": "c", "account_id": "acc-1", "kind": "FIRST",
+        "attempt": attempt, "cert_level": "INTERMEDIATE", "exam_year": 2019, "district_code": "110105",
+        "material_ids": {}, "submitted_at": "2020-07-03T10:15:00+08:00"})
+
+
+def rejected(attempt=1):
+    return new_event("ReviewCompleted", "app-1", {
+        "review_id": "r", "application_id": "app-1", "attempt": attempt, "decision": "rejected",
+        "opinion": "照片不符合要求", "material_issues": [], "reviewer_id": "s", "completed_at": "2020-07-05T16:00:00+08:00"})
+
+
+def test_a_code_goes_at_once_and_the_same_request_is_the_same_message(make):
+    notifier = make()
+    expires = (NOON + timedelta(minutes=5)).isoformat()
+    answer = notifier.send_code("13812345678", "604318", "register", expires)
+    assert answer["state"] == "delivered"
+    [message] = notifier.channels["sms"].sent
+    assert "604318" in message.body and message.params["code"] == "604318"
+    assert notifier.send_code("13812345678", "604318", "register", expires) == answer
+    assert notifier.send_code("13812345678", "604319", "register", expires)["notification_id"] != answer["notification_id"]
+    [delivered, _] = outbox(notifier)
+    assert delivered["type"] == "NotificationDelivered" and delivered["data"]["cause_event_id"] is None
+    row = notification(notifier, answer["notification_id"])
+    assert "604318" not in row.body_enc + row.params_enc + row.dedupe_key
+
+
+def test_a_temporary_failure_is_retried_after_backoff_then_given_up(make, now):
+    sms = FakeChannel(TemporaryFailure("HTTP 503"))
+    notifier = make(sms=sms)
+    [notification_id] = notifier.account_registered(new_event("AccountRegistered", "acc-1", {
+        "account_id": "acc-1", "phone_masked": "138****5678", "registered_at": "2020-07-03T10:00:00+08:00"}),
+        "notify", "13812345678")
+    row = notification(notifier, notification_id)
+    assert (row.state, row.attempts, row.next_attempt_at) == ("queued", 1, NOON + timedelta(seconds=30))
+    assert metrics.RETRY_BACKLOG.labels("sms")._value.get() == 0  # not measured yet
+    notifier.update_backlog()
+    assert metrics.RETRY_BACKLOG.labels("sms")._value.get() == 1
+    assert notifier.process_due() == 0  # not due yet
+    now(NOON + timedelta(seconds=30))
+    assert notifier.process_due() == 1
+    assert notification(notifier, notification_id).next_attempt_at == NOON + timedelta(seconds=90)
+    now(NOON + timedelta(seconds=90))
+    failed_before = metrics.FAILED.labels("sms")._value.get()
+    notifier.process_due()
+    row = notification(notifier, notification_id)
+    assert (row.state, row.attempts) == ("failed", 3) and row.failure_reason == "已尝试3次仍失败：HTTP 503"
+    assert metrics.FAILED.labels("sms")._value.get() == failed_before + 1
+    assert metrics.RETRY_BACKLOG.labels("sms")._value.get() == 0
+    [event] = outbox(notifier)
+    assert event["type"] == "NotificationFailed" and event["data"]["attempts"] == 3
+    assert len(sms.sent) == 3 and {m.notification_id for m in sms.sent} == {notification_id}
+
+
+def test_a_permanent_failure_fails_at_once_and_an_unexpected_error_is_retried(make):
+    notifier = make(sms=FakeChannel(PermanentFailure("号码无效")), email=FakeChannel(RuntimeError("bug")))
+    ids = notifier.application_submitted(submitted(), "notify", "13812345678", "a@b.cn")
+    sms, email = (notification(notifier, i) for i in ids)
+    assert (sms.state, sms.failure_reason) == ("failed", "号码无效")
+    assert (email.state, email.attempts) == ("queued", 1)
+    with notifier.db.engine.connect() as conn:
+        answers = conn.execute(select(DeliveryAttempt.outcome, DeliveryAttempt.provider_answer)
+                               .where(DeliveryAttempt.notification_id == email.id)).all()
+    assert answers == [("temporary", "发送时出错：RuntimeError")]
+
+
+def test_one_message_per_event_channel_and_recipient(make):
+    notifier = make()
+    event = submitted()
+    assert len(notifier.application_submitted(event, "notify", "13812345678", "a@b.cn")) == 2
+    assert notifier.already_handled(event, "notify")
+    assert notifier.application_submitted(event, "notify", "13812345678", "a@b.cn") == []
+    assert len(notifier.channels["sms"].sent) == len(notifier.channels["email"].sent) == 1
+
+
+def test_quiet_hours_hold_until_eight_and_process_due_releases(make, now):
+    late = datetime(2020, 7, 3, 23, 30, tzinfo=BEIJING).astimezone(timezone.utc)
+    now(late)
+    notifier = make()
+    [notification_id, _] = notifier.application_submitted(submitted(), "notify", "13812345678", "a@b.cn")
+    row = notification(notifier, notification_id)
+    morning = datetime(2020, 7, 4, 8, 0, tzinfo=BEIJING).astimezone(timezone.utc)
+    assert (row.state, row.release_at, row.attempts) == ("queued", morning, 0)
+    notifier.update_backlog()
+    assert metrics.HELD.labels("sms")._value.get() == 1
+    now(morning - timedelta(seconds=1))
+    assert notifier.process_due() == 0
+    now(morning)
+    assert notifier.process_due() == 2
+    assert notification(notifier, notification_id).state == "delivered"
+
+
+def test_an_interrupted_send_is_taken_back_after_the_lease_and_a_late_answer_is_ignored(make, now):
+    notifier = make(sending_lease=timedelta(seconds=60))
+    event = submitted()
+    [intent] = triggers.submission_receipt(event["data"], "13812345678", None)
+    prepared = notifier._prepare(intent, event["id"], NOON)
+    with notifier.db.uow() as uow:
+        row, claim, _ = notifier._insert(uow, prepared, NOON)  # claimed, then the process "dies"
+    now(NOON + timedelta(seconds=59))
+    notifier.process_due()
+    assert notification(notifier, row.id).state == "sending"
+    now(NOON + timedelta(seconds=61))
+    notifier.process_due()
+    taken = notification(notifier, row.id)
+    assert (taken.state, taken.attempts) == ("queued", 1)
+    # the first send's answer arrives after all: its attempt was closed, the answer is only logged
+    late = notifier._send(claim)
+    assert notifier._record([late]) == {}
+    now(NOON + timedelta(minutes=5))
+    notifier.process_due()
+    assert notification(notifier, row.id).state == "delivered"
+    with notifier.db.engine.connect() as conn:
+        outcomes = conn.execute(select(DeliveryAttempt.number, DeliveryAttempt.outcome)
+                                .where(DeliveryAttempt.notification_id == row.id)
+                                .order_by(DeliveryAttempt.number)).all()
+    assert outcomes == [(1, "temporary"), (2, "delivered")]
+
+
+def test_a_late_rejection_of_an_earlier_attempt_says_nothing(make):
+    notifier = make()
+    notifier.application_submitted(submitted(attempt=2), "notify", "13812345678", None)
+    assert notifier.review_completed(rejected(attempt=1), "notify", "13812345678", None, None) == []
+    assert len(notifier.review_completed(rejected(attempt=2), "notify", "13812345678", None, None)) == 1
+
+
+def test_resend_rules(make):
+    notifier = make(email=FakeChannel(PermanentFailure("550 no such user"), "ok"))
+    [_, email_id] = notifier.application_submitted(submitted(), "notify", "13812345678", "a@b.cn")
+    [failed] = notifier.list_notifications()
+    assert failed["id"] == email_id and failed["recipient_masked"] == "a***@b.cn"
+    answer = notifier.resend(email_id)
+    assert answer["state"] == "delivered" and answer["resend_of"] == email_id
+    first, second = notifier.channels["email"].sent
+    assert (first.body, first.subject) == (second.body, second.subject)
+    assert first.notification_id != second.notification_id
+    with notifier.db.engine.begin() as conn:
+        conn.execute(update(Notification).where(Notification.id == answer["notification_id"]).values(state="queued"))
+    with pytest.raises(Conflict, match="正在发送中"):
+        notifier.resend(email_id)
+    with pytest.raises(NotFound):
+        notifier.resend("nope")
+    code = notifier.send_code("13812345678", "604318", "login", (NOON + timedelta(minutes=5)).isoformat())
+    with pytest.raises(Conflict, match="验证码不重发"):
+        notifier.resend(code["notification_id"])
+
+
+def test_a_code_is_failed_not_sent_once_expired(make, now):
+    notifier = make(sms=FakeChannel(TemporaryFailure("HTTP 503")), retry=RetryPolicy(random=lambda: 0.5))
+    answer = notifier.send_code("13812345678", "604318", "login", (NOON + timedelta(seconds=80)).isoformat())
+    assert answer["state"] == "queued"  # first retry (30 s) is inside the validity
+    now(NOON + timedelta(seconds=30))
+    notifier.process_due()  # second failure: the next retry (60 s later) would be after expiry
+    row = notification(notifier, answer["notification_id"])
+    assert row.state == "failed" and row.failure_reason.startswith("有效期内无法再重试")
+    assert len(notifier.channels["sms"].sent) == 2
