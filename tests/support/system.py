@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
-from services.review.service import ReviewService
 
 from services.common import clock
 from services.gateway.service import GatewayService
 from services.identity.service import IdentityService
 from services.notify.service import NotifyService
 from services.registration.service import RegistrationService
+from services.review.service import ReviewService
 from tests.support.infra import wait_for
 
 
