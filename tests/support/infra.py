@@ -33,10 +33,19 @@ def wait_for(predicate, timeout=15.0, interval=0.01, message="condition"):
         eventlet.sleep(interval)
 
 
+def _try_put(url):
+    """The answer, or None while the broker restarts (the outage test stops it)."""
+    try:
+        return requests.put(url, auth=AUTH, timeout=10)
+    except requests.ConnectionError:
+        return None
+
+
 @pytest.fixture
 def amqp_uri():
     vhost = f"test-{uuid.uuid4().hex[:12]}"
-    r = requests.put(f"{RABBIT_MGMT}/api/vhosts/{vhost}", auth=AUTH, timeout=10)
+    r = wait_for(lambda: _try_put(f"{RABBIT_MGMT}/api/vhosts/{vhost}"), timeout=60, interval=0.5,
+                 message="the RabbitMQ management API (rabbitmq-plugins enable rabbitmq_management)")
     assert r.status_code in (201, 204), r.text
     r = requests.put(f"{RABBIT_MGMT}/api/permissions/{vhost}/guest", auth=AUTH, timeout=10,
                      json={"configure": ".*", "write": ".*", "read": ".*"})
