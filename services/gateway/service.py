@@ -239,6 +239,17 @@ class GatewayService:
         return json_response(self._call(self.review.decide, principal, task_id, body["decision"],
                                         body["opinion"], body["material_issues"], key))
 
+    @api("GET", f"{V1}/review/reasons", summary="常见不通过原因", roles=STAFF, tags=["review"])
+    def common_reasons(self, request):
+        self._principal(request, roles=STAFF)
+        return json_response(self._call(self.review.common_reasons))
+
+    @api("GET", f"{V1}/review/figures", summary="审核统计：待审、最久等待、每人每日审结、审结中位时长",
+         roles=STAFF, tags=["review"])
+    def figures(self, request):
+        principal = self._principal(request, roles=STAFF)
+        return json_response(self._call(self.review.figures, principal))
+
     # --- admin ----------------------------------------------------------------------------
     @api("POST", f"{V1}/admin/applications/<string:application_id>/dispatch", body=s.DispatchRequest,
          summary="登记邮寄信息（快递公司、运单号）", roles=["admin"], tags=["admin"])
@@ -273,6 +284,34 @@ class GatewayService:
     def report(self, request):
         principal = self._principal(request, roles=["admin"])
         return json_response(self._call(self.registration.report, principal))
+
+    @api("GET", f"{V1}/admin/exports/approved", summary="导出已通过登记（xlsx 或 csv，按角色脱敏，留审计）",
+         roles=STAFF, tags=["admin"])
+    def export_approved(self, request):
+        principal = self._principal(request, roles=STAFF)
+        fmt = request.args.get("format", "xlsx")
+        if fmt not in ("xlsx", "csv"):
+            raise ValidationFailed("导出格式应为 xlsx 或 csv", details={"format": ["应为 xlsx 或 csv"]})
+        answer = self._call(self.registration.export_approved, principal, fmt, request.args.get("campaign_id"))
+        content = answer["content_b64"] if isinstance(answer, dict) else answer
+        mime = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return Response(base64.b64decode(content), mimetype=mime, headers={
+            "Cache-Control": "no-store", "Content-Disposition": f"attachment; filename=approved.{fmt}"})
+
+    @api("GET", f"{V1}/admin/appeals", summary="反馈列表", roles=["admin"], tags=["admin"])
+    def appeals(self, request):
+        principal = self._principal(request, roles=["admin"])
+        return json_response(self._call(self.registration.list_appeals, principal, request.args.get("state")))
+
+    @api("POST", f"{V1}/admin/appeals/<string:appeal_id>/resolve", summary="处理反馈", roles=["admin"],
+         tags=["admin"])
+    def resolve_appeal(self, request, appeal_id):
+        principal = self._principal(request, roles=["admin"])
+        body = read_json(request)
+        note = body.get("note") if isinstance(body, dict) else None
+        if not isinstance(note, str) or not note.strip():
+            raise ValidationFailed("请填写处理说明", details={"note": ["请填写处理说明"]})
+        return json_response(self._call(self.registration.resolve_appeal, principal, appeal_id, note))
 
     @api("GET", f"{V1}/admin/notifications", summary="通知发送记录（待发、失败）", roles=["admin"], tags=["admin"])
     def notifications(self, request):

@@ -92,8 +92,23 @@ def test_applicant_path_of_the_notice(system):
                {"carrier": "中国邮政EMS", "tracking_number": "1190001234567"}, expect=200)
     system.wait_sms(PHONE, "1190001234567")
 
+    figures = reviewer.call("GET", "/api/v1/review/figures", expect=200).json()
+    assert figures
+    export = admin.call("GET", "/api/v1/admin/exports/approved?format=csv", expect=200)
+    assert number in export.content.decode("utf-8-sig") and export.headers["Cache-Control"] == "no-store"
+    assert me.call("GET", "/api/v1/admin/exports/approved").status_code == 403
+    appeal = stranger_appeal(system)
+    listed = admin.call("GET", "/api/v1/admin/appeals", expect=200).json()
+    assert appeal["id"] in str(listed)
+    admin.call("POST", f"/api/v1/admin/appeals/{appeal['id']}/resolve", {"note": "已补录考试合格信息"}, expect=200)
+
     photo = me.call("GET", f"/api/v1/applications/{app['id']}/materials/photo", expect=200)
     assert photo.headers["Content-Type"] == "image/jpeg" and photo.headers["Cache-Control"] == "no-store"
     stranger = applicant(system, "13700137000", "李四", "440524188001010014")
     assert stranger.call("GET", f"/api/v1/applications/{app['id']}").status_code in (403, 404)
     assert stranger.call("GET", f"/api/v1/applications/{app['id']}/materials/photo").status_code in (403, 404)
+
+
+def stranger_appeal(system):
+    other = applicant(system, "13600136000", "王五", "360426199101010071")
+    return other.call("POST", "/api/v1/appeals", {"message": "考试合格信息查询不到，请核实"}, expect=201).json()
