@@ -64,6 +64,7 @@ def test_redelivered_event_has_one_effect(make_config, start_service):
     # The relay crashed after publishing, before marking the row sent: it publishes again.
     db = dependency(publisher, "db")
     outbox = db.metadata.tables["outbox"]
+    wait_for(lambda: _pending(db) == 0, message="the first publication marked sent")
     with db.engine.begin() as conn:
         conn.execute(update(outbox).values(sent_at=None))
     db.wake_relay()

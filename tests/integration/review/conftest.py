@@ -116,6 +116,11 @@ class Harness:
         """The relay 'crashed' after publishing, before marking sent: it publishes every row again."""
         db = dependency(self.registration, "db")
         outbox = db.metadata.tables["outbox"]
+
+        def all_marked_sent():  # the relay marks rows after the broker confirms: wait for that first
+            with db.engine.connect() as conn:
+                return conn.execute(select(func.count()).where(outbox.c.sent_at.is_(None))).scalar() == 0
+        wait_for(all_marked_sent, message="the first publication marked sent")
         with db.engine.begin() as conn:
             conn.execute(update(outbox).values(sent_at=None))
         db.wake_relay()

@@ -25,7 +25,7 @@ def test_application_submitted_makes_one_task_whatever_the_redeliveries(review):
     task_id = wait_for(lambda: review.task_for("app-1"), message="a task")
     handled = consumed_ok()
     review.republish_registration_outbox()  # the same event id again
-    wait_for(lambda: consumed_ok() >= handled + 1, message="the duplicate handled")
+    wait_for(lambda: consumed_ok() >= handled + 1, timeout=60, message="the duplicate handled")
     review.submit(submitted_data("app-1"))  # the same submission under a new event id
     assert review.count(ReviewTask) == 1
 
