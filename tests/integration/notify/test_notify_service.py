@@ -187,6 +187,11 @@ def test_an_event_delivered_twice_sends_once(notify_system):
     # registration's relay crashed after publishing, before marking the row sent: it publishes again
     db = dependency(system.peers["registration"], "db")
     outbox = db.metadata.tables["outbox"]
+
+    def marked_sent():  # the relay marks the row after the broker confirms: wait for that first
+        with db.engine.connect() as conn:
+            return conn.execute(select(outbox.c.sent_at).where(outbox.c.event_id == event["id"])).scalar()
+    wait_for(marked_sent, message="the first publication marked sent")
     with db.engine.begin() as conn:
         conn.execute(update(outbox).where(outbox.c.event_id == event["id"]).values(sent_at=None))
     db.wake_relay()
