@@ -133,16 +133,20 @@ def open_application(uow, cipher, identity, account_id, campaign_id, now):
 
 
 def get_application(uow, cipher, principal, application_id, now):
-    session = uow.session
-    principal = principal or {}
-    if is_staff(principal):
-        row = repository.application_row(session, application_id)
-        if row is None:
-            raise NotFound(repository.APPLICATION_NOT_FOUND, code="application_not_found")
-        audit(uow, principal, "view_application", now, row.id)
-    else:
-        row = repository.own_application_row(session, principal.get("account_id"), application_id)
+    row = _readable_application(uow, principal, application_id, now, "view_application")
     return _view(uow, cipher, row)
+
+
+def _readable_application(uow, principal, application_id, now, action):
+    """The row a principal may read: staff any (the read audited as `action`), applicants their own."""
+    principal = principal or {}
+    if not is_staff(principal):
+        return repository.own_application_row(uow.session, principal.get("account_id"), application_id)
+    row = repository.application_row(uow.session, application_id)
+    if row is None:
+        raise NotFound(repository.APPLICATION_NOT_FOUND, code="application_not_found")
+    audit(uow, principal, action, now, row.id)
+    return row
 
 
 def _view(uow, cipher, row, app=None):
@@ -219,14 +223,7 @@ def submit(uow, cipher, account_id, application_id, idempotency_key, now):
 def history(uow, cipher, principal, application_id, now):
     """登记历史: every attempt with its snapshot and the decision on it, oldest first."""
     session = uow.session
-    principal = principal or {}
-    if is_staff(principal):
-        row = repository.application_row(session, application_id)
-        if row is None:
-            raise NotFound(repository.APPLICATION_NOT_FOUND, code="application_not_found")
-        audit(uow, principal, "view_history", now, row.id)
-    else:
-        row = repository.own_application_row(session, principal.get("account_id"), application_id)
+    row = _readable_application(uow, principal, application_id, now, "view_history")
     decisions = {d.attempt: d for d in session.scalars(
         select(models.Decision).where(models.Decision.application_id == row.id))}
     entries = []
