@@ -9,6 +9,7 @@ eventlet.monkey_patch()
 
 import pytest  # noqa: E402
 
+from services.common import rpc_errors  # noqa: E402,F401 — domain errors cross RPC as themselves
 from tests.support.infra import *  # noqa: E402,F401,F403 — shared fixtures
 
 
@@ -18,3 +19,11 @@ def pytest_collection_modifyitems(items):
         for marker in ("integration", "e2e", "browser"):
             if f"/tests/{marker}/" in path:
                 item.add_marker(getattr(pytest.mark, marker))
+
+
+# A slow or busy machine must not fail a property test: no deadline, no too_slow health check.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("patient", deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                            HealthCheck.data_too_large])
+settings.load_profile("patient")

@@ -1,4 +1,4 @@
-"""docs/asyncapi.yaml (AsyncAPI 3.0) generated from the event schemas in services.common.events.
+"""docs/asyncapi.yaml (AsyncAPI 3.0) generated from the event schemas in services.contracts.events.
 
     python -m services.common.asyncapi > docs/asyncapi.yaml
 
@@ -9,7 +9,7 @@ import sys
 import yaml
 from apispec.ext.marshmallow import OpenAPIConverter
 
-from .events import CATALOGUE, CONTENT_TYPE, Envelope, exchange_of
+from services.contracts.events import CATALOGUE, CONTENT_TYPE, Envelope, exchange_of
 
 _converter = OpenAPIConverter(openapi_version="3.0.3", schema_name_resolver=lambda schema: None, spec=None)
 
@@ -58,7 +58,7 @@ def document():
                 "CloudEvents 1.0 (structured JSON) on AMQP 0-9-1. Messages are persistent, "
                 "content_type application/cloudevents+json, message_id = event id, type = event type. "
                 "Delivery is at-least-once: de-duplicate on (source, id). `dataversion` starts at 1; "
-                "a breaking change makes a new event type. Generated from services/common/events.py."),
+                "a breaking change makes a new event type. Generated from services/contracts/events.py."),
         },
         "defaultContentType": CONTENT_TYPE,
         "servers": {"local": {"host": "127.0.0.1:5672", "protocol": "amqp", "protocolVersion": "0.9.1"}},

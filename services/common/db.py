@@ -73,7 +73,7 @@ class UnitOfWork:
         self.events = []
 
     def publish(self, event):
-        """Write an event (from services.common.events.new_event) to the outbox in this transaction."""
+        """Write an event (from services.contracts.events.new_event) to the outbox in this transaction."""
         self.session.execute(insert(self._outbox).values(
             event_id=event["id"], event_type=event["type"], exchange=f"{event['source']}.events",
             payload=json.dumps(event, ensure_ascii=False), created_at=clock.now()))

@@ -10,7 +10,7 @@ import sys
 
 from kombu import Connection, Producer
 
-from services.topology import SUBSCRIPTIONS
+from services.contracts.subscriptions import SUBSCRIPTIONS
 
 from .subscriber import dlq_name, queue_name
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from services.common.clock import BEIJING
-from services.common.errors import ValidationFailed
+from services.contracts.errors import ValidationFailed
 
 RESIDENT_ID = "RESIDENT_ID"
 HMT_RESIDENCE = "HMT_RESIDENCE"

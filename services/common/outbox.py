@@ -11,8 +11,9 @@ import amqp
 from kombu import Connection
 from sqlalchemy import func, select, update
 
+from services.contracts.events import CONTENT_TYPE
+
 from . import clock
-from .events import CONTENT_TYPE
 
 log = logging.getLogger(__name__)
 

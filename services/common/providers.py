@@ -4,7 +4,7 @@ import logging
 from eventlet.queue import Empty, LightQueue
 from nameko.extensions import DependencyProvider
 
-from . import migrations
+from . import migrations, rpc_errors  # noqa: F401 — domain errors cross RPC as themselves
 from .crypto import DataCipher
 from .db import UnitOfWork, create_schema, make_engine
 from .metrics import ServiceMetrics

@@ -19,7 +19,8 @@ from kombu import Connection, Exchange, Producer, Queue
 from kombu.mixins import ConsumerMixin
 from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
 
-from .events import MalformedEvent, exchange_of, parse_event
+from services.contracts.events import MalformedEvent, exchange_of, parse_event
+
 from .metrics import ServiceMetrics
 
 log = logging.getLogger(__name__)

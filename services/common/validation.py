@@ -1,7 +1,7 @@
 """marshmallow with Chinese messages: every refusal says, in Chinese, what to fix."""
 from marshmallow import Schema, ValidationError, fields
 
-from .errors import ValidationFailed
+from services.contracts.errors import ValidationFailed
 
 _MESSAGES = {
     fields.Field: {"required": "此项为必填项", "null": "此项不能为空", "validator_failed": "取值无效"},

@@ -8,7 +8,7 @@ cannot read it to forge the header.
 import hmac
 import secrets
 
-from services.common.errors import Forbidden, Unauthenticated
+from services.contracts.errors import Forbidden, Unauthenticated
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 SESSION_COOKIE = "sid"

@@ -2,6 +2,7 @@
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 import services.common.validation  # noqa: F401 — Chinese messages for every schema
+from services.contracts.materials import KINDS
 
 PHONE = validate.Regexp(r"^1[3-9]\d{9}$", error="手机号应为11位中国大陆手机号，例如13800138000")
 CODE = validate.Regexp(r"^\d{6}$", error="验证码应为6位数字")
@@ -117,7 +118,7 @@ class DecisionRequest(Strict):
     opinion = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
     material_issues = fields.List(fields.Nested(type("MaterialIssue", (Strict,), {
         "kind": fields.String(required=True, validate=validate.OneOf(
-            ["id_card_front", "id_card_back", "certificate", "photo"], error="材料类型无效")),
+            KINDS, error="材料类型无效")),
         "reason": fields.String(required=True, validate=validate.Length(min=1, max=500)),
     })), load_default=list)
 

@@ -11,17 +11,16 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from services.common import metrics
-from services.common.errors import NotFound, ValidationFailed
 from services.common.providers import Config
+from services.contracts.errors import NotFound, ValidationFailed
+from services.contracts.materials import KIND_LABELS, KINDS, UnknownMaterialKind
+from services.contracts.roles import STAFF_ROLES
 
 from . import auth, openapi, pages
 from . import schemas as s
 from .web import api, error_response, json_response, read_json
 
-KINDS = ("id_card_front", "id_card_back", "certificate", "photo")
-KIND_LABELS = {"id_card_front": "身份证人像面", "id_card_back": "身份证国徽面",
-               "certificate": "职业水平证书", "photo": "两寸免冠照片"}
-STAFF = ("reviewer", "admin")
+STAFF = tuple(sorted(STAFF_ROLES))
 V1 = "/api/v1"
 
 
@@ -159,8 +158,7 @@ class GatewayService:
     def put_material(self, request, application_id, kind):
         principal = self._principal(request, roles=["applicant"])
         if kind not in KINDS:
-            raise NotFound("材料类型无效，应为 id_card_front、id_card_back、certificate 或 photo",
-                           code="unknown_material_kind")
+            raise UnknownMaterialKind()
         limit = int(self.config.get("MAX_UPLOAD_BYTES", 1024 * 1024))
         if request.content_length is not None and request.content_length > limit + 64 * 1024:
             # Refused before the body is read: the client learns at once and nothing is stored.

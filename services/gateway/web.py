@@ -11,8 +11,8 @@ from nameko.web.handlers import HttpRequestHandler
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from services.common.errors import DomainError, ValidationFailed
 from services.common.validation import load
+from services.contracts.errors import DomainError, ValidationFailed
 
 ROUTES = []  # (method, path, options) for services.gateway.openapi
 

@@ -18,12 +18,12 @@ from services.common import migrations  # noqa: E402
 from services.common.config import ConfigError, service_config  # noqa: E402
 from services.common.crypto import DataCipher  # noqa: E402
 from services.common.db import UnitOfWork, create_schema, make_engine  # noqa: E402
-from services.common.errors import DomainError  # noqa: E402
 from services.common.masking import mask_phone  # noqa: E402
 from services.common.runner import run  # noqa: E402
+from services.contracts.errors import DomainError  # noqa: E402
+from services.contracts.roles import ROLE_LABELS, STAFF_ROLES  # noqa: E402
 
 from . import handlers  # noqa: E402
-from .domain.roles import ROLE_LABELS, STAFF_ROLES  # noqa: E402
 from .models import Base  # noqa: E402
 from .service import IdentityService  # noqa: E402
 from .settings import IdentitySettings  # noqa: E402

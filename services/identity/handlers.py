@@ -26,22 +26,22 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.common import clock
-from services.common.errors import (
+from services.common.idnumbers import ID_TYPE_LABELS, RESIDENT_ID, parse_id
+from services.common.masking import mask_id_number, mask_name, mask_phone
+from services.contracts.errors import (
     Conflict,
     DomainError,
     NotFound,
     Unauthenticated,
     ValidationFailed,
 )
-from services.common.events import new_event
-from services.common.idnumbers import ID_TYPE_LABELS, RESIDENT_ID, parse_id
-from services.common.masking import mask_id_number, mask_name, mask_phone
+from services.contracts.events import new_event
+from services.contracts.roles import ADMIN, APPLICANT, STAFF_ROLES
 
 from .adapters.verifier import VerifierUnavailable
 from .domain import lockout, passwords, sessions, sms_codes, verification
 from .domain.names import check_name
 from .domain.phones import check_phone
-from .domain.roles import ADMIN, APPLICANT, STAFF_ROLES
 from .models import (
     CLIENT_IP,
     ID_NUMBER,

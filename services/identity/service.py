@@ -5,7 +5,8 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy, rpc
 
 from services.common.base import ServiceBase
-from services.common.errors import (
+from services.common.providers import Cipher, Database
+from services.contracts.errors import (
     Conflict,
     DomainError,
     Forbidden,
@@ -14,19 +15,18 @@ from services.common.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from services.common.providers import Cipher, Database
-from services.topology import SUBSCRIPTIONS
+from services.contracts.subscriptions import SUBSCRIPTIONS
 
 from . import handlers
 from .models import Base
 from .settings import IdentitySettings
 
-# The error classes every caller can rebuild (services.common.errors is imported everywhere).
+# The error classes every caller can rebuild (services.contracts.errors is imported everywhere).
 _PORTABLE = (ValidationFailed, NotFound, Conflict, Forbidden, Unauthenticated, TooManyRequests, DomainError)
 
 
 def portable_error(exc):
-    """A DomainError as the nearest services.common.errors class, same code, message, details, status.
+    """A DomainError as the nearest services.contracts.errors class, same code, message, details, status.
 
     nameko rebuilds a remote exception as itself only when the caller imported its class; the
     gateway does not import this service's (AccountLocked, VerifierUnavailable, SmsUnavailable…),

@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from services.common import clock
-from services.common.errors import Conflict, NotFound, ValidationFailed
-from services.common.events import new_event
+from services.contracts.errors import Conflict, NotFound, ValidationFailed
+from services.contracts.events import new_event
 
 from . import metrics
 from .channels import DeliveryFailure, OutgoingMessage, PermanentFailure, TemporaryFailure

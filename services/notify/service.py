@@ -15,7 +15,7 @@ from nameko.rpc import RpcProxy, rpc
 from services.common.base import ServiceBase
 from services.common.providers import Cipher, Database
 from services.common.subscriber import subscribe
-from services.topology import SUBSCRIPTIONS
+from services.contracts.subscriptions import SUBSCRIPTIONS
 
 from .handlers import Notifier
 from .models import Base

@@ -37,7 +37,7 @@ def _admin(args):
     from services.common.config import service_config
     from services.common.crypto import DataCipher
     from services.common.db import UnitOfWork
-    from services.common.errors import DomainError
+    from services.contracts.errors import DomainError
 
     from . import handlers
     from .models import Base

@@ -15,10 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.common.errors import Conflict, Forbidden, NotFound, TooManyRequests, ValidationFailed
-from services.common.events import new_event
 from services.common.metrics import REGISTRY
 from services.common.validation import load
+from services.contracts.errors import Conflict, Forbidden, NotFound, TooManyRequests, ValidationFailed
+from services.contracts.events import new_event
+from services.contracts.roles import STAFF_ROLES
 
 from . import models, repository, views
 from .adapters import spreadsheets
@@ -31,7 +32,7 @@ STUCK_GAUGE = Gauge("registration_applications_stuck",
                     "Applications submitted and still undecided after the watchdog bound (WATCHDOG_STUCK_DAYS)",
                     ["service"], registry=REGISTRY)
 
-STAFF = ("reviewer", "admin")
+STAFF = STAFF_ROLES
 MAX_OPEN_APPEALS = 3
 MAX_APPEAL_LENGTH = 2000
 DEMO_CAMPAIGN_ID = "demo-open-now"

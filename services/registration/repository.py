@@ -6,8 +6,8 @@ import json
 
 from sqlalchemy import select
 
-from services.common.errors import NotFound
 from services.common.idnumbers import normalise_number
+from services.contracts.errors import NotFound
 
 from . import models
 from .domain import campaigns, states

@@ -9,7 +9,7 @@ from services.common import clock
 from services.common.base import ServiceBase
 from services.common.providers import Cipher, Config, Database
 from services.common.subscriber import subscribe
-from services.topology import SUBSCRIPTIONS
+from services.contracts.subscriptions import SUBSCRIPTIONS
 
 from . import handlers
 from .adapters import peers

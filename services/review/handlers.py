@@ -24,20 +24,19 @@ from uuid import uuid4
 from sqlalchemy import and_, func, or_, select, text, update
 
 from services.common import clock
-from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from services.common.events import new_event
+from services.contracts.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.contracts.events import new_event
+from services.contracts.materials import KIND_SUBJECTS, KINDS, PURGEABLE_KINDS, UnknownMaterialKind
 
 from . import rules
 from .adapters.storage import MaterialStore
 from .domain import materials as checks
-from .domain.kinds import KIND_SUBJECTS, KINDS
 from .domain.sniff import identify
 from .models import CLAIMED, DECIDED, PENDING, SUPERSEDED, AuditEntry, Material, ReviewTask
 from .settings import ReviewSettings
 
 log = logging.getLogger("services.review")
 
-PURGEABLE_KINDS = ("id_card_front", "id_card_back", "certificate")
 TASK_FILTERS = ("campaign_id", "district", "level", "state", "min_waiting_seconds", "limit")
 STATE_FILTERS = ("open", "all", PENDING, CLAIMED, DECIDED, SUPERSEDED)
 
@@ -115,8 +114,7 @@ def check_material(ctx, account_id, application_id, kind, content_b64):
     _require_id(account_id, "account_id", "账号")
     _require_id(application_id, "application_id", "申请编号")
     if kind not in KINDS:
-        raise ValidationFailed("材料类型无效，应为 id_card_front、id_card_back、certificate 或 photo",
-                               code="unknown_material_kind", details={"kind": ["材料类型无效"]})
+        raise UnknownMaterialKind()
     if not isinstance(content_b64, str):
         raise ValidationFailed("图片内容应为base64文本", details={"content_b64": ["图片内容应为base64文本"]})
     limit = ctx.settings.max_upload_bytes

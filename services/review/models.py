@@ -60,8 +60,7 @@ class Material(Base):
 
 
 # Task states. An expired claim stays "claimed" in the row; views and filters treat it as pending.
-PENDING, CLAIMED, DECIDED, SUPERSEDED = "pending", "claimed", "decided", "superseded"
-TASK_STATES = (PENDING, CLAIMED, DECIDED, SUPERSEDED)
+from services.contracts.states import CLAIMED, DECIDED, PENDING, SUPERSEDED, TASK_STATES  # noqa: E402,F401
 
 
 class ReviewTask(Base):

@@ -1,7 +1,7 @@
 """Pure rules of the review queue: who may act, what a decision must carry, leases and figures.
 
 No nameko, no eventlet, no database: everything takes plain values (and `now`) and returns plain
-values or raises a services.common.errors.DomainError. (It sits beside `domain/` rather than in it
+values or raises a services.contracts.errors.DomainError. (It sits beside `domain/` rather than in it
 only because `domain/` holds the material checks and is kept by their author.)
 """
 import statistics
@@ -9,9 +9,8 @@ from collections import Counter
 from datetime import timedelta
 
 from services.common import clock
-from services.common.errors import Forbidden, Unauthenticated, ValidationFailed
-
-from .domain.kinds import KIND_LABELS, KINDS
+from services.contracts.errors import Forbidden, Unauthenticated, ValidationFailed
+from services.contracts.materials import KIND_LABELS, KINDS
 
 STAFF_ROLES = ("reviewer", "admin")
 DECISIONS = ("approved", "rejected")

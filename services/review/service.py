@@ -6,10 +6,10 @@ from nameko.rpc import rpc
 
 from services.common import metrics as platform_metrics
 from services.common.base import ServiceBase
-from services.common.errors import DomainError
 from services.common.providers import Cipher, Database
 from services.common.subscriber import subscribe
-from services.topology import SUBSCRIPTIONS
+from services.contracts.errors import DomainError
+from services.contracts.subscriptions import SUBSCRIPTIONS
 
 from . import handlers
 from . import metrics as review_metrics

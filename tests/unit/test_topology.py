@@ -4,9 +4,9 @@ import importlib
 
 import pytest
 
-from services.common.events import CATALOGUE
 from services.common.subscriber import EventSubscriber
-from services.topology import SUBSCRIPTIONS
+from services.contracts.events import CATALOGUE
+from services.contracts.subscriptions import SUBSCRIPTIONS
 
 SERVICES = {"identity": "IdentityService", "registration": "RegistrationService",
             "review": "ReviewService", "notify": "NotifyService"}

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from services.common.errors import DomainError
+from services.contracts.errors import DomainError
 
 FORMAT_CHECKED = "format_checked"
 EXTERNALLY_VERIFIED = "externally_verified"

@@ -6,8 +6,8 @@ and transliterated names. Latin names only for documents foreigners hold.
 import re
 import unicodedata
 
-from services.common.errors import ValidationFailed
 from services.common.idnumbers import FOREIGN_PERMANENT, PASSPORT
+from services.contracts.errors import ValidationFailed
 
 MIDDLE_DOT = "·"  # U+00B7, the form used on ID cards
 # What IMEs and fonts produce instead of U+00B7; all mean the same separator.

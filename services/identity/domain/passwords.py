@@ -10,7 +10,7 @@ import re
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from services.common.errors import ValidationFailed
+from services.contracts.errors import ValidationFailed
 
 MIN_LENGTH, MAX_LENGTH = 8, 64
 MIN_CLASSES = 3

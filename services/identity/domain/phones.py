@@ -6,7 +6,7 @@ keyed by the bare 11 digits. Pure: no I/O.
 import re
 import unicodedata
 
-from services.common.errors import ValidationFailed
+from services.contracts.errors import ValidationFailed
 
 _MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 _SEPARATORS_RE = re.compile(r"[\s\-()（）]")

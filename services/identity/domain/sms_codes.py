@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from services.common.clock import BEIJING
-from services.common.errors import TooManyRequests, ValidationFailed
+from services.contracts.errors import TooManyRequests, ValidationFailed
 
 REGISTER = "register"
 LOGIN = "login"

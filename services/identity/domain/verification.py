@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from services.common.clock import BEIJING
-from services.common.errors import TooManyRequests
+from services.contracts.errors import TooManyRequests
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from services.common.errors import Conflict
 from services.common.masking import mask_email, mask_phone
+from services.contracts.errors import Conflict
 
 from .retry import RetryPolicy, next_attempt_at
 

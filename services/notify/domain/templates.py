@@ -19,6 +19,8 @@ from pathlib import Path
 import jinja2
 from jinja2 import meta, nodes
 
+from services.contracts.materials import KIND_LABELS
+
 from .formatting import beijing_time, mask_address, sms_segments
 
 KINDS = ("verification_code", "account_registered", "submission_receipt", "approved", "rejected",
@@ -129,6 +131,7 @@ def _environment(sources):
     )
     env.filters["beijing_time"] = beijing_time
     env.filters["mask_address"] = mask_address
+    env.filters["material_label"] = KIND_LABELS.__getitem__  # the names the page shows
     return env
 
 

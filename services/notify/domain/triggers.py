@@ -8,15 +8,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from math import ceil
 
-from services.common.errors import ValidationFailed
+from services.contracts.errors import ValidationFailed
+from services.contracts.materials import KIND_LABELS
 
 from .formatting import beijing_time, mask_address
 
 # The purposes identity asks codes for; the templates word each one differently.
 CODE_PURPOSES = ("register", "login", "reset_password", "admin_login")
 
-MATERIAL_LABELS = {"id_card_front": "身份证正面", "id_card_back": "身份证反面",
-                   "certificate": "职业水平证书", "photo": "两寸免冠照片"}
 
 
 @dataclass(frozen=True)
@@ -97,7 +96,7 @@ def _param(name, value):
     if name == "address":
         return mask_address(value)  # the text masks it; a provider template must not show more
     if name == "material_issues":
-        return "；".join(f"{MATERIAL_LABELS.get(i['kind'], i['kind'])}：{i['reason']}" for i in value)
+        return "；".join(f"{KIND_LABELS[i['kind']]}：{i['reason']}" for i in value)
     if isinstance(value, datetime) or name.endswith("_at") or name.endswith("_until"):
         return beijing_time(value)
     return str(value)

@@ -6,7 +6,7 @@ import logging
 import eventlet
 from nameko.exceptions import UnknownService
 
-from services.common.errors import Conflict, DomainError, Forbidden, NotFound
+from services.contracts.errors import Conflict, DomainError, Forbidden, NotFound
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from services.common.clock import BEIJING
-from services.common.errors import ValidationFailed
+from services.contracts.errors import ValidationFailed
 
 from . import codes
 

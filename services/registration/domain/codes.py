@@ -5,6 +5,9 @@ GB/T 2260 districts); elsewhere stable English codes, because they travel in eve
 database and must not change when a label is reworded.
 """
 from services.common.idnumbers import ID_TYPE_LABELS
+from services.contracts.materials import KIND_LABELS
+from services.contracts.roles import ROLE_LABELS
+from services.contracts.states import APPLICATION_STATE_LABELS, DECISION_LABELS, TASK_STATE_LABELS
 
 # GB/T 3304-1991 中国各民族名称的罗马字母拼写法和代码, in the standard's order.
 _ETHNIC_NAMES = (
@@ -95,13 +98,8 @@ DELIVERY_METHOD = (
     (PICKUP, "自取"),
 )
 
-# The four uploads of the notice; the ID slots say which side, applicants confuse them.
-MATERIAL_KIND = (
-    ("id_card_front", "身份证人像面"),
-    ("id_card_back", "身份证国徽面"),
-    ("certificate", "职业水平证书照片"),
-    ("photo", "两寸免冠照片"),
-)
+# The four uploads of the notice, named once in services.contracts.materials.
+MATERIAL_KIND = tuple(KIND_LABELS.items())
 
 # GB/T 2261.1 uses 1/2; "M"/"F" is what idnumbers.parse_id derives from the ID, so it is used here.
 GENDER = (("M", "男"), ("F", "女"))
@@ -109,14 +107,11 @@ GENDER = (("M", "男"), ("F", "女"))
 # Owned by services.common.idnumbers (one name per idea); served here with the other tables.
 ID_TYPE = tuple(ID_TYPE_LABELS.items())
 
-# Application states as applicants and staff read them (see states.py).
-APPLICATION_STATE = (
-    ("DRAFT", "草稿（未提交）"),
-    ("SUBMITTED", "已提交，等待审核"),
-    ("APPROVED", "审核通过，登记完成"),
-    ("REJECTED", "审核不通过，请修改后重新提交"),
-    ("DISPATCHED", "证书已寄出"),
-)
+# Application states as applicants and staff read them (services.contracts.states).
+APPLICATION_STATE = tuple(APPLICATION_STATE_LABELS.items())
+TASK_STATE = tuple(TASK_STATE_LABELS.items())
+DECISION = tuple(DECISION_LABELS.items())
+ROLE = tuple(ROLE_LABELS.items())
 
 TABLES = {
     "id_type": ID_TYPE,
@@ -132,6 +127,9 @@ TABLES = {
     "delivery_method": DELIVERY_METHOD,
     "material_kind": MATERIAL_KIND,
     "application_state": APPLICATION_STATE,
+    "task_state": TASK_STATE,
+    "decision": DECISION,
+    "role": ROLE,
 }
 
 

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from services.common.errors import ValidationFailed
+from services.contracts.errors import ValidationFailed
 
 from . import roster_cells
 from .roster_import import read_rows

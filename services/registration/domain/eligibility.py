@@ -11,7 +11,7 @@ sees the one thing to do next (verify first, then the roster, then the campaign'
 """
 import unicodedata
 
-from services.common.errors import Conflict, Forbidden
+from services.contracts.errors import Conflict, Forbidden
 
 from . import codes
 from .states import APPROVED, DISPATCHED

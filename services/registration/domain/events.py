@@ -1,7 +1,7 @@
 """Domain events the Application aggregate returns. Plain frozen dataclasses.
 
 `public` events are the contract of EVENTS.md: `data()` gives exactly the dict that
-`services.common.events.new_event(type, subject, data, time=occurred_at)` validates and publishes.
+`services.contracts.events.new_event(type, subject, data, time=occurred_at)` validates and publishes.
 Non-public events are facts for the application's own history (登记历史), never published.
 """
 from dataclasses import asdict, dataclass

@@ -3,8 +3,8 @@
 Admins (who print and mail the certificates) get the full record; reviewers get it masked the way
 DOMAIN.md shows personal data (110105********1234, 138****1234, 张*); anyone else gets nothing.
 """
-from services.common.errors import Forbidden
 from services.common.masking import mask_id_number, mask_name, mask_phone
+from services.contracts.errors import Forbidden
 
 from . import codes
 

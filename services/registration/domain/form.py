@@ -10,7 +10,7 @@ Error details are flat: `{"delivery.postcode": [...], "work_history.0.end": [...
 """
 from marshmallow import RAISE, Schema, ValidationError, pre_load, validates_schema
 
-from services.common.errors import ValidationFailed
+from services.contracts.errors import ValidationFailed
 
 from . import codes
 from .formfields import Code, CodeList, Flag, Month, Nested, NestedList, Text, WholeNumber

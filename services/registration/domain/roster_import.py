@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from services.common.clock import BEIJING
-from services.common.errors import ValidationFailed
+from services.contracts.errors import ValidationFailed
 
 from . import roster_cells
 

@@ -12,14 +12,14 @@ Invariant: the state is SUBMITTED exactly when `attempt > decided_attempt`.
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from services.common.errors import Conflict, ValidationFailed
+from services.contracts.errors import Conflict, ValidationFailed
+from services.contracts.states import APPLICATION_STATES as STATES  # noqa: F401 — re-exported
+from services.contracts.states import APPROVED, DISPATCHED, DRAFT, REJECTED, SUBMITTED  # noqa: F401
 
 from . import codes, events
 from .form import check_submittable, merge_draft, validate_draft
 from .numbers import registration_validity
 
-DRAFT, SUBMITTED, APPROVED, REJECTED, DISPATCHED = "DRAFT", "SUBMITTED", "APPROVED", "REJECTED", "DISPATCHED"
-STATES = (DRAFT, SUBMITTED, APPROVED, REJECTED, DISPATCHED)
 COMMANDS = ("save_draft", "attach_material", "submit", "review_approved", "review_rejected", "dispatch")
 DECISIONS = ("review_approved", "review_rejected")
 EDITABLE = frozenset({DRAFT, REJECTED})

@@ -9,9 +9,10 @@ import io
 
 from PIL import Image
 
+from services.contracts.materials import KIND_SUBJECTS, PHOTO, require_kind
+
 from .analysis import analysis_copy, measure_grey
 from .geometry import geometry_issues
-from .kinds import KIND_SUBJECTS, PHOTO, require_kind
 from .policy import CheckPolicy
 from .sniff import SUPPORTED, identify, layout
 from .verdict import Issue, MaterialRejected, Verdict

@@ -1,5 +1,6 @@
 """Rules on the size and shape of each material, on dimensions after the EXIF orientation."""
-from .kinds import CERTIFICATE, ID_CARD_KINDS, KIND_SUBJECTS, PHOTO
+from services.contracts.materials import CERTIFICATE, ID_CARD_KINDS, KIND_SUBJECTS, PHOTO
+
 from .photo_sizes import PhotoSize, mm_matches, name_of, near, size_mm
 from .verdict import Issue
 

@@ -6,8 +6,9 @@
 
 Rules, codes and calibration: docs/material-checks.md.
 """
+from services.contracts.materials import CERTIFICATE, ID_CARD_BACK, ID_CARD_FRONT, KIND_LABELS, KINDS, PHOTO
+
 from .checks import check_material
-from .kinds import CERTIFICATE, ID_CARD_BACK, ID_CARD_FRONT, KIND_LABELS, KINDS, PHOTO
 from .policy import CheckPolicy
 from .reencode import CONTENT_TYPE, reencode, thumbnail
 from .verdict import Issue, MaterialRejected, Verdict

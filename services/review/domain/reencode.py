@@ -7,9 +7,10 @@ import io
 
 from PIL import Image, ImageOps
 
+from services.contracts.materials import KIND_SUBJECTS, require_kind
+
 from .checks import PILLOW_ERRORS, corrupt_issue, open_checked, orientation
 from .colour import to_rgb
-from .kinds import KIND_SUBJECTS, require_kind
 from .policy import CheckPolicy
 from .verdict import MaterialRejected
 

@@ -1,7 +1,7 @@
 """What a check says about one upload: the issues (code for machines, Chinese for people)."""
 from dataclasses import dataclass, field
 
-from .kinds import KIND_LABELS
+from services.contracts.materials import KIND_LABELS
 
 
 @dataclass(frozen=True)

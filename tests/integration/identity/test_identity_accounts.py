@@ -5,7 +5,7 @@ import eventlet
 import pytest
 from sqlalchemy import select
 
-from services.common.errors import Conflict, NotFound, TooManyRequests, Unauthenticated, ValidationFailed
+from services.contracts.errors import Conflict, NotFound, TooManyRequests, Unauthenticated, ValidationFailed
 from services.identity.models import LoginFailure, LoginSession
 from tests.support.infra import dependency
 

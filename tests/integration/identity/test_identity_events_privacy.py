@@ -6,7 +6,7 @@ import logging
 from kombu import Connection, Exchange, Queue
 from sqlalchemy import MetaData, select
 
-from services.common.events import CONTENT_TYPE, parse_event
+from services.contracts.events import CONTENT_TYPE, parse_event
 from tests.support.infra import dependency, queue_depth, wait_for
 
 from .conftest import PASSWORD, PHONE, NotifyStandIn, register

@@ -6,8 +6,8 @@ import eventlet
 import pytest
 from eventlet import wsgi
 
-from services.common.errors import Conflict, DomainError, NotFound, TooManyRequests, ValidationFailed
 from services.common.idnumbers import checksum_char
+from services.contracts.errors import Conflict, DomainError, NotFound, TooManyRequests, ValidationFailed
 
 from .conftest import PHONE, register
 

@@ -6,10 +6,10 @@ enough (every container costs the test about two seconds to stop)."""
 from nameko.rpc import rpc
 from sqlalchemy import MetaData
 
-from services.common.errors import NotFound
-from services.common.events import new_event
 from services.common.providers import Database
 from services.common.tables import add_platform_tables
+from services.contracts.errors import NotFound
+from services.contracts.events import new_event
 
 peer_metadata = MetaData()
 add_platform_tables(peer_metadata)
@@ -72,7 +72,7 @@ class RegistrationStandIn:
         return dict(Directory.applications[application_id])
 
 
-# --- event data, as the owners publish it (services.common.events) ---------------------------------
+# --- event data, as the owners publish it (services.contracts.events) ---------------------------------
 def account_registered(account_id="acc-1"):
     return {"account_id": account_id, "phone_masked": "138****5678",
             "registered_at": "2020-07-03T10:00:00.000+08:00"}

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, update
 
 from services.common import clock, deadletters, metrics
-from services.common.errors import Conflict, NotFound, ValidationFailed
+from services.contracts.errors import Conflict, NotFound, ValidationFailed
 from services.notify.models import DeliveryAttempt, Notification
 from tests.support.infra import dependency, queue_depth, wait_for
 

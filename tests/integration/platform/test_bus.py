@@ -9,7 +9,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import func, select, update
 
 from services.common import deadletters, metrics
-from services.common.events import CONTENT_TYPE
+from services.contracts.events import CONTENT_TYPE
 from tests.support.infra import dependency, queue_depth, wait_for
 
 from .toy_services import Consumer, Publisher, submitted, tasks

@@ -3,10 +3,10 @@ from nameko.rpc import rpc
 from sqlalchemy import Column, Integer, MetaData, String, Table, UniqueConstraint, func, insert, select
 
 from services.common.base import ServiceBase
-from services.common.events import new_event
 from services.common.providers import Database
 from services.common.subscriber import subscribe
 from services.common.tables import add_platform_tables
+from services.contracts.events import new_event
 
 publisher_meta = MetaData()
 add_platform_tables(publisher_meta)

@@ -15,7 +15,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import func, select
 
 from services.common import metrics
-from services.common.events import CONTENT_TYPE, new_event
+from services.contracts.events import CONTENT_TYPE, new_event
 from services.registration import models
 from services.registration.service import RegistrationService
 from tests.support.infra import dependency, wait_for

@@ -2,7 +2,7 @@
 "review" that answer the two questions registration asks them (docs/rpc.md)."""
 from nameko.rpc import rpc
 
-from services.common.errors import NotFound
+from services.contracts.errors import NotFound
 
 
 class IdentityStandIn:

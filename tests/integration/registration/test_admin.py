@@ -9,7 +9,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from services.common import metrics
-from services.common.errors import Conflict, Forbidden, NotFound, TooManyRequests, ValidationFailed
+from services.contracts.errors import Conflict, Forbidden, NotFound, TooManyRequests, ValidationFailed
 from services.registration import models
 from tests.support.infra import dependency
 

@@ -3,8 +3,8 @@ from datetime import datetime
 
 import pytest
 
-from services.common.errors import Conflict, Forbidden, ValidationFailed
-from services.common.events import parse_event
+from services.contracts.errors import Conflict, Forbidden, ValidationFailed
+from services.contracts.events import parse_event
 from services.registration import models
 
 from .conftest import PEOPLE, REVIEWER, UTC

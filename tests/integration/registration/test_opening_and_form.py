@@ -3,7 +3,7 @@ from datetime import datetime
 
 import pytest
 
-from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.contracts.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.registration.domain.form import LOCKED_FIELDS
 
 from .conftest import ADMIN, INSIDE, PEOPLE, REVIEWER, UTC, campaign_2020, roster_row

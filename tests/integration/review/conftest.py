@@ -14,12 +14,12 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import MetaData, func, select, update
 
 from services.common import metrics
-from services.common.events import new_event
 from services.common.providers import Database
 from services.common.tables import add_platform_tables
+from services.contracts.events import new_event
+from services.contracts.subscriptions import SUBSCRIPTIONS
 from services.review.models import AuditEntry, Material, ReviewTask
 from services.review.service import ReviewService
-from services.topology import SUBSCRIPTIONS
 from tests.support.infra import dependency, queue_depth, wait_for
 
 registration_meta = MetaData()

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from services.common.db import create_schema, make_engine
-from services.common.errors import NotFound
+from services.contracts.errors import NotFound
 from services.review import __main__ as cli
 from services.review.models import AuditEntry, Base, Material
 from tests.support.infra import wait_for

@@ -9,7 +9,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from PIL import Image
 
-from services.common.errors import NotFound, ValidationFailed
+from services.contracts.errors import NotFound, ValidationFailed
 from services.review.models import Material
 from tests.unit.review.review_material_samples import certificate, gaussian, id_card, jpeg, photo
 

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.common.errors import Forbidden, Unauthenticated, ValidationFailed
+from services.contracts.errors import Forbidden, Unauthenticated, ValidationFailed
 from services.review import rules
 
 NOW = datetime(2020, 7, 3, 2, 0, tzinfo=timezone.utc)

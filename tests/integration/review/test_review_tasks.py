@@ -6,8 +6,8 @@ import eventlet
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.common.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
-from services.common.events import new_event
+from services.contracts.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from services.contracts.events import new_event
 from services.review.models import ReviewTask
 from tests.support.infra import wait_for
 
@@ -303,7 +303,7 @@ def test_a_malformed_submission_is_dead_lettered_not_lost(review):
     from kombu import Connection
 
     from services.common import deadletters
-    from services.common.events import CONTENT_TYPE
+    from services.contracts.events import CONTENT_TYPE
     event = new_event("ApplicationSubmitted", "app-x", submitted_data("app-x"))
     event["data"]["submitted_at"] = "yesterday"  # passes the schema (a string), not our parser
     import json

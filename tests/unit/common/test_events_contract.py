@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from services.common import asyncapi
-from services.common.events import CATALOGUE, MalformedEvent, new_event, parse_event
+from services.contracts.events import CATALOGUE, MalformedEvent, new_event, parse_event
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 

@@ -5,7 +5,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.common import idnumbers
-from services.common.errors import ValidationFailed
 from services.common.idnumbers import (
     FOREIGN_PERMANENT,
     HK_MO_PERMIT,
@@ -19,6 +18,7 @@ from services.common.idnumbers import (
     is_valid_resident_id,
     parse_id,
 )
+from services.contracts.errors import ValidationFailed
 
 TODAY = date(2020, 7, 15)
 

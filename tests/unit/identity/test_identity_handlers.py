@@ -9,7 +9,7 @@ from services.common import clock
 from services.common.config import ConfigError, service_config
 from services.common.crypto import DataCipher
 from services.common.db import UnitOfWork, create_schema, make_engine
-from services.common.errors import Conflict, DomainError, TooManyRequests, ValidationFailed
+from services.contracts.errors import Conflict, DomainError, TooManyRequests, ValidationFailed
 from services.identity import handlers
 from services.identity.adapters.verifier import FormatOnlyVerifier, HttpIdentityVerifier, VerifierUnavailable
 from services.identity.domain.lockout import AccountLocked

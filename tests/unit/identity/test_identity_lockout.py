@@ -2,7 +2,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.common.errors import TooManyRequests
+from services.contracts.errors import TooManyRequests
 from services.identity.domain.lockout import (
     AccountLocked,
     LockoutPolicy,

@@ -1,7 +1,7 @@
 import pytest
 
-from services.common.errors import ValidationFailed
 from services.common.idnumbers import FOREIGN_PERMANENT, HK_MO_PERMIT, PASSPORT, RESIDENT_ID
+from services.contracts.errors import ValidationFailed
 from services.identity.domain.names import check_name
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from services.common.errors import ValidationFailed
+from services.contracts.errors import ValidationFailed
 from services.identity.domain.passwords import PasswordHasher, check_strength
 
 PHONE = "13812345678"

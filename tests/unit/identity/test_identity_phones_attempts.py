@@ -2,7 +2,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.common.errors import TooManyRequests, ValidationFailed
+from services.contracts.errors import TooManyRequests, ValidationFailed
 from services.identity.domain.phones import check_phone, normalise_phone
 from services.identity.domain.verification import AttemptPolicy, ensure_attempt_allowed, next_attempt_at
 

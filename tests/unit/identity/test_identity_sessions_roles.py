@@ -1,6 +1,6 @@
 from datetime import datetime, timedelta, timezone
 
-from services.identity.domain import roles
+from services.contracts import roles
 from services.identity.domain.sessions import SessionPolicy, expires_at, hash_token, is_alive, new_token
 
 T0 = datetime(2020, 7, 1, 2, 0, tzinfo=timezone.utc)

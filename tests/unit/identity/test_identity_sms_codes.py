@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.common.errors import TooManyRequests, ValidationFailed
+from services.contracts.errors import TooManyRequests, ValidationFailed
 from services.identity.domain import sms_codes
 from services.identity.domain.sms_codes import (
     LOGIN,

@@ -9,8 +9,8 @@ from services.common import clock
 from services.common.config import DEV_SECRETS
 from services.common.crypto import DataCipher
 from services.common.db import UnitOfWork, create_schema, make_engine
-from services.common.errors import Conflict, NotFound
-from services.common.events import new_event
+from services.contracts.errors import Conflict, NotFound
+from services.contracts.events import new_event
 from services.notify import metrics
 from services.notify.channels import PermanentFailure, SendResult, TemporaryFailure
 from services.notify.domain import triggers

@@ -2,7 +2,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.common.errors import ValidationFailed
+from services.contracts.errors import ValidationFailed
 from services.notify.domain import triggers
 from services.notify.domain.templates import TemplateRegistry
 
@@ -71,7 +71,7 @@ def test_gateway_params_are_strings_as_people_read_them():
                                                     {"kind": "id_card_back", "reason": "模糊"}],
                "resubmit_until": "2020-07-31T23:59:00+08:00"}
     params = triggers.gateway_params(registry.spec("rejected", "sms").placeholders, context)
-    assert params == {"material_issues": "两寸免冠照片：背景有杂物；身份证反面：模糊", "opinion": "",
+    assert params == {"material_issues": "两寸免冠照片：背景有杂物；身份证国徽面：模糊", "opinion": "",
                       "resubmit_until": "2020年7月31日 23:59"}
     approved = triggers.gateway_params(registry.spec("approved", "sms").placeholders,
                                        {"name": "李四", "registration_number": "BJ-1", "recipient": "李四",
@@ -90,4 +90,4 @@ def test_rejection_without_a_deadline_reads_well_on_both_channels():
     assert sms.endswith("审核意见：照片不符合要求。请登录社工人才服务网修改后重新提交。")
     assert "请登录社工人才服务网，根据审核意见修改后再次提交首登记。" in email
     assert "请于" not in sms + email and "None" not in sms + email
-    assert registry.spec("rejected", "sms").version == registry.spec("rejected", "email").version == 2
+    assert registry.spec("rejected", "sms").version == registry.spec("rejected", "email").version == 3

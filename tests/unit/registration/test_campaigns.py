@@ -2,7 +2,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from services.common.errors import ValidationFailed
+from services.contracts.errors import ValidationFailed
 from services.registration.domain import codes
 from services.registration.domain.campaigns import Campaign, beijing_time
 

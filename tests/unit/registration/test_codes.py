@@ -51,5 +51,5 @@ def test_levels_kinds_and_delivery_labels():
                                              "REISSUE": "补证"}
     assert dict(codes.DELIVERY_METHOD) == {"MAIL": "邮寄", "PICKUP": "自取"}
     assert dict(codes.MATERIAL_KIND) == {"id_card_front": "身份证人像面", "id_card_back": "身份证国徽面",
-                                         "certificate": "职业水平证书照片", "photo": "两寸免冠照片"}
+                                         "certificate": "职业水平证书", "photo": "两寸免冠照片"}
     assert codes.label_of("education", "NOPE") is None

@@ -3,7 +3,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.common.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from services.contracts.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from services.registration.domain.eligibility import check_can_open, normalise_name, prefill
 from services.registration.domain.roster_import import RosterRow
 from services.registration.domain.states import APPROVED, DISPATCHED, DRAFT, REJECTED, SUBMITTED

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.common.errors import ValidationFailed
+from services.contracts.errors import ValidationFailed
 from services.registration.domain import form
 from services.registration.domain.form import merge_draft, missing_for_submit, validate_draft
 

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.common.errors import Conflict, Forbidden, ValidationFailed
+from services.contracts.errors import Conflict, Forbidden, ValidationFailed
 from services.registration.domain import dispatch_import, exports
 from services.registration.domain.eligibility import pick_roster_record
 from services.registration.domain.states import Application

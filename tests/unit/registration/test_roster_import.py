@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook
 
-from services.common.errors import ValidationFailed
+from services.contracts.errors import ValidationFailed
 from services.registration.domain.roster_import import RosterRow, parse_roster
 
 from .builders import FEMALE_ID, MALE_ID, TODAY

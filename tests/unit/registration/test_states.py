@@ -2,8 +2,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from services.common import events as contract
-from services.common.errors import Conflict, ValidationFailed
+from services.contracts import events as contract
+from services.contracts.errors import Conflict, ValidationFailed
 from services.registration.domain import events, states
 from services.registration.domain.campaigns import Campaign, beijing_time
 from services.registration.domain.states import (

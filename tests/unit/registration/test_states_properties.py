@@ -6,7 +6,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from services.common.errors import DomainError
+from services.contracts.errors import DomainError
 from services.registration.domain import codes, events
 from services.registration.domain.campaigns import Campaign, beijing_2020_first_registration
 from services.registration.domain.states import (

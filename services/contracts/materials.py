@@ -1,4 +1,10 @@
-"""The four uploaded materials and the names applicants see for them."""
+"""The four uploaded materials (上传材料) and the one set of Chinese names everybody shows.
+
+The codes travel in URLs, events (ReviewCompleted.material_issues[].kind) and databases; the
+labels are what applicants, reviewers, SMS and email read. Applicants confuse the ID card's
+sides, so the slots are named by what is printed on them: 人像面 / 国徽面, never 正面 / 反面.
+"""
+from .errors import NotFound
 
 ID_CARD_FRONT = "id_card_front"
 ID_CARD_BACK = "id_card_back"
@@ -8,13 +14,14 @@ PHOTO = "photo"
 KINDS = (ID_CARD_FRONT, ID_CARD_BACK, CERTIFICATE, PHOTO)
 ID_CARD_KINDS = (ID_CARD_FRONT, ID_CARD_BACK)
 
-# Applicants confuse the ID sides, so the slots are named by what is printed on them.
 KIND_LABELS = {
     ID_CARD_FRONT: "身份证人像面",
     ID_CARD_BACK: "身份证国徽面",
     CERTIFICATE: "职业水平证书",
     PHOTO: "两寸免冠照片",
 }
+# Images purged once the certificate is issued (DOMAIN.md privacy); the 2-inch photo is kept.
+PURGEABLE_KINDS = (ID_CARD_FRONT, ID_CARD_BACK, CERTIFICATE)
 
 # How a message names the upload ("身份证人像面照片不够清晰", "两寸免冠照片不够清晰").
 KIND_SUBJECTS = {
@@ -23,6 +30,14 @@ KIND_SUBJECTS = {
     CERTIFICATE: "职业水平证书照片",
     PHOTO: "两寸免冠照片",
 }
+
+
+class UnknownMaterialKind(NotFound):
+    """A kind outside KINDS: the same 404 from the gateway and from review."""
+
+    def __init__(self):
+        super().__init__(f"材料类型无效，应为 {'、'.join(KINDS)} 之一", code="unknown_material_kind",
+                         details={"kind": ["材料类型无效"]})
 
 
 def require_kind(kind):

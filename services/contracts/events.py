@@ -9,11 +9,13 @@ import uuid
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from . import clock
+from services.common import clock
+
+from .materials import KINDS
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/cloudevents+json"
-ISSUE_KINDS = ("id_card_front", "id_card_back", "certificate", "photo")
+ISSUE_KINDS = KINDS
 
 
 class MalformedEvent(ValueError):

@@ -1,28 +1,26 @@
 """Domain errors: a stable code for machines, a Chinese message for people.
 
 Every rule that refuses something raises a DomainError (or a subclass). The gateway turns it
-into `{"error": {"code", "message", "details"}}` with `http_status`; over nameko RPC it travels
-as a remote error whose value is the JSON of `to_dict()` (see services.common.rpc_errors).
+into `{"error": {"code", "message", "details"}}` with `http_status`. Over RPC every subclass
+travels as itself: services.common.rpc_errors listens for new classes through `on_new_class`,
+so this module stays free of any framework.
 """
 
+_listeners = []  # callables(cls), told of every DomainError class, earlier ones included
+_classes = []
 
-from nameko.exceptions import get_module_path, registry
 
-
-def _rebuild(cls):
-    def build(message, code=None, details=None, http_status=None):
-        # nameko sends non-string arguments as strings: restore the status and an empty details.
-        http_status = int(http_status) if http_status not in (None, "None") else None
-        details = None if details == "None" else details
-        exc = cls.__new__(cls)
-        DomainError.__init__(exc, message, code, details, http_status)
-        return exc
-    return build
+def on_new_class(listener):
+    """Call `listener(cls)` for every DomainError class defined so far and from now on."""
+    _listeners.append(listener)
+    for cls in _classes:
+        listener(cls)
 
 
 def _register(cls):
-    """Let nameko's RPC deserialise our errors as themselves, whatever a subclass's __init__ takes."""
-    registry[get_module_path(cls)] = _rebuild(cls)
+    _classes.append(cls)
+    for listener in _listeners:
+        listener(cls)
 
 
 class DomainError(Exception):
