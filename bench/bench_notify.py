@@ -38,9 +38,9 @@ from sqlalchemy import MetaData, func, insert, select  # noqa: E402
 from bench.support import fresh_vhost, percentile  # noqa: E402
 from services.common import clock  # noqa: E402
 from services.common.config import service_config  # noqa: E402
-from services.common.events import new_event  # noqa: E402
 from services.common.providers import Database  # noqa: E402
 from services.common.tables import add_platform_tables  # noqa: E402
+from services.contracts.events import new_event  # noqa: E402
 from services.notify.channels import FileEmailChannel, FileSmsChannel, OutgoingMessage  # noqa: E402
 from services.notify.models import Notification  # noqa: E402
 from services.notify.service import NotifyService  # noqa: E402

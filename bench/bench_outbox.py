@@ -21,9 +21,9 @@ from sqlalchemy import MetaData, insert  # noqa: E402
 from bench.support import fresh_vhost  # noqa: E402
 from services.common import clock  # noqa: E402
 from services.common.db import make_engine  # noqa: E402
-from services.common.events import new_event  # noqa: E402
 from services.common.outbox import AmqpPublisher, OutboxRelay  # noqa: E402
 from services.common.tables import add_platform_tables  # noqa: E402
+from services.contracts.events import new_event  # noqa: E402
 
 N = int(os.environ.get("BENCH_EVENTS", 20000))
 

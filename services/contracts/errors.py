@@ -83,3 +83,9 @@ class TooManyRequests(DomainError):
 
 
 _register(DomainError)
+
+
+class Unavailable(DomainError):
+    """A service did not answer in time: try again later (HTTP 503)."""
+    http_status = 503
+    code = "unavailable"

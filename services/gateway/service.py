@@ -12,19 +12,20 @@ from werkzeug.wrappers import Response
 
 from services.common import metrics
 from services.common.providers import Config
-from services.contracts.errors import NotFound, ValidationFailed
+from services.contracts.errors import NotFound, Unavailable, ValidationFailed
 from services.contracts.materials import KIND_LABELS, KINDS, UnknownMaterialKind
 from services.contracts.roles import STAFF_ROLES
 
-from . import auth, openapi, pages
+from . import assets, auth, openapi
 from . import schemas as s
+from .site.applicant import ApplicantPages
 from .web import api, error_response, json_response, read_json
 
 STAFF = tuple(sorted(STAFF_ROLES))
 V1 = "/api/v1"
 
 
-class GatewayService:
+class GatewayService(ApplicantPages):
     name = "gateway"
     config = Config()
     identity = RpcProxy("identity")
@@ -34,15 +35,20 @@ class GatewayService:
 
     # --- plumbing -----------------------------------------------------------------------
     def _call(self, fn, *args, **kwargs):
-        with eventlet.Timeout(float(self.config.get("RPC_TIMEOUT", 15))):
-            return fn(*args, **kwargs)
+        # eventlet.Timeout is a BaseException that nameko's worker would not catch (the request
+        # would hang): it becomes a refusal with its 503 here.
+        try:
+            with eventlet.Timeout(float(self.config.get("RPC_TIMEOUT", 15))):
+                return fn(*args, **kwargs)
+        except eventlet.Timeout:
+            raise Unavailable("服务暂时不可用，请稍后再试") from None
 
     def _principal(self, request, roles=None):
         token, via_cookie = auth.token_of(request)
         if not token:
             raise auth.unauthenticated()
         if via_cookie and request.method not in auth.SAFE_METHODS:
-            auth.check_csrf(request)
+            auth.check_csrf(request, self._csrf_secret())
         principal = self._call(self.identity.authenticate, token)
         auth.require(principal, roles)
         return principal
@@ -52,9 +58,17 @@ class GatewayService:
             return request.headers["X-Forwarded-For"].split(",")[0].strip()
         return request.remote_addr or "unknown"
 
+    def _csrf_secret(self):
+        return self.config.get("CSRF_SECRET") or ""
+
+    def _secure_cookies(self):
+        return self.config.get("APP_ENV") == "production"
+
     def _logged_in(self, answer, status):
+        # A script that uses the cookie sends this token back in X-CSRF-Token.
+        answer = {**answer, "csrf_token": auth.csrf_token(self._csrf_secret(), answer["token"])}
         response = json_response(answer, status=status)
-        auth.session_cookies(response, answer["token"], secure=self.config.get("APP_ENV") == "production")
+        auth.session_cookies(response, answer["token"], secure=self._secure_cookies())
         return response
 
     # --- identity -------------------------------------------------------------------------
@@ -159,14 +173,22 @@ class GatewayService:
         principal = self._principal(request, roles=["applicant"])
         if kind not in KINDS:
             raise UnknownMaterialKind()
-        limit = int(self.config.get("MAX_UPLOAD_BYTES", 1024 * 1024))
+        limit = self._upload_limit()
         if request.content_length is not None and request.content_length > limit + 64 * 1024:
             # Refused before the body is read: the client learns at once and nothing is stored.
             size = request.content_length / 1024 / 1024
             return error_response(413, "too_large",
                                   f"{KIND_LABELS[kind]}图片为{size:.1f}MB，超过1MB的上限，请压缩或降低分辨率后重新上传")
         request.max_content_length = limit + 64 * 1024
-        data = _upload_bytes(request)
+        checked, view = self._check_material(principal, application_id, kind, _upload_bytes(request))
+        status = 200 if checked["verdict"]["ok"] else 422
+        return json_response({**checked, "application": view}, status=status)
+
+    def _upload_limit(self):
+        return int(self.config.get("MAX_UPLOAD_BYTES", 1024 * 1024))
+
+    def _check_material(self, principal, application_id, kind, data):
+        """Check the image on the spot (review) and attach it when it passes (registration)."""
         content = base64.b64encode(data).decode()
         # Refuse early when the application cannot take a material (not owner, submitted, ...).
         self._call(self.registration.get_application, principal, application_id)
@@ -175,8 +197,7 @@ class GatewayService:
         if checked["material_id"]:
             view = self._call(self.registration.attach_material, principal["account_id"], application_id,
                               kind, checked["material_id"])
-        status = 200 if checked["verdict"]["ok"] else 422
-        return json_response({**checked, "application": view}, status=status)
+        return checked, view
 
     @api("GET", f"{V1}/applications/<string:application_id>/materials/<string:kind>",
          summary="查看已上传的材料图片（本人或审核人员）", tags=["registration"])
@@ -332,14 +353,10 @@ class GatewayService:
         return json_response(self._call(self.registration.file_appeal, principal["account_id"], message),
                              status=201)
 
-    # --- pages ------------------------------------------------------------------------------
-    @http("GET", "/")
-    def applicant_page(self, request):
-        return pages.page("applicant.html")
-
+    # --- pages (services/gateway/site) -------------------------------------------------------
     @http("GET", "/static/<path:path>")
     def static_file(self, request, path):
-        return pages.static(path)
+        return assets.file(path)
 
     # --- operations -------------------------------------------------------------------------
     @api("GET", "/health", summary="健康检查（各服务）", tags=["ops"])

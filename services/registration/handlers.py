@@ -23,7 +23,17 @@ from services.contracts.roles import STAFF_ROLES
 
 from . import models, repository, views
 from .adapters import spreadsheets
-from .domain import campaigns, codes, dispatch_import, eligibility, exports, numbers, roster_import, states
+from .domain import (
+    campaigns,
+    codes,
+    dispatch_import,
+    eligibility,
+    exports,
+    form,
+    numbers,
+    roster_import,
+    states,
+)
 from .schemas import CampaignRequest
 
 log = logging.getLogger(__name__)
@@ -121,8 +131,8 @@ def open_application(uow, cipher, identity, account_id, campaign_id, now):
     if person["verified"]:
         records = repository.roster_records_of(session, cipher, person["id_type"], person["id_number"])
     record = eligibility.pick_roster_record(records, campaign)
-    existing = [{"campaign_id": c, "state": s} for c, s in session.execute(
-        select(models.Application.campaign_id, models.Application.state)
+    existing = [{"id": i, "campaign_id": c, "state": s} for i, c, s in session.execute(
+        select(models.Application.id, models.Application.campaign_id, models.Application.state)
         .where(models.Application.account_id == account_id)).all()]
     eligibility.check_can_open(person, record, campaign, existing, now)
     app = states.Application(id=str(uuid.uuid4()), campaign_id=campaign.id, account_id=account_id,
@@ -131,6 +141,23 @@ def open_application(uow, cipher, identity, account_id, campaign_id, now):
     session.add(row)
     _flush(uow, "您在本次登记中已有申请，请在“登记历史”中继续填写或查看审核结果", "already_applied")
     return views.application_view(app, row.updated_at, campaign)
+
+
+def list_applications(uow, account_id, now):
+    """The applicant's own applications, newest first, each with its state and next step."""
+    rows = uow.session.scalars(select(models.Application).where(models.Application.account_id == account_id)
+                               .order_by(models.Application.created_at.desc())).all()
+    campaigns = {}
+    answer = []
+    for row in rows:
+        if row.campaign_id not in campaigns:
+            campaigns[row.campaign_id] = repository.load_campaign(uow.session, row.campaign_id)
+        answer.append(views.application_summary(row, campaigns[row.campaign_id], now))
+    return answer
+
+
+def form_spec():
+    return form.spec()
 
 
 def get_application(uow, cipher, principal, application_id, now):

@@ -55,6 +55,15 @@ class RegistrationService(ServiceBase):
             return handlers.open_application(uow, self.cipher, identity, account_id, campaign_id, clock.now())
 
     @rpc
+    def list_applications(self, account_id):
+        with self.db.uow() as uow:
+            return handlers.list_applications(uow, account_id, clock.now())
+
+    @rpc
+    def form_spec(self):
+        return handlers.form_spec()
+
+    @rpc
     def get_application(self, principal, application_id):
         with self.db.uow() as uow:
             return handlers.get_application(uow, self.cipher, principal, application_id, clock.now())

@@ -79,6 +79,35 @@ def application_view(app, updated_at, campaign=None, dispatch=None):
     return view
 
 
+# The next step an applicant sees beside each application in "我的申请".
+NEXT_STEPS = {
+    states.DRAFT: "继续填写并提交",
+    states.SUBMITTED: "等待审核",
+    states.REJECTED: "按审核意见修改后重新提交",
+    states.APPROVED: "等待证书寄出",
+    states.DISPATCHED: "查看邮寄信息",
+}
+
+
+def application_summary(row, campaign, now):
+    """One line of "我的申请": no personal data, only what the list shows."""
+    resubmit_until = None
+    if row.state == states.REJECTED:
+        resubmit_until = campaign.resubmit_deadline(row.first_submitted_at)
+    editable = row.state in states.EDITABLE and (
+        campaign.is_open(now) if row.state == states.DRAFT else campaign.may_resubmit(now, row.first_submitted_at))
+    return {
+        "id": row.id, "campaign_id": row.campaign_id, "campaign_name": campaign.name,
+        "kind": row.kind, "kind_label": codes.label_of("registration_kind", row.kind),
+        "state": row.state, "state_label": codes.label_of("application_state", row.state),
+        "attempt": row.attempt, "editable": editable,
+        "next_step": NEXT_STEPS[row.state] if editable or row.state not in states.EDITABLE else "登记时间已过，无法继续提交",
+        "closes_at": when(campaign.closes_at), "resubmit_until": when(resubmit_until),
+        "submitted_at": when(row.submitted_at), "decided_at": when(row.decided_at),
+        "registration_number": row.registration_number, "updated_at": when(row.updated_at),
+    }
+
+
 def appeal_view(appeal, name=None, id_number=None):
     return {
         "id": appeal.id,

@@ -52,8 +52,10 @@ def check_can_open(principal, roster_record, campaign, existing_applications, no
         if _get(application, "state") in _DONE:
             message = "您在本次登记中的申请已审核通过，无需再次申请"
         else:
-            message = "您在本次登记中已有申请，请在“登记历史”中继续填写或查看审核结果"
-        raise Conflict(message, code="already_applied")
+            message = "您在本次登记中已有申请，请在“我的申请”中继续填写或查看审核结果"
+        # The id lets a page take the applicant straight to it instead of a dead end.
+        raise Conflict(message, code="already_applied",
+                       details={"application_id": _get(application, "id")})
     return None
 
 

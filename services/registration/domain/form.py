@@ -292,3 +292,28 @@ def _flatten(messages, prefix=""):
         else:
             flat.setdefault(path, []).extend(value)
     return flat
+
+
+# Which code table holds the label of a locked field's value (the page shows 男, not "M").
+LOCKED_TABLES = {"id_type": "id_type", "cert_level": "cert_level", "gender": "gender"}
+
+
+def spec():
+    """The form as data, in display order, for pages and clients: each field's name, Chinese label,
+    type, code table, limits and whether submit needs it. One source: the schema above."""
+    def describe(name, field):
+        kind = {Text: "text", Month: "month", Code: "code", CodeList: "codes", WholeNumber: "number",
+                Flag: "flag"}.get(type(field), "group")
+        item = {"name": name, "label": field.metadata["label"], "type": kind,
+                "required": name not in OPTIONAL_FIELDS,
+                "table": field.metadata.get("code_table"), "max_length": field.metadata.get("maxLength"),
+                "minimum": field.metadata.get("minimum"), "maximum": field.metadata.get("maximum"),
+                "text": field.metadata.get("text")}
+        if kind == "group":
+            many = isinstance(field, NestedList)
+            inner = field.inner.nested if many else field.nested
+            item.update(type="list" if many else "object", max_items=getattr(field, "max_items", None),
+                        fields=[describe(n, f) for n, f in inner().fields.items()])
+        return item
+    return {"locked": [{"name": n, "label": lbl, "table": LOCKED_TABLES.get(n)} for n, lbl in LOCKED_FIELDS.items()],
+            "fields": [describe(n, f) for n, f in ApplicationFormSchema().fields.items()]}

@@ -1,0 +1,74 @@
+"""`@page(method, path)`: nameko's @http entrypoint for pages. A handler returns a Response or
+raises: `Redirect` → 303, a refusal (DomainError) → the error page in Chinese with its status
+and no traceback in the log, a service that does not answer → 503 page."""
+import logging
+from urllib.parse import quote
+
+import eventlet
+from nameko.exceptions import RemoteError
+from nameko.web.handlers import HttpRequestHandler
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from services.contracts.errors import DomainError, Unauthenticated
+
+from .render import SECURITY_HEADERS, html
+
+log = logging.getLogger(__name__)
+
+
+class Redirect(Exception):
+    def __init__(self, location):
+        super().__init__(location)
+        self.location = location
+
+
+def redirect(location):
+    return Response(status=303, headers={"Location": location, **SECURITY_HEADERS, "Cache-Control": "no-store"})
+
+
+def error_page(status, message):
+    titles = {400: "请求无效", 403: "没有权限", 404: "页面不存在", 409: "操作冲突", 413: "文件过大",
+              422: "信息有误", 429: "操作过于频繁", 503: "服务暂时不可用"}
+    return html("error.html", {"status": status, "title": titles.get(status, "出错了"), "message": message,
+                               "principal": None, "contact": None}, status=status)
+
+
+def response_for(exc, request):
+    if isinstance(exc, Redirect):
+        return redirect(exc.location)
+    if isinstance(exc, Unauthenticated):
+        target = _safe_next(request.full_path.rstrip("?")) if request is not None else "/"
+        return redirect("/login?next=" + quote(target, safe="/"))
+    if isinstance(exc, DomainError):
+        return error_page(exc.http_status, exc.message)
+    if isinstance(exc, HTTPException):
+        return error_page(exc.code or 400, "请求无效，请返回上一页重试")
+    if isinstance(exc, (eventlet.Timeout, RemoteError)):
+        return error_page(503, "服务暂时不可用，请稍后再试")
+    log.error("page failed", exc_info=exc)
+    return error_page(500, "系统内部错误，请稍后再试；如持续出现请联系技术支持")
+
+
+def _safe_next(path):
+    """Only a path of this site (never another host) may be the target after login."""
+    return path if path.startswith("/") and not path.startswith("//") else "/"
+
+
+class PageHandler(HttpRequestHandler):
+    def response_from_exception(self, exc):
+        return response_for(exc, None)
+
+    def handle_result(self, event, worker_ctx, result, exc_info):
+        if exc_info is not None and isinstance(exc_info[1], (DomainError, Redirect)):
+            # An expected refusal or a redirect: a page for the person, no traceback for ops.
+            if isinstance(exc_info[1], DomainError):
+                log.warning("page refused: %s %s", exc_info[1].http_status, exc_info[1].code)
+            request = worker_ctx.args[0] if worker_ctx.args else None
+            event.send(response_for(exc_info[1], request), None)
+            return result, None
+        event.send(result, exc_info)
+        return result, exc_info
+
+
+page = PageHandler.decorator
