@@ -81,3 +81,17 @@ def test_every_container_rotates_its_logs():
     for name, service in compose()["services"].items():
         logging = service.get("logging")
         assert logging and logging["options"]["max-size"] and int(logging["options"]["max-file"]) >= 10, name
+
+
+def test_the_ops_image_matches_the_database_major_version_and_reaches_every_database():
+    doc = compose()
+    server_major = doc["services"]["postgres"]["image"].split(":")[1].split(".")[0]
+    dockerfile = (ROOT / "deploy" / "ops" / "Dockerfile").read_text()
+    assert re.search(rf"^FROM postgres:{server_major}[-.\w]*$", dockerfile, re.M)
+    ops = doc["services"]["ops"]
+    assert ops["profiles"] == ["ops"] and "ports" not in ops
+    assert "materials:/app/var" in ops["volumes"]
+    for name in SERVICES:
+        if name != "gateway":
+            assert ops["environment"][f"{name.upper()}_DATABASE_URL"] == \
+                doc["services"][name]["environment"][f"{name.upper()}_DATABASE_URL"]
