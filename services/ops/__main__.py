@@ -1,10 +1,11 @@
-"""python -m services.ops backup DIR | restore DIR [--republish-minutes N]
+"""python -m services.ops backup DIR | restore DIR [--republish-minutes N] | trail APPLICATION_ID
 
 Run with the same environment as the services (the <SERVICE>_DATABASE_URL variables, VAR_DIR or
 MATERIALS_DIR, DATA_KEYS); in compose: `docker compose run --rm ops backup /backups/<date>`.
 No broker is needed. Exit 0 on success, 2 on a refusal (the message says why and what to do).
 """
 import argparse
+import json
 import sys
 
 from .backup import Site, backup, restore
@@ -21,6 +22,9 @@ def parse_args(argv):
     r.add_argument("--republish-minutes", type=int, default=10, metavar="N",
                    help="备份开始前N分钟内已发出的事件在恢复后重新发布（消费者按id去重）/ events sent within N "
                         "minutes before the backup are published again (default 10)")
+    t = commands.add_parser("trail", help="按申请编号列出一份申请在各服务的轨迹（不含个人信息）/ one application's "
+                                          "trail across the services, without personal data")
+    t.add_argument("application_id")
     return parser.parse_args(argv)
 
 
@@ -35,6 +39,14 @@ def main(argv=None, environ=None):
         elif args.command == "restore":
             restore(args.directory, site, republish_minutes=args.republish_minutes)
             print(f"恢复完成 / restore complete from {args.directory}; now start the services")
+        elif args.command == "trail":
+            from .trail import trail
+            facts = trail(args.application_id, site)
+            for fact in facts:
+                print(json.dumps(fact, ensure_ascii=False))
+            if not facts:
+                print(f"没有找到申请 {args.application_id} 的任何记录 / nothing found", file=sys.stderr)
+                return 1
     except BackupError as exc:
         print(f"{args.command}: {exc}", file=sys.stderr)
         return 2

@@ -6,6 +6,7 @@ A second restore is refused; a corrupted backup is refused with a message naming
 
 The same commands as docs/operations.md; SQLite by default, PostgreSQL with TEST_DATABASE=postgresql.
 """
+import json
 import os
 import pathlib
 import shutil
@@ -182,6 +183,20 @@ def test_restore_drill(make_config, start_service, database_url, tmp_path):
     assert rows(fresh["review"], "SELECT id, state FROM review_tasks") == tasks_before
     assert rows(fresh["notify"], "SELECT count(*) FROM notifications") == notifications_before
 
+    # the runbook's trail of one application, across the restored services, without personal data
+    done = subprocess.run([sys.executable, "-m", "services.ops", "trail", application_id], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT), "VAR_DIR": str(var2),
+                                                       **{f"{s.upper()}_DATABASE_URL": u for s, u in fresh.items()}})
+    assert done.returncode == 0, done.stderr
+    facts = [json.loads(line) for line in done.stdout.splitlines()]
+    kinds = {(fact["fact"], fact.get("type") or fact.get("kind") or fact.get("action")) for fact in facts}
+    assert {("event", "ApplicationSubmitted"), ("event", "ReviewCompleted"), ("event", "RegistrationCompleted"),
+            ("processed", "ApplicationSubmitted"), ("processed", "ReviewCompleted")} <= kinds
+    assert any(fact["fact"] == "review_task" and fact["decision"] == "approved" for fact in facts)
+    assert any(fact["fact"] == "notification" and fact["channel"] == "sms" for fact in facts)
+    for personal in (PHONE, PHONE[-4:] + '"', NAME, ID_NUMBER, ID_NUMBER[-4:]):
+        assert personal not in done.stdout
+
     # a second restore of the same backup is refused, and says why
     again = ops("restore", backup_dir, fresh, var2)
     assert again.returncode == 2 and "已有" in again.stderr and "拒绝覆盖" in again.stderr
@@ -205,7 +220,6 @@ def test_restore_drill(make_config, start_service, database_url, tmp_path):
 
 
 def manifest_file(directory, service):
-    import json
     return json.loads((directory / "manifest.json").read_text())["databases"][service]["file"]
 
 
