@@ -19,12 +19,12 @@ from sqlalchemy import create_engine, text
 
 from services.common import metrics
 from services.common.config import DEV_SECRETS
+from services.contracts.subscriptions import SUBSCRIPTIONS
 from services.gateway.service import GatewayService
 from services.identity.service import IdentityService
 from services.notify.service import NotifyService
 from services.registration.service import RegistrationService
 from services.review.service import ReviewService
-from services.topology import SUBSCRIPTIONS
 from tests.support.infra import PG_DSN, wait_for
 from tests.support.journey import (
     ADMIN_PHONE,
