@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install run test test-fast test-postgres bench lint asyncapi migrate clean
+.PHONY: install run test test-fast test-postgres test-slow bench lint asyncapi migrate clean
 
 .venv/bin/python:
 	python3.11 -m venv .venv || python3 -m venv .venv
@@ -17,14 +17,18 @@ install: .venv/.installed
 run: install  ## every service in its own process, SQLite under var/, local RabbitMQ; Ctrl-C stops all
 	$(PY) -m services run
 
-test: install  ## the whole suite against the real broker (SQLite databases)
-	$(PY) -m pytest -q -p no:cacheprovider
+test: install  ## the whole suite against the real broker (SQLite databases), drills left to test-slow
+	$(PY) -m pytest -q -p no:cacheprovider -m "not slow"
 
 test-fast: install  ## unit tests only: no broker, no database
 	$(PY) -m pytest -q tests/unit
 
 test-postgres: install  ## integration and end-to-end tests with every service database on PostgreSQL
-	TEST_DATABASE=postgresql $(PY) -m pytest -q -p no:cacheprovider tests/integration tests/e2e
+	TEST_DATABASE=postgresql $(PY) -m pytest -q -p no:cacheprovider -m "not slow" tests/integration tests/e2e tests/ops
+
+test-slow: install  ## the drills: restore drill, fault proofs on private nodes (SQLite, then PostgreSQL)
+	$(PY) -m pytest -q -p no:cacheprovider -m slow
+	TEST_DATABASE=postgresql $(PY) -m pytest -q -p no:cacheprovider -m slow
 
 bench: install  ## performance figures with this machine's ceiling measured in the same run
 	$(PY) bench/run_all.py

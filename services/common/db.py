@@ -6,6 +6,8 @@ blocking the whole process inside SQLite's busy handler.
 """
 import json
 import os
+import sqlite3
+import time
 
 from sqlalchemy import create_engine, event, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +29,7 @@ def make_engine(url):
         def _pragmas(dbapi_conn, _):
             dbapi_conn.isolation_level = None  # we say BEGIN ourselves, below
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            _set_wal(cur)
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
@@ -39,6 +41,19 @@ def make_engine(url):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=30)
+
+
+def _set_wal(cursor, attempts=100):
+    """PRAGMA journal_mode=WAL, retried: on a fresh file several processes starting at once (copies
+    of a service, each migrating) get "database is locked" at once, whatever the busy timeout."""
+    for attempt in range(attempts):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
 
 
 class UnitOfWork:

@@ -4,9 +4,13 @@
     python -m services.common.migrations revision <service> "message" # autogenerate from models
 
 The Database provider runs `upgrade` at start when the service has migrations (DB_SCHEMA=migrate,
-the default), else creates the tables from the models (DB_SCHEMA=create).
+the default), else creates the tables from the models (DB_SCHEMA=create). Several copies may start
+at once (`docker compose up --scale review=3`): on PostgreSQL each takes a transaction-scoped
+advisory lock first, so one migrates and the others wait, then find nothing left to do; on SQLite
+the write lock taken at BEGIN does the same.
 tests/integration/platform/test_migrations.py fails when models and migrations drift.
 """
+import hashlib
 import importlib
 import os
 import sys
@@ -14,6 +18,8 @@ import tempfile
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVICES = os.path.dirname(HERE)
@@ -48,9 +54,30 @@ def _config(connection, metadata, service):
     return cfg
 
 
+def lock_key(service):
+    """A stable signed 64-bit key for pg_advisory_xact_lock, one per service."""
+    return int.from_bytes(hashlib.sha256(f"migrations:{service}".encode()).digest()[:8], "big", signed=True)
+
+
 def upgrade(engine, metadata, service):
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Held until this transaction ends (Alembic runs inside it): the DDL and the version
+            # row are committed before the next copy looks at the version.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(service)})
         command.upgrade(_config(connection, metadata, service), "head")
+
+
+def knows(service, revision):
+    """True when `revision` is one of this code's migrations of `service` (a backup from a newer
+    version is not)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", os.path.join(HERE, "alembic"))
+    cfg.set_main_option("version_locations", versions_dir(service))
+    try:
+        return ScriptDirectory.from_config(cfg).get_revision(revision) is not None
+    except Exception:  # noqa: BLE001 — alembic raises several kinds for an unknown revision
+        return False
 
 
 def revision(engine, metadata, service, message):

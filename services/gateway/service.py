@@ -54,9 +54,8 @@ class GatewayService(ApplicantPages):
         return principal
 
     def _client_ip(self, request):
-        if self.config.get("TRUST_PROXY") == "1" and request.headers.get("X-Forwarded-For"):
-            return request.headers["X-Forwarded-For"].split(",")[0].strip()
-        return request.remote_addr or "unknown"
+        from .client_address import from_request  # the proxy-aware logic lives beside, not in this class
+        return from_request(request, self.config.get("TRUSTED_PROXIES", ""))
 
     def _csrf_secret(self):
         return self.config.get("CSRF_SECRET") or ""

@@ -50,3 +50,48 @@ def test_env_example_names_every_secret_and_runs_in_production_mode():
     assert lines["APP_ENV"] == "production"
     for key in DEV_SECRETS:
         assert key in lines and lines[key] != DEV_SECRETS[key]
+
+
+def test_only_the_tls_proxy_is_published_and_the_gateway_trusts_only_it():
+    doc = compose()
+    # everything else published (management UI, Prometheus, Grafana) is on the host's loopback only
+    for name, service in doc["services"].items():
+        if name != "proxy":
+            assert all(str(port).startswith("127.0.0.1:") for port in service.get("ports", [])), name
+    assert doc["services"]["proxy"]["ports"] == ["80:80", "443:443"]
+    assert doc["services"]["proxy"]["image"].startswith("nginx:")
+    gateway = doc["services"]["gateway"]
+    assert "ports" not in gateway and "TRUST_PROXY" not in gateway["environment"]
+    proxy_address = doc["services"]["proxy"]["networks"]["edge"]["ipv4_address"]
+    assert gateway["environment"]["TRUSTED_PROXIES"] == proxy_address
+    assert "TRUST_PROXY=" not in (ROOT / ".env.example").read_text()
+
+
+def test_compose_sets_every_variable_the_nginx_template_uses():
+    template = (ROOT / "deploy" / "nginx" / "templates" / "default.conf.template").read_text()
+    used = set(re.findall(r"\$\{(NGINX_[A-Z_]+)\}", template))
+    environment = compose()["services"]["proxy"]["environment"]
+    assert used <= set(environment)
+    assert all(re.search(environment["NGINX_ENVSUBST_FILTER"], name) for name in used)
+    volumes = compose()["services"]["proxy"]["volumes"]
+    assert "./deploy/nginx/templates:/etc/nginx/templates:ro" in volumes
+
+
+def test_every_container_rotates_its_logs():
+    for name, service in compose()["services"].items():
+        logging = service.get("logging")
+        assert logging and logging["options"]["max-size"] and int(logging["options"]["max-file"]) >= 10, name
+
+
+def test_the_ops_image_matches_the_database_major_version_and_reaches_every_database():
+    doc = compose()
+    server_major = doc["services"]["postgres"]["image"].split(":")[1].split(".")[0]
+    dockerfile = (ROOT / "deploy" / "ops" / "Dockerfile").read_text()
+    assert re.search(rf"^FROM postgres:{server_major}[-.\w]*$", dockerfile, re.M)
+    ops = doc["services"]["ops"]
+    assert ops["profiles"] == ["ops"] and "ports" not in ops
+    assert "materials:/app/var" in ops["volumes"]
+    for name in SERVICES:
+        if name != "gateway":
+            assert ops["environment"][f"{name.upper()}_DATABASE_URL"] == \
+                doc["services"][name]["environment"][f"{name.upper()}_DATABASE_URL"]

@@ -1,0 +1,57 @@
+"""python -m services.ops backup DIR | restore DIR [--republish-minutes N] | trail APPLICATION_ID
+
+Run with the same environment as the services (the <SERVICE>_DATABASE_URL variables, VAR_DIR or
+MATERIALS_DIR, DATA_KEYS); in compose: `docker compose run --rm ops backup /backups/<date>`.
+No broker is needed. Exit 0 on success, 2 on a refusal (the message says why and what to do).
+"""
+import argparse
+import json
+import sys
+
+from .backup import Site, backup, restore
+from .databases import BackupError
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m services.ops", description="运维命令 / operations")
+    commands = parser.add_subparsers(dest="command", required=True)
+    b = commands.add_parser("backup", help="备份所有服务数据库与材料到新目录 / back up every database and the materials")
+    b.add_argument("directory")
+    r = commands.add_parser("restore", help="从备份目录恢复到空数据库 / restore a backup into empty databases")
+    r.add_argument("directory")
+    r.add_argument("--republish-minutes", type=int, default=10, metavar="N",
+                   help="备份开始前N分钟内已发出的事件在恢复后重新发布（消费者按id去重）/ events sent within N "
+                        "minutes before the backup are published again (default 10)")
+    t = commands.add_parser("trail", help="按申请编号列出一份申请在各服务的轨迹（不含个人信息）/ one application's "
+                                          "trail across the services, without personal data")
+    t.add_argument("application_id")
+    return parser.parse_args(argv)
+
+
+def main(argv=None, environ=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    site = Site.from_environment(environ)
+    try:
+        if args.command == "backup":
+            manifest = backup(args.directory, site)
+            print(f"备份完成 / backup complete: {args.directory} "
+                  f"({len(manifest['databases'])} databases, {manifest['materials']['files']} material files)")
+        elif args.command == "restore":
+            restore(args.directory, site, republish_minutes=args.republish_minutes)
+            print(f"恢复完成 / restore complete from {args.directory}; now start the services")
+        elif args.command == "trail":
+            from .trail import trail
+            facts = trail(args.application_id, site)
+            for fact in facts:
+                print(json.dumps(fact, ensure_ascii=False))
+            if not facts:
+                print(f"没有找到申请 {args.application_id} 的任何记录 / nothing found", file=sys.stderr)
+                return 1
+    except BackupError as exc:
+        print(f"{args.command}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
