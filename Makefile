@@ -30,6 +30,9 @@ test-slow: install  ## the drills: restore drill, fault proofs on private nodes 
 	$(PY) -m pytest -q -p no:cacheprovider -m slow
 	TEST_DATABASE=postgresql $(PY) -m pytest -q -p no:cacheprovider -m slow
 
+screenshots: install  ## every page at phone and desktop size into docs/screenshots (drives chromium)
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q -p no:cacheprovider tests/browser
+
 bench: install  ## performance figures with this machine's ceiling measured in the same run
 	$(PY) bench/run_all.py
 

@@ -85,6 +85,26 @@ class Material(Schema):
     issues = fields.List(fields.Dict())
 
 
+class ApplicationSummary(Schema):
+    """One line of 我的申请: no personal data."""
+    id = fields.String()
+    campaign_id = fields.String()
+    campaign_name = fields.String()
+    kind = fields.String()
+    kind_label = fields.String()
+    state = fields.String()
+    state_label = fields.String()
+    attempt = fields.Integer()
+    editable = fields.Boolean()
+    next_step = fields.String(metadata={"description": "下一步，如“继续填写并提交”“按审核意见修改后重新提交”"})
+    closes_at = fields.String(allow_none=True)
+    resubmit_until = fields.String(allow_none=True)
+    submitted_at = fields.String(allow_none=True)
+    decided_at = fields.String(allow_none=True)
+    registration_number = fields.String(allow_none=True)
+    updated_at = fields.String()
+
+
 class Application(Schema):
     id = fields.String()
     campaign_id = fields.String()

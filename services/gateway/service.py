@@ -142,6 +142,12 @@ class GatewayService(ApplicantPages):
     def code_tables(self, request):
         return json_response(self._call(self.registration.code_tables))
 
+    @api("GET", f"{V1}/applications", response=s.ApplicationSummary(many=True), summary="我的申请（状态与下一步）",
+         roles=["applicant"], tags=["registration"])
+    def my_applications(self, request):
+        principal = self._principal(request, roles=["applicant"])
+        return json_response(self._call(self.registration.list_applications, principal["account_id"]))
+
     @api("POST", f"{V1}/applications", body=s.OpenApplicationRequest, response=s.Application, status=201,
          summary="首登记：打开申请（自动关联考试合格信息）", tags=["registration"])
     def open_application(self, request):
@@ -206,9 +212,13 @@ class GatewayService(ApplicantPages):
         material = (view.get("materials") or {}).get(kind)
         if not material or not material.get("material_id"):
             raise NotFound("尚未上传该材料", code="material_not_found")
-        blob = self._call(self.review.fetch_material, material["material_id"], principal)
+        variant = request.args.get("variant", "image")
+        if variant not in ("image", "thumbnail"):
+            raise ValidationFailed("variant 应为 image 或 thumbnail", details={"variant": ["应为 image 或 thumbnail"]})
+        blob = self._call(self.review.fetch_material, material["material_id"], principal, variant)
         return Response(base64.b64decode(blob["content_b64"]), mimetype=blob["content_type"],
-                        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+                        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+                                 "Content-Disposition": f'inline; filename="{kind}.jpg"'})
 
     @api("POST", f"{V1}/applications/<string:application_id>/submit", response=s.Application,
          summary="提交申请（提交后不可修改；Idempotency-Key 防止重复提交）", tags=["registration"])

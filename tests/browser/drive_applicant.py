@@ -174,6 +174,17 @@ def approved(p, var_dir, images):
     page.get_by_role("link", name="操作手册").click()
     p.see("身份证国徽面")
     p.look("help")
+    # WCAG 1.4.10 reflow: at 320 CSS px wide (a phone, or a desktop at 400 % zoom) nothing scrolls sideways.
+    page.set_viewport_size({"width": 320, "height": 640})
+    for path in ("/applications", page_of(page, "/applications"), "/help", "/feedback"):
+        p.goto(path)
+        no_sideways_scroll(page, f"{path} at 320px")
+
+
+def page_of(page, path):
+    """The first application's page, as linked from 我的申请."""
+    page.goto(page.url.split("/", 3)[0] + "//" + page.url.split("/", 3)[2] + path)
+    return page.get_by_role("link", name="查看").first.get_attribute("href")
 
 
 def main(phase, base_url, var_dir, images, size, *flags):

@@ -139,7 +139,7 @@
           let img = box.querySelector("img.thumb");
           if (!img) { img = document.createElement("img"); img.className = "thumb"; verdict.before(img); }
           img.alt = "已上传的" + box.querySelector("h3").textContent.replace("*", "").trim();
-          img.src = form.dataset.api + "?v=" + Date.now();
+          img.src = form.dataset.api + "?variant=thumbnail&v=" + Date.now();
         } else if (data.verdict && data.verdict.issues) {
           say(data.verdict.issues.map((i) => i.message).join("；") || "图片不符合要求，请重新上传", false);
         } else {
