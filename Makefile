@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install run test test-fast test-postgres test-slow bench lint asyncapi migrate clean
+.PHONY: install run test test-fast test-postgres test-slow screenshots bench lint asyncapi migrate clean
 
 .venv/bin/python:
 	python3.11 -m venv .venv || python3 -m venv .venv
