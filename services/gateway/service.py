@@ -43,7 +43,9 @@ class GatewayService(ApplicantPages):
         except eventlet.Timeout:
             raise Unavailable("服务暂时不可用，请稍后再试") from None
 
-    def _principal(self, request, roles=None):
+    def _principal(self, request):
+        """The caller, refused unless it has one of the roles its route declares in @api(roles=...)."""
+        roles = getattr(request, "api_roles", None)
         token, via_cookie = auth.token_of(request)
         if not token:
             raise auth.unauthenticated()
@@ -145,13 +147,13 @@ class GatewayService(ApplicantPages):
     @api("GET", f"{V1}/applications", response=s.ApplicationSummary(many=True), summary="我的申请（状态与下一步）",
          roles=["applicant"], tags=["registration"])
     def my_applications(self, request):
-        principal = self._principal(request, roles=["applicant"])
+        principal = self._principal(request)
         return json_response(self._call(self.registration.list_applications, principal["account_id"]))
 
     @api("POST", f"{V1}/applications", body=s.OpenApplicationRequest, response=s.Application, status=201,
-         summary="首登记：打开申请（自动关联考试合格信息）", tags=["registration"])
+         summary="首登记：打开申请（自动关联考试合格信息）", roles=["applicant"], tags=["registration"])
     def open_application(self, request):
-        principal = self._principal(request, roles=["applicant"])
+        principal = self._principal(request)
         body = read_json(request, s.OpenApplicationRequest())
         view = self._call(self.registration.open_application, principal["account_id"], body["campaign_id"])
         return json_response(view, status=201)
@@ -163,9 +165,9 @@ class GatewayService(ApplicantPages):
         return json_response(self._call(self.registration.get_application, principal, application_id))
 
     @api("PATCH", f"{V1}/applications/<string:application_id>", body=s.FormChanges, response=s.Application,
-         summary="保存（草稿，可部分填写）", tags=["registration"])
+         summary="保存（草稿，可部分填写）", roles=["applicant"], tags=["registration"])
     def save_draft(self, request, application_id):
-        principal = self._principal(request, roles=["applicant"])
+        principal = self._principal(request)
         changes = read_json(request)
         if not isinstance(changes, dict):
             raise ValidationFailed("请求内容应为JSON对象", details={"_schema": ["请求内容应为JSON对象"]})
@@ -173,9 +175,9 @@ class GatewayService(ApplicantPages):
                                         application_id, changes))
 
     @api("PUT", f"{V1}/applications/<string:application_id>/materials/<string:kind>",
-         response=s.MaterialVerdict, summary="上传材料图片（JPEG/PNG，≤1MB），当场检查", tags=["registration"])
+         response=s.MaterialVerdict, summary="上传材料图片（JPEG/PNG，≤1MB），当场检查", roles=["applicant"], tags=["registration"])
     def put_material(self, request, application_id, kind):
-        principal = self._principal(request, roles=["applicant"])
+        principal = self._principal(request)
         if kind not in KINDS:
             raise UnknownMaterialKind()
         limit = self._upload_limit()
@@ -221,9 +223,9 @@ class GatewayService(ApplicantPages):
                                  "Content-Disposition": f'inline; filename="{kind}.jpg"'})
 
     @api("POST", f"{V1}/applications/<string:application_id>/submit", response=s.Application,
-         summary="提交申请（提交后不可修改；Idempotency-Key 防止重复提交）", tags=["registration"])
+         summary="提交申请（提交后不可修改；Idempotency-Key 防止重复提交）", roles=["applicant"], tags=["registration"])
     def submit(self, request, application_id):
-        principal = self._principal(request, roles=["applicant"])
+        principal = self._principal(request)
         key = request.headers.get("Idempotency-Key")
         if key is not None and not (8 <= len(key) <= 100):
             raise ValidationFailed("Idempotency-Key 长度应为8到100个字符",
@@ -238,30 +240,30 @@ class GatewayService(ApplicantPages):
     # --- review ---------------------------------------------------------------------------
     @api("GET", f"{V1}/review/tasks", summary="审核任务队列", roles=STAFF, tags=["review"])
     def tasks(self, request):
-        principal = self._principal(request, roles=STAFF)
+        principal = self._principal(request)
         filters = {k: v for k, v in request.args.items() if k in ("campaign_id", "district", "level", "state")}
         return json_response(self._call(self.review.list_tasks, principal, filters))
 
     @api("GET", f"{V1}/review/tasks/<string:task_id>", summary="审核任务详情（表单与材料）", roles=STAFF,
          tags=["review"])
     def task(self, request, task_id):
-        principal = self._principal(request, roles=STAFF)
+        principal = self._principal(request)
         return json_response(self._call(self.review.get_task, principal, task_id))
 
     @api("POST", f"{V1}/review/tasks/<string:task_id>/claim", summary="领取任务", roles=STAFF, tags=["review"])
     def claim(self, request, task_id):
-        principal = self._principal(request, roles=STAFF)
+        principal = self._principal(request)
         return json_response(self._call(self.review.claim, principal, task_id))
 
     @api("POST", f"{V1}/review/tasks/<string:task_id>/release", summary="释放任务", roles=STAFF, tags=["review"])
     def release(self, request, task_id):
-        principal = self._principal(request, roles=STAFF)
+        principal = self._principal(request)
         return json_response(self._call(self.review.release, principal, task_id))
 
     @api("POST", f"{V1}/review/tasks/<string:task_id>/decision", body=s.DecisionRequest,
          summary="审核决定（通过/不通过，附意见与材料问题）", roles=STAFF, tags=["review"])
     def decide(self, request, task_id):
-        principal = self._principal(request, roles=STAFF)
+        principal = self._principal(request)
         body = read_json(request, s.DecisionRequest())
         key = request.headers.get("Idempotency-Key")
         return json_response(self._call(self.review.decide, principal, task_id, body["decision"],
@@ -269,34 +271,34 @@ class GatewayService(ApplicantPages):
 
     @api("GET", f"{V1}/review/reasons", summary="常见不通过原因", roles=STAFF, tags=["review"])
     def common_reasons(self, request):
-        self._principal(request, roles=STAFF)
+        self._principal(request)
         return json_response(self._call(self.review.common_reasons))
 
     @api("GET", f"{V1}/review/figures", summary="审核统计：待审、最久等待、每人每日审结、审结中位时长",
          roles=STAFF, tags=["review"])
     def figures(self, request):
-        principal = self._principal(request, roles=STAFF)
+        principal = self._principal(request)
         return json_response(self._call(self.review.figures, principal))
 
     # --- admin ----------------------------------------------------------------------------
     @api("POST", f"{V1}/admin/applications/<string:application_id>/dispatch", body=s.DispatchRequest,
          summary="登记邮寄信息（快递公司、运单号）", roles=["admin"], tags=["admin"])
     def dispatch(self, request, application_id):
-        principal = self._principal(request, roles=["admin"])
+        principal = self._principal(request)
         body = read_json(request, s.DispatchRequest())
         return json_response(self._call(self.registration.record_dispatch, principal, application_id,
                                         body["carrier"], body["tracking_number"]))
 
     @api("POST", f"{V1}/admin/campaigns", summary="创建登记批次", roles=["admin"], tags=["admin"], status=201)
     def create_campaign(self, request):
-        principal = self._principal(request, roles=["admin"])
+        principal = self._principal(request)
         body = read_json(request)
         return json_response(self._call(self.registration.create_campaign, principal, body), status=201)
 
     @api("POST", f"{V1}/admin/roster", summary="导入考试合格名单（CSV 或 XLSX，逐行报告）", roles=["admin"],
          tags=["admin"])
     def import_roster(self, request):
-        principal = self._principal(request, roles=["admin"])
+        principal = self._principal(request)
         request.max_content_length = int(self.config.get("MAX_ROSTER_BYTES", 20 * 1024 * 1024))
         if request.mimetype == "multipart/form-data":
             upload = request.files.get("file")
@@ -310,13 +312,13 @@ class GatewayService(ApplicantPages):
 
     @api("GET", f"{V1}/admin/reports", summary="统计：按状态、服务地域、级别", roles=["admin"], tags=["admin"])
     def report(self, request):
-        principal = self._principal(request, roles=["admin"])
+        principal = self._principal(request)
         return json_response(self._call(self.registration.report, principal))
 
     @api("GET", f"{V1}/admin/exports/approved", summary="导出已通过登记（xlsx 或 csv，按角色脱敏，留审计）",
          roles=STAFF, tags=["admin"])
     def export_approved(self, request):
-        principal = self._principal(request, roles=STAFF)
+        principal = self._principal(request)
         fmt = request.args.get("format", "xlsx")
         if fmt not in ("xlsx", "csv"):
             raise ValidationFailed("导出格式应为 xlsx 或 csv", details={"format": ["应为 xlsx 或 csv"]})
@@ -328,13 +330,13 @@ class GatewayService(ApplicantPages):
 
     @api("GET", f"{V1}/admin/appeals", summary="反馈列表", roles=["admin"], tags=["admin"])
     def appeals(self, request):
-        principal = self._principal(request, roles=["admin"])
+        principal = self._principal(request)
         return json_response(self._call(self.registration.list_appeals, principal, request.args.get("state")))
 
     @api("POST", f"{V1}/admin/appeals/<string:appeal_id>/resolve", summary="处理反馈", roles=["admin"],
          tags=["admin"])
     def resolve_appeal(self, request, appeal_id):
-        principal = self._principal(request, roles=["admin"])
+        principal = self._principal(request)
         body = read_json(request)
         note = body.get("note") if isinstance(body, dict) else None
         if not isinstance(note, str) or not note.strip():
@@ -343,18 +345,18 @@ class GatewayService(ApplicantPages):
 
     @api("GET", f"{V1}/admin/notifications", summary="通知发送记录（待发、失败）", roles=["admin"], tags=["admin"])
     def notifications(self, request):
-        self._principal(request, roles=["admin"])
+        self._principal(request)
         return json_response(self._call(self.notify.list_notifications, request.args.get("state")))
 
     @api("POST", f"{V1}/admin/notifications/<string:notification_id>/resend", summary="重新发送通知",
          roles=["admin"], tags=["admin"])
     def resend(self, request, notification_id):
-        self._principal(request, roles=["admin"])
+        self._principal(request)
         return json_response(self._call(self.notify.resend, notification_id))
 
-    @api("POST", f"{V1}/appeals", summary="反馈：考试合格信息缺失或有误", tags=["registration"], status=201)
+    @api("POST", f"{V1}/appeals", summary="反馈：考试合格信息缺失或有误", roles=["applicant"], tags=["registration"], status=201)
     def file_appeal(self, request):
-        principal = self._principal(request, roles=["applicant"])
+        principal = self._principal(request)
         body = read_json(request)
         message = body.get("message") if isinstance(body, dict) else None
         if not isinstance(message, str) or not message.strip() or len(message) > 2000:

@@ -57,6 +57,11 @@ class ApiHandler(HttpRequestHandler):
     def response_from_exception(self, exc):
         return response_for_exception(exc)
 
+    def get_entrypoint_parameters(self, request):
+        # Roles are declared once, on the route; the service's _principal enforces them from here.
+        request.api_roles = self.options["roles"]
+        return super().get_entrypoint_parameters(request)
+
     def handle_result(self, event, worker_ctx, result, exc_info):
         # An expected refusal is not an error worth a traceback in the log.
         if exc_info is not None and isinstance(exc_info[1], DomainError):
