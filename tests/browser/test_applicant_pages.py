@@ -72,6 +72,7 @@ def test_apply_come_back_rejected_resubmit_approved(system, chromium, tmp_path):
     drive("drive_applicant.py", "approved", base, var, folder, PHONE_SIZE)
 
 
+@pytest.mark.slow  # the full matrix runs in make test-slow; make test keeps the smoke path above
 def test_apply_without_javascript(system, chromium, tmp_path):
     prepared(system)
     drive("drive_applicant.py", "apply", system.base_url, system.var_dir, write_images(tmp_path), DESKTOP_SIZE,
