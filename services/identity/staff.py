@@ -26,8 +26,10 @@ def create_staff(ctx, phone, role, password, principal=None):
 
 
 def list_staff(ctx, principal):
-    """Every account with a staff role, oldest first: id, roles, masked phone, last activity."""
-    staff_roles.require_may_list((principal or {}).get("roles"))
+    """{"staff": every account with a staff role, oldest first (id, roles, masked phone, last
+    activity), "creatable_roles": the roles this viewer may create}."""
+    viewer_roles = (principal or {}).get("roles")
+    staff_roles.require_may_list(viewer_roles)
     with ctx.uow() as uow:
         last_seen = (select(LoginSession.account_id, func.max(LoginSession.last_seen_at).label("last_seen_at"))
                      .group_by(LoginSession.account_id).subquery())
@@ -45,4 +47,4 @@ def list_staff(ctx, principal):
                        "created_at": clock.iso(row.created_at),
                        "last_seen_at": clock.iso(row.last_seen_at) if row.last_seen_at else None,
                        "second_factor": staff_roles.needs_second_factor(roles)})
-    return answer
+    return {"staff": answer, "creatable_roles": sorted(staff_roles.creatable_roles(viewer_roles))}

@@ -54,7 +54,11 @@ def test_list_staff_masks_phones_and_leaves_applicants_out(identity, api, frozen
     frozen_clock(T0 + timedelta(minutes=1))
     api.login("13700000022", password=PASSWORD)
     for viewer in ("admin", "security_admin", "auditor"):
-        listed = api.list_staff(principal("v", viewer))
+        answer = api.list_staff(principal("v", viewer))
+        listed = answer["staff"]
+        assert answer["creatable_roles"] == {"admin": ["reviewer"], "auditor": [],
+                                             "security_admin": ["admin", "auditor", "reviewer", "security_admin"]
+                                             }[viewer]
         assert {s["account_id"] for s in listed} == {admin["account_id"], reviewer["account_id"],
                                                      auditor["account_id"]}
     by_id = {s["account_id"]: s for s in listed}
