@@ -18,6 +18,7 @@ from services.contracts.roles import STAFF_ROLES
 
 from . import assets, auth, openapi
 from . import schemas as s
+from .site.admin import AdminPages
 from .site.applicant import ApplicantPages
 from .web import api, error_response, json_response, read_json
 
@@ -25,7 +26,7 @@ STAFF = tuple(sorted(STAFF_ROLES))
 V1 = "/api/v1"
 
 
-class GatewayService(ApplicantPages):
+class GatewayService(ApplicantPages, AdminPages):
     name = "gateway"
     config = Config()
     identity = RpcProxy("identity")

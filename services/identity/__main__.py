@@ -1,4 +1,4 @@
-"""python -m services.identity run | create-staff --role reviewer|admin --phone 13800138000 [--password ...]
+"""python -m services.identity run | create-staff --role reviewer|admin|security_admin|auditor --phone 13800138000 [--password ...]
 
 `run` starts the nameko service (JSON logs, SIGTERM/Ctrl-C stop it gracefully; a clear message and
 exit code 3 when RabbitMQ is not reachable). `create-staff` opens the identity database directly
@@ -21,7 +21,7 @@ from services.common.db import UnitOfWork, create_schema, make_engine  # noqa: E
 from services.common.masking import mask_phone  # noqa: E402
 from services.common.runner import run  # noqa: E402
 from services.contracts.errors import DomainError  # noqa: E402
-from services.contracts.roles import ROLE_LABELS, STAFF_ROLES  # noqa: E402
+from services.contracts.roles import ROLE_LABELS, STAFF_ACCOUNT_ROLES  # noqa: E402
 
 from . import handlers  # noqa: E402
 from .models import Base  # noqa: E402
@@ -49,7 +49,8 @@ def parse_args(argv):
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="启动身份服务 / start the identity service")
     staff = commands.add_parser("create-staff", help="创建工作人员账号 / create a staff account")
-    staff.add_argument("--role", required=True, choices=sorted(STAFF_ROLES), help="reviewer 审核员 | admin 管理员")
+    staff.add_argument("--role", required=True, choices=sorted(STAFF_ACCOUNT_ROLES),
+                       help="reviewer 审核员 | admin 系统管理员 | security_admin 安全管理员 | auditor 审计员")
     staff.add_argument("--phone", required=True, help="手机号 / mobile number")
     staff.add_argument("--password", help="初始密码；不填则生成随机密码 / initial password (generated when omitted)")
     return parser.parse_args(argv)
@@ -90,8 +91,8 @@ def create_staff(args):
           f"({mask_phone(args.phone)})")
     if generated:
         print(f"初始密码（只显示这一次，请安全转交并尽快修改）/ initial password, shown once: {password}")
-    if args.role == "admin":
-        print("管理员登录需要密码和短信验证码（用途：管理员登录）/ admins log in with password and SMS code")
+    if args.role != "reviewer":
+        print("登录需要密码和短信验证码（用途：管理员登录）/ this role logs in with password and SMS code")
     return 0
 
 

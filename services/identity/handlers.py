@@ -36,10 +36,10 @@ from services.contracts.errors import (
     ValidationFailed,
 )
 from services.contracts.events import new_event
-from services.contracts.roles import ADMIN, APPLICANT, STAFF_ROLES
+from services.contracts.roles import APPLICANT
 
 from .adapters.verifier import VerifierUnavailable
-from .domain import lockout, passwords, sessions, sms_codes, verification
+from .domain import lockout, passwords, sessions, sms_codes, staff_roles, verification
 from .domain.names import check_name
 from .domain.phones import check_phone
 from .models import (
@@ -170,7 +170,7 @@ def login(ctx, phone, password=None, code=None, client_ip=None):
     with ctx.uow() as uow:
         account = _account_by_index(uow, index, lock=True)
         now = clock.now()  # read once the lock is held: a concurrent try's failure is not "in the future"
-        admin = account is not None and ADMIN in account.role_list
+        admin = account is not None and staff_roles.needs_second_factor(account.role_list)
         if admin and not (password and code):
             message = "管理员登录需要同时输入密码和短信验证码（获取验证码时选择“管理员登录”）"
             raise Unauthenticated(message, code="second_factor_required", details={"sms_code": [message]})
@@ -278,9 +278,7 @@ def reset_password(ctx, phone, code, new_password):
 
 
 def create_staff(ctx, phone, role, password):
-    if role not in STAFF_ROLES:
-        message = "角色应为 reviewer（审核员）或 admin（管理员）"
-        raise ValidationFailed(message, code="invalid_role", details={"role": [message]})
+    staff_roles.check_role(role)
     phone = check_phone(phone)
     passwords.check_strength(password, phone=phone)
     password_hash = ctx.offload(ctx.settings.hasher.hash, password)

@@ -17,7 +17,7 @@ from services.contracts.errors import (
 )
 from services.contracts.subscriptions import SUBSCRIPTIONS
 
-from . import handlers
+from . import handlers, staff
 from .models import Base
 from .settings import IdentitySettings
 
@@ -110,5 +110,10 @@ class IdentityService(ServiceBase):
         return self._handle(handlers.contact_of, account_id)
 
     @rpc(expected_exceptions=DomainError)
-    def create_staff(self, phone, role, password):
-        return self._handle(handlers.create_staff, phone, role, password)
+    def create_staff(self, phone, role, password, principal=None):
+        """principal: who asks (the console); None only for operators' tools."""
+        return self._handle(staff.create_staff, phone, role, password, principal)
+
+    @rpc(expected_exceptions=DomainError)
+    def list_staff(self, principal):
+        return self._handle(staff.list_staff, principal)

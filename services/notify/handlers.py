@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from services.common import clock
+from services.contracts import notifications as labels
 from services.contracts.errors import Conflict, NotFound, ValidationFailed
 from services.contracts.events import new_event
 
@@ -510,6 +511,9 @@ def _view(row, attempts):
     """What staff see: masked recipient, never the text (it may hold a code or a name)."""
     return {
         "id": row.id, "kind": row.kind, "channel": row.channel, "template": row.template,
+        "kind_label": labels.KIND_LABELS.get(row.kind, row.kind),
+        "channel_label": labels.CHANNEL_LABELS.get(row.channel, row.channel),
+        "state_label": labels.STATE_LABELS.get(row.state, row.state),
         "template_version": row.template_version, "recipient_masked": row.recipient_masked,
         "subject": row.subject, "state": row.state, "attempts": row.attempts,
         "next_attempt_at": _iso(row.next_attempt_at) if row.state == State.QUEUED.value else None,

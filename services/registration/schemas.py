@@ -27,3 +27,16 @@ class CampaignRequest(Schema):
     exclude_local_only = fields.Boolean(load_default=True)
     allow_resubmit_after_close = fields.Boolean(load_default=False)
     resubmit_closes_at = fields.String(load_default=None, allow_none=True)
+
+
+class CampaignUpdate(Schema):
+    """Changes to a campaign's window and deadlines (the admin console's edit form). Eligibility
+    and the kind stay as created: applications were opened and checked against them."""
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(validate=validate.Length(min=1, max=120, error="批次名称为1至120个字"))
+    opens_at = fields.String()
+    closes_at = fields.String()
+    allow_resubmit_after_close = fields.Boolean()
+    resubmit_closes_at = fields.String(allow_none=True)

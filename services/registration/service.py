@@ -11,7 +11,7 @@ from services.common.providers import Cipher, Config, Database
 from services.common.subscriber import subscribe
 from services.contracts.subscriptions import SUBSCRIPTIONS
 
-from . import handlers
+from . import console, handlers
 from .adapters import peers
 from .domain import numbers
 from .models import Base
@@ -137,9 +137,24 @@ class RegistrationService(ServiceBase):
         return handlers.import_dispatches(self.db.uow, self.cipher, principal, filename, content, clock.now())
 
     @rpc
+    def update_campaign(self, principal, campaign_id, changes):
+        with self.db.uow() as uow:
+            return console.update_campaign(uow, principal, campaign_id, changes, clock.now())
+
+    @rpc
+    def awaiting_dispatch(self, principal, limit=50):
+        with self.db.uow() as uow:
+            return console.awaiting_dispatch(uow, self.cipher, principal, limit)
+
+    @rpc
     def report(self, principal, campaign_id=None):
         with self.db.uow() as uow:
-            return handlers.report(uow, principal, campaign_id)
+            return console.report(uow, principal, campaign_id)
+
+    @rpc
+    def audit_entries(self, principal, filters=None):
+        with self.db.uow() as uow:
+            return console.audit_entries(uow, principal, filters)
 
     @rpc
     def export_approved(self, principal, fmt="xlsx", campaign_id=None):

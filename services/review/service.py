@@ -11,7 +11,7 @@ from services.common.subscriber import subscribe
 from services.contracts.errors import DomainError
 from services.contracts.subscriptions import SUBSCRIPTIONS
 
-from . import handlers
+from . import audit, handlers
 from . import metrics as review_metrics
 from .adapters.storage import MaterialStore
 from .models import Base
@@ -95,6 +95,11 @@ class ReviewService(ServiceBase):
         answer = handlers.figures(self._ctx(), principal)
         review_metrics.publish(answer)
         return answer
+
+    # --- the auditor -----------------------------------------------------------------------
+    @rpc(expected_exceptions=DomainError)
+    def audit_entries(self, principal, filters=None):
+        return audit.audit_entries(self._ctx(), principal, filters)
 
     @rpc
     def metrics(self):

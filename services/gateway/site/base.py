@@ -37,6 +37,8 @@ MESSAGES = {
     "resolved": "已处理",
     "dispatched": "已登记邮寄信息",
     "resent": "已重新发送",
+    "campaign_saved": "登记批次已保存",
+    "staff_created": "工作人员账号已创建，请将初始密码当面或通过安全渠道转交本人",
 }
 
 

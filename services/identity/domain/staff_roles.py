@@ -1,0 +1,62 @@
+"""Who may manage staff accounts (三员分立: system admin, security admin, auditor).
+
+The rule, stated once:
+- a security admin (安全管理员) creates staff accounts of every staff role;
+- a system admin (系统管理员) creates reviewers only — never another admin, security admin or
+  auditor, so no admin can grant itself or a friend the powers that watch it;
+- an auditor (审计员) and a reviewer create nothing;
+- the operator's command line (`python -m services.identity create-staff`, no principal) makes the
+  first accounts.
+Staff lists (masked phones, roles) are for the security admin, the admin and the auditor, who needs
+them to tell who an account id in the audit log is. Every staff role except the reviewer logs in
+with a password *and* an SMS code (admin_login).
+"""
+from services.contracts.errors import Forbidden, ValidationFailed
+from services.contracts.roles import (
+    ADMIN,
+    AUDITOR,
+    REVIEWER,
+    ROLE_LABELS,
+    SECURITY_ADMIN,
+    STAFF_ACCOUNT_ROLES,
+)
+
+CREATABLE_BY = {SECURITY_ADMIN: STAFF_ACCOUNT_ROLES, ADMIN: frozenset({REVIEWER})}
+LIST_ROLES = frozenset({SECURITY_ADMIN, ADMIN, AUDITOR})
+SECOND_FACTOR_ROLES = frozenset({ADMIN, SECURITY_ADMIN, AUDITOR})
+
+
+def check_role(role):
+    if role not in STAFF_ACCOUNT_ROLES:
+        names = "、".join(f"{r}（{ROLE_LABELS[r]}）" for r in sorted(STAFF_ACCOUNT_ROLES))
+        message = f"角色应为 {names} 之一"
+        raise ValidationFailed(message, code="invalid_role", details={"role": [message]})
+    return role
+
+
+def creatable_roles(creator_roles):
+    """The staff roles an account with `creator_roles` may create (empty: none)."""
+    allowed = set()
+    for role in creator_roles or ():
+        allowed |= CREATABLE_BY.get(role, frozenset())
+    return frozenset(allowed)
+
+
+def require_may_create(creator_roles, role):
+    check_role(role)
+    allowed = creatable_roles(creator_roles)
+    if not allowed:
+        raise Forbidden("只有安全管理员或系统管理员可以创建工作人员账号", code="forbidden")
+    if role not in allowed:
+        message = f"您只能创建{'、'.join(ROLE_LABELS[r] for r in sorted(allowed))}账号；" \
+                  f"{ROLE_LABELS[role]}账号请由安全管理员创建"
+        raise Forbidden(message, code="role_not_allowed", details={"role": [message]})
+
+
+def require_may_list(viewer_roles):
+    if not set(viewer_roles or ()) & LIST_ROLES:
+        raise Forbidden("只有安全管理员、系统管理员或审计员可以查看工作人员账号", code="forbidden")
+
+
+def needs_second_factor(roles):
+    return bool(set(roles or ()) & SECOND_FACTOR_ROLES)
