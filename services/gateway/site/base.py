@@ -7,7 +7,7 @@ import time
 import uuid
 
 from services.contracts.errors import Unauthenticated
-from services.contracts.roles import ADMIN, APPLICANT, AUDITOR, REVIEWER
+from services.contracts.roles import ADMIN, APPLICANT, AUDITOR, REVIEWER, SECURITY_ADMIN
 
 from .. import auth
 from .handler import Redirect
@@ -17,7 +17,8 @@ TABLES_TTL = 300  # seconds; code tables change only with a deploy
 _tables_cache = {"at": 0.0, "tables": None, "spec": None}
 
 # Where each role lands after login (a person with several roles gets the first that applies).
-HOMES = ((ADMIN, "/admin/"), (AUDITOR, "/admin/audit"), (REVIEWER, "/review/"), (APPLICANT, "/applications"))
+HOMES = ((ADMIN, "/admin/"), (SECURITY_ADMIN, "/admin/staff"), (AUDITOR, "/admin/audit"), (REVIEWER, "/review/"),
+         (APPLICANT, "/applications"))
 
 # Short messages after a redirect (?m=...): fixed texts, never personal data in a URL.
 MESSAGES = {

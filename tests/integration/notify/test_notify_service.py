@@ -119,13 +119,13 @@ def test_rejection_tells_the_opinion_each_material_and_the_deadline(notify_syste
     assert sms["body"] == (
         "【北京社会工作者协会】您的社会工作者职业水平证书登记申请未通过审核。"
         "审核意见：两寸照片不符合要求，身份证反面不清晰。两寸免冠照片：照片背景有杂物，请上传免冠正面照；"
-        "身份证反面：图片模糊，看不清有效期。请于2020年7月31日 23:59（北京时间）前登录社工人才服务网修改后重新提交。")
+        "身份证国徽面：图片模糊，看不清有效期。请于2020年7月31日 23:59（北京时间）前登录社工人才服务网修改后重新提交。")
     [email] = system.wait_emails()
     assert email["Subject"] == "您的社会工作者职业水平证书登记申请未通过审核"
     text = body_of(email)
     assert "审核意见：两寸照片不符合要求，身份证反面不清晰" in text
     assert "1. 两寸免冠照片：照片背景有杂物，请上传免冠正面照" in text
-    assert "2. 身份证反面照片：图片模糊，看不清有效期" in text
+    assert "2. 身份证国徽面：图片模糊，看不清有效期" in text
     assert "请于2020年7月31日 23:59（北京时间）前" in text
 
 
