@@ -2,7 +2,7 @@
 
     python -m services.common.asyncapi > docs/asyncapi.yaml
 
-tests/unit/common/test_asyncapi.py fails when the committed document and the code drift.
+tests/unit/common/test_events_contract.py fails when the committed document and the code drift.
 """
 import sys
 

@@ -1,7 +1,7 @@
 """The public event contract (EVENTS.md): CloudEvents 1.0 envelope + one marshmallow schema per event.
 
 These schemas are the single source: services validate what they publish and what they consume
-against them, and docs/asyncapi.yaml is generated from them (tests/unit/common/test_asyncapi.py
+against them, and docs/asyncapi.yaml is generated from them (tests/unit/common/test_events_contract.py
 fails when the two drift).
 """
 import json
