@@ -20,7 +20,7 @@ run: install  ## every service in its own process, SQLite under var/, local Rabb
 test: install  ## the whole suite against the real broker (SQLite databases), drills left to test-slow
 	$(PY) -m pytest -q -p no:cacheprovider -m "not slow"
 
-test-fast: install  ## unit tests only: no broker, no database
+test-fast: install  ## unit tests only: no broker (a few use a throw-away SQLite file)
 	$(PY) -m pytest -q tests/unit
 
 test-postgres: install  ## integration and end-to-end tests with every service database on PostgreSQL
