@@ -131,25 +131,50 @@ def upload(p, kind, path, expect="已上传，检查通过"):
     box.get_by_text(expect).first.wait_for(timeout=30000)
 
 
+def tab_to(page, text, limit=80):
+    """Press Tab until the focused element reads `text` (a keyboard user's only way around), and
+    check that the focus can be seen."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("""() => { const e = document.activeElement;
+            return {text: (e.innerText || e.value || e.getAttribute('aria-label') || '').trim(),
+                    label: e.labels && e.labels[0] ? e.labels[0].innerText.trim() : '',
+                    outline: getComputedStyle(e).outlineStyle}; }""")
+        if text in (focused["text"], focused["label"]) or focused["label"].startswith(text):
+            assert focused["outline"] != "none", f"focus on {text!r} is not visible"
+            return
+    raise AssertionError(f"{text!r} cannot be reached with Tab")
+
+
 def resubmit(p, var_dir, images):
+    """The whole resubmission by keyboard alone, from a browser that was closed in between."""
     page = p.page
     p.goto("/applications")  # a bookmark: not logged in → the login page, then straight back
     p.see("申请人登录")
-    field(page, "手机号").focus()
+    tab_to(page, "手机号")
     page.keyboard.type(PHONE)
-    page.keyboard.press("Tab")  # to 密码
+    tab_to(page, "密码")
     page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # Enter logs in (not “获取验证码”)
     p.see("我的申请")
     p.see("按审核意见修改后重新提交")
-    page.get_by_role("link", name="继续办理").click()
+    tab_to(page, "继续办理")
+    page.keyboard.press("Enter")
     p.see("审核结果：审核不通过")
     p.see("两寸免冠照片")
     p.see("请根据审核意见修改后再次提交")
     p.look("application-rejected")
-    upload(p, "photo", f"{images}/photo2.jpg")
-    page.get_by_role("button", name="保存并提交…").click()
-    page.get_by_role("button", name="确认提交").click()
+    tab_to(page, "重新选择两寸免冠照片图片")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files(f"{images}/photo2.jpg")
+    page.locator("#m-photo").get_by_text("已上传，检查通过").wait_for(timeout=30000)
+    page.locator("#f-major").focus()  # back into the form, as Shift+Tab would
+    tab_to(page, "保存并提交…")
+    page.keyboard.press("Enter")
+    p.see("提交后信息不可修改和撤回")
+    tab_to(page, "确认提交")
+    page.keyboard.press("Enter")
     p.see("您的登记申请表已提交")
     p.see("第2次提交")
 
