@@ -18,12 +18,14 @@ run: install  ## every service in its own process, SQLite under var/, local Rabb
 	$(PY) -m services run
 
 test: install  ## the whole suite against the real broker (SQLite databases), drills left to test-slow
+	$(PY) tests/preflight.py
 	$(PY) -m pytest -q -p no:cacheprovider -m "not slow"
 
 test-fast: install  ## unit tests only: no broker (a few use a throw-away SQLite file)
 	$(PY) -m pytest -q tests/unit
 
 test-postgres: install  ## integration and end-to-end tests with every service database on PostgreSQL
+	$(PY) tests/preflight.py --postgres
 	TEST_DATABASE=postgresql $(PY) -m pytest -q -p no:cacheprovider -m "not slow" tests/integration tests/e2e tests/ops
 
 test-slow: install  ## the drills: restore drill, fault proofs on private nodes (SQLite, then PostgreSQL)
