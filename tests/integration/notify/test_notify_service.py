@@ -4,7 +4,7 @@ the operations RPCs."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from services.common import clock, deadletters, metrics
 from services.contracts.errors import Conflict, NotFound, ValidationFailed
@@ -198,6 +198,15 @@ def test_an_event_delivered_twice_sends_once(notify_system):
     wait_for(lambda: consumed("ApplicationSubmitted") == handled + 1, message="the duplicate handled")
     assert len(system.sms()) == 1 and len(system.emails()) == 1
     assert len(rows(system)) == 2
+    # the outcomes travel through notify's own outbox: wait for them, then make sure no third comes
+    notify_db = dependency(system.notify, "db")
+    notify_outbox = notify_db.metadata.tables["outbox"]
+
+    def notify_outbox_drained():  # every outcome row confirmed, so already in the test's queue
+        with notify_db.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(notify_outbox)
+                                .where(notify_outbox.c.sent_at.is_(None))).scalar() == 0
+    wait_for(notify_outbox_drained, message="notify's outbox drained")
     assert len(system.outcomes()) == 2
 
 
