@@ -64,3 +64,16 @@ class FakeFaceDetector:
             if min_size <= px <= max_size:
                 out.append(Box(round(left * w), round(top * h), px, px, neighbours))
         return out
+
+
+_shared = None
+
+
+def shared_detector():
+    """The process's detector (its classifiers are per thread inside), made on first use. No lock:
+    this runs in eventlet's thread pool, where a patched lock is a green one; two threads racing
+    here make two detectors, and one is dropped."""
+    global _shared
+    if _shared is None:
+        _shared = HaarFaceDetector()
+    return _shared
