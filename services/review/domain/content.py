@@ -49,7 +49,7 @@ def inspect(kind, grey, detector, picture_ok=True, t=DEFAULT):
             faces = detect_faces(detector, grey, t.photo_detect_width, t.photo_small_face)
         faces = strong_faces(faces, t.min_neighbours, t.min_relative_face)
         out.findings = photo_findings(faces, *grey.size, t=t)
-        if len(faces) == 1 and faces[0].neighbours >= t.strong_neighbours:
+        if len(faces) == 1 and faces[0].neighbours >= t.strong_neighbours and all(f.ok for f in out.findings):
             portrait = _portrait_hash(grey, faces[0], t.portrait_grow)
             if portrait:
                 out.fingerprints[PORTRAIT] = portrait
