@@ -14,10 +14,11 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class ContentThresholds:
     # --- detection -------------------------------------------------------------------------
-    # The 2-inch photo is searched on a 200 px wide copy for boxes ≥ 25% of the width (≈7 ms; the
-    # set's correct photos give 0.35-0.49, two people side by side 0.27-0.30); only when that finds
-    # nothing, again for boxes ≥ 12% (≈16 ms), so a too-small face is named, not "no face".
-    photo_detect_width: int = 200
+    # The 2-inch photo is searched on a 160 px wide copy for boxes ≥ 25% of the width (the set's
+    # correct photos give 0.35-0.49, two people side by side 0.27-0.30; 160 px found every face of
+    # the set, as 200 did, in ~4/5 of the time); only when that finds nothing, again for boxes
+    # ≥ 12%, so a too-small face is named, not "no face".
+    photo_detect_width: int = 160
     photo_min_face: float = 0.25
     photo_small_face: float = 0.12
     # ID sides are searched on a 320 px wide copy for boxes 7-30% of the width: the card's
@@ -26,7 +27,8 @@ class ContentThresholds:
     card_min_face: float = 0.07
     card_max_face: float = 0.30
     # A box counts as a face with ≥ 3 agreeing windows (OpenCV's default); a face of the set had
-    # 15-37, a stray box on card text 4; from `strong_neighbours` on, a finding may refuse.
+    # 8-37 (the distant "far" faces 8-11), a stray box on card text (seen only when searching a
+    # 560 px copy) 4; from `strong_neighbours` on, a finding may refuse.
     min_neighbours: int = 3
     strong_neighbours: int = 8
     # A box narrower than this share of the largest one is a speck (collar, badge), not a person.
@@ -48,12 +50,14 @@ class ContentThresholds:
     crown_max_gap: float = 0.25  # crown lower than this share of the height: the head sits too low
 
     # --- confidence (Wilson lower bounds of rates on the labelled set: successes, trials) -----
-    # A strong face found is a real face: detections ≥ strong_neighbours that were faces.
-    face_precision: tuple = (133, 133)
-    # No face found means no face: faces of the set that were found (the detection rate).
-    face_recall: tuple = (133, 133)
-    # A weak box (min..strong neighbours): how often such boxes were faces on the set (the "far"
-    # photos' 8-11 boxes were faces; the one 4-window box on card text was not).
+    # A strong face found is a real face: strong boxes on the set that were faces (91 on photos,
+    # two-person photos counting two; 15 card fronts), none on the 40 pictures without a face.
+    face_precision: tuple = (106, 106)
+    # No face found means no face: pictures with a whole frontal face where it was found (84
+    # photos, 15 card fronts; the detection rate).
+    face_recall: tuple = (99, 99)
+    # A weak box (min..strong neighbours): none at the chosen settings; the one seen at a larger
+    # search scale was not a face. So a weak box alone never refuses.
     weak_face_precision: tuple = (0, 1)
     # ID sides: findings at or above this confidence refuse, below it they warn.
     side_refuse_confidence: float = 0.9
@@ -64,8 +68,8 @@ class ContentThresholds:
     # one card) in ≥ 20; distinct cards' whole images in as few as 8 (the template), which is why
     # other accounts are compared on the portrait region only.
     dup_same_max: int = 10
-    # Pairs at ≤ the bound that were the same picture, on the set (whole images within one
-    # application; portrait regions across accounts).
+    # Pairs at ≤ the bound that were the same picture, on the set: 12 re-uploads, and none of the
+    # 6 front/back pairs (28-32 bits) that one application's slots are compared across.
     dup_precision: tuple = (12, 12)
     # Across accounts, portrait regions: a re-upload differs by 2-4 bits, a phone re-shot of the
     # same card by 10, the mirrored portrait (another picture of the same person) by 28-32.
