@@ -12,9 +12,10 @@ import os
 import random
 from functools import lru_cache
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
-from tests.unit.review.review_material_samples import _grain, _text_line, font
+from tests.unit.review.review_material_samples import _text_line, font
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "images")
 
@@ -23,6 +24,16 @@ _HAIR = (32, 14, 170, 150)
 _FACE = (50, 50, 150, 188)
 _NECK = (72, 150, 128, 250)
 _HEAD_TOP, _HEAD_WIDTH = 14, _HAIR[2] - _HAIR[0]
+
+
+def _grain(im, sigma, amount, seed):
+    """Sensor-like noise from a seeded generator (Pillow's effect_noise draws from C rand(), so
+    it differs between runs: the set must be the same on every run)."""
+    if amount <= 0:
+        return im
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(128, sigma, (im.height, im.width)).clip(0, 255).astype(np.uint8)
+    return Image.blend(im, Image.fromarray(noise, "L").convert(im.mode), amount)
 
 
 @lru_cache(maxsize=None)

@@ -46,7 +46,7 @@ def inspect(kind, grey, detector, picture_ok=True, t=DEFAULT):
     if kind == PHOTO:
         faces = detect_faces(detector, grey, t.photo_detect_width, t.photo_min_face)
         if not faces:  # only then pay for the small-face search, to name a too-small face
-            faces = detect_faces(detector, grey, t.photo_detect_width, t.photo_small_face)
+            faces = detect_faces(detector, grey, t.photo_small_detect_width, t.photo_small_face)
         faces = strong_faces(faces, t.min_neighbours, t.min_relative_face)
         out.findings = photo_findings(faces, *grey.size, t=t)
         if len(faces) == 1 and faces[0].neighbours >= t.strong_neighbours and all(f.ok for f in out.findings):

@@ -17,8 +17,10 @@ class ContentThresholds:
     # The 2-inch photo is searched on a 160 px wide copy for boxes ≥ 25% of the width (the set's
     # correct photos give 0.35-0.49, two people side by side 0.27-0.30; 160 px found every face of
     # the set, as 200 did, in ~4/5 of the time); only when that finds nothing, again for boxes
-    # ≥ 12%, so a too-small face is named, not "no face".
+    # ≥ 12% on a 240 px copy (a small face needs the pixels: at 160 px the distant faces got 7
+    # agreeing windows, at 240 px 8-11), so a too-small face is named, not "no face".
     photo_detect_width: int = 160
+    photo_small_detect_width: int = 240
     photo_min_face: float = 0.25
     photo_small_face: float = 0.12
     # ID sides are searched on a 320 px wide copy for boxes 7-30% of the width: the card's
