@@ -142,9 +142,9 @@ def test_bad_requests_are_refused_with_reasons(review):
         with pytest.raises(ValidationFailed) as bad_b64:
             rpc.check_material("applicant-1", "app-1", "photo", "not base64 at all!")
         assert bad_b64.value.details == {"content_b64": ["不是有效的base64编码"]}
-        with pytest.raises(ValidationFailed) as bad_kind:
+        with pytest.raises(NotFound) as bad_kind:  # services/contracts: an unknown kind is 404 everywhere
             rpc.check_material("applicant-1", "app-1", "passport", base64.b64encode(b"x").decode())
-        assert bad_kind.value.code == "unknown_material_kind" and int(bad_kind.value.http_status) == 422
+        assert bad_kind.value.code == "unknown_material_kind" and int(bad_kind.value.http_status) == 404
         with pytest.raises(NotFound):
             rpc.material_info("no-such-material")
 
