@@ -145,7 +145,7 @@ def main():
             api.call("POST", "/api/v1/admin/roster", admin, data=roster.encode(),
                      headers={"X-Filename": "roster.csv", "Content-Type": "text/csv"})
             uploads = {"id_card_front": images.jpeg(images.id_card(seed=1)),
-                       "id_card_back": images.jpeg(images.id_card(seed=2)),
+                       "id_card_back": images.jpeg(images.id_card_back(seed=2)),
                        "certificate": images.jpeg(images.certificate(seed=3)),
                        "photo": images.jpeg(images.photo(seed=4))}
             t0 = time.perf_counter()

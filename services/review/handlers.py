@@ -29,10 +29,23 @@ from services.contracts.events import new_event
 from services.contracts.materials import KIND_SUBJECTS, KINDS, PURGEABLE_KINDS, UnknownMaterialKind
 
 from . import rules
+from .adapters.face_detector import shared_detector
 from .adapters.storage import MaterialStore
+from .domain import duplicates
 from .domain import materials as checks
+from .domain.phash import bands, hamming
 from .domain.sniff import identify
-from .models import CLAIMED, DECIDED, PENDING, SUPERSEDED, AuditEntry, Material, ReviewTask
+from .domain.thresholds import DEFAULT as DEFAULT_THRESHOLDS
+from .models import (
+    CLAIMED,
+    DECIDED,
+    PENDING,
+    SUPERSEDED,
+    AuditEntry,
+    Material,
+    MaterialFingerprint,
+    ReviewTask,
+)
 from .settings import ReviewSettings
 
 log = logging.getLogger("services.review")
@@ -52,6 +65,8 @@ class Context:
     settings: ReviewSettings = field(default_factory=ReviewSettings)
     offload: Callable = _inline  # eventlet.tpool.execute in the service
     consumer: str = "review"  # the name first_time() records processed events under
+    detector: Any = None  # domain.faces.FaceDetector; None: the shared Haar detector
+    thresholds: Any = DEFAULT_THRESHOLDS  # domain.thresholds.ContentThresholds
 
 
 def audit(session, actor, action, subject, details=None, at=None):
@@ -68,6 +83,7 @@ class Prepared:
     content_type: str | None = None
     width: int | None = None
     height: int | None = None
+    inspection: Any = None  # domain.content.Inspection: findings and fingerprints
 
 
 def _human_size(n):
@@ -85,22 +101,54 @@ def _too_large(kind, size, limit, content_b64):
                      "请压缩或用手机“编辑→调整大小”后重新上传")])
 
 
-def prepare_upload(store, kind, data, policy, thumbnail_side):
-    """Check; when accepted, re-encode (no EXIF, nothing appended), thumbnail, encrypt and store.
+def inspect_upload(kind, data, policy, detector=None, thresholds=DEFAULT_THRESHOLDS):
+    """Every check on the bytes, content checks included: (verdict, inspection). CPU-heavy."""
+    return checks.check_upload(kind, data, detector or shared_detector(), policy, thresholds)
 
-    CPU-heavy and blocking: the service runs it through eventlet.tpool.
-    """
-    verdict = checks.check_material(kind, data, policy)
-    if not verdict.ok:
-        return Prepared(verdict)
+
+def store_upload(store, kind, data, verdict, policy, thumbnail_side, inspection=None):
+    """Re-encode (no EXIF, nothing appended), thumbnail, encrypt and store an accepted upload."""
     try:
         image, content_type, width, height = checks.reencode(kind, data, policy)
         thumb = checks.thumbnail(image, thumbnail_side, policy)
     except checks.MaterialRejected as rejected:  # the checks passed, the safety gates did not
         verdict.ok = False
         verdict.issues += rejected.issues
-        return Prepared(verdict)
-    return Prepared(verdict, store.put(kind, image, thumb), content_type, width, height)
+        return Prepared(verdict, inspection=inspection)
+    return Prepared(verdict, store.put(kind, image, thumb), content_type, width, height, inspection)
+
+
+def prepare_upload(store, kind, data, policy, thumbnail_side, detector=None, thresholds=DEFAULT_THRESHOLDS):
+    """Check and, when accepted, store (no look at other uploads: check_material adds that).
+
+    CPU-heavy and blocking: the service runs it through eventlet.tpool.
+    """
+    verdict, inspection = inspect_upload(kind, data, policy, detector, thresholds)
+    if not verdict.ok:
+        return Prepared(verdict, inspection=inspection)
+    return store_upload(store, kind, data, verdict, policy, thumbnail_side, inspection)
+
+
+def _current_image_hashes(session, account_id, application_id, kind):
+    """[(kind, image hash)] of the application's newest accepted upload of each other kind."""
+    rows = session.execute(
+        select(Material.kind, Material.created_at, MaterialFingerprint.hash)
+        .join(MaterialFingerprint, MaterialFingerprint.material_id == Material.id)
+        .where(Material.application_id == application_id, Material.account_id == account_id,
+               Material.ok.is_(True), Material.kind != kind, MaterialFingerprint.region == duplicates.IMAGE)
+        .order_by(Material.created_at, Material.id)).all()
+    newest = {}
+    for other_kind, _, value in rows:
+        newest[other_kind] = value
+    return sorted(newest.items())
+
+
+def _fingerprint_rows(material_id, account_id, application_id, kind, fingerprints, now):
+    for region, value in sorted((fingerprints or {}).items()):
+        b = bands(value, duplicates.INDEX_BANDS)
+        yield MaterialFingerprint(material_id=material_id, account_id=account_id, application_id=application_id,
+                                  kind=kind, region=region, hash=value, band0=b[0], band1=b[1], band2=b[2],
+                                  band3=b[3], created_at=now)
 
 
 def _require_id(value, field_name, label):
@@ -127,20 +175,39 @@ def check_material(ctx, account_id, application_id, kind, content_b64):
         except (binascii.Error, ValueError):
             raise ValidationFailed("图片内容不是有效的base64编码，请重新上传",
                                    details={"content_b64": ["不是有效的base64编码"]}) from None
-        prepared = ctx.offload(prepare_upload, ctx.store, kind, data, checks.CheckPolicy(max_bytes=limit),
-                               ctx.settings.thumbnail_side)
+        prepared = _checked_and_stored(ctx, account_id, application_id, kind, data, checks.CheckPolicy(max_bytes=limit))
     verdict = prepared.verdict.to_dict()
     material_id = str(uuid4())
     files = prepared.files
+    now = clock.now()
     with ctx.uow() as uow:
         uow.session.add(Material(
             id=material_id, account_id=account_id, application_id=application_id, kind=kind,
             ok=files is not None, sha256=files and files.sha256, path=files and files.path,
             thumb_path=files and files.thumb_path, content_type=prepared.content_type,
-            width=prepared.width, height=prepared.height, verdict=verdict, created_at=clock.now()))
+            width=prepared.width, height=prepared.height, verdict=verdict, created_at=now))
+        if files is not None and prepared.inspection is not None:
+            uow.session.add_all(_fingerprint_rows(material_id, account_id, application_id, kind,
+                                                  prepared.inspection.fingerprints, now))
     if files is None:
         log.info("material refused: %s %s", kind, ",".join(i["code"] for i in verdict["issues"]))
     return {"material_id": material_id if files is not None else None, "verdict": verdict}
+
+
+def _checked_and_stored(ctx, account_id, application_id, kind, data, policy):
+    """Checks off the event loop; then, for an upload that passed, the same picture already in
+    another slot of this application (a read, its own unit of work); then storing it."""
+    verdict, inspection = ctx.offload(inspect_upload, kind, data, policy, ctx.detector, ctx.thresholds)
+    if not verdict.ok or inspection is None:
+        return Prepared(verdict, inspection=inspection)
+    image_hash = inspection.fingerprints.get(duplicates.IMAGE)
+    if image_hash:
+        with ctx.uow() as uow:
+            others = _current_image_hashes(uow.session, account_id, application_id, kind)
+        verdict.add_findings(duplicates.same_application_findings(kind, image_hash, others, ctx.thresholds))
+        if not verdict.ok:
+            return Prepared(verdict, inspection=inspection)
+    return ctx.offload(store_upload, ctx.store, kind, data, verdict, policy, ctx.settings.thumbnail_side, inspection)
 
 
 def _material(session, material_id):
@@ -156,7 +223,7 @@ def material_info(ctx, material_id):
             raise NotFound("材料不存在，请重新上传", code="material_not_found")
         return {"material_id": m.id, "application_id": m.application_id, "account_id": m.account_id,
                 "kind": m.kind, "ok": m.ok, "issues": m.verdict.get("issues", []),
-                "purged": m.purged_at is not None}
+                "checks": m.verdict.get("checks", []), "purged": m.purged_at is not None}
 
 
 def fetch_material(ctx, material_id, principal, variant="image"):
@@ -201,7 +268,8 @@ def material_checks(ctx, principal, application_id):
             audit(uow.session, account_id, "material.checks_viewed", f"application:{application_id}",
                   {"count": len(rows)})
         return [{"check_id": m.id, "material_id": m.id if m.ok else None, "kind": m.kind, "ok": m.ok,
-                 "issues": m.verdict.get("issues", []), "width": m.width, "height": m.height,
+                 "issues": m.verdict.get("issues", []), "checks": m.verdict.get("checks", []),
+                 "width": m.width, "height": m.height,
                  "format": m.verdict.get("format"), "created_at": clock.iso(m.created_at),
                  "purged": m.purged_at is not None} for m in rows]
 
@@ -357,7 +425,30 @@ def _task(session, task_id):
     return task
 
 
-def _materials_of(session, task):
+def _other_account_flags(session, material, thresholds):
+    """Flags for a photo or ID-front portrait that other accounts uploaded too (never who)."""
+    if material.kind not in duplicates.CROSS_ACCOUNT_KINDS or not material.ok:
+        return []
+    mine = session.scalar(select(MaterialFingerprint.hash).where(
+        MaterialFingerprint.material_id == material.id, MaterialFingerprint.region == duplicates.PORTRAIT))
+    if not mine:
+        return []
+    probes = duplicates.probe_values(mine)
+    columns = (MaterialFingerprint.band0, MaterialFingerprint.band1, MaterialFingerprint.band2,
+               MaterialFingerprint.band3)
+    rows = session.execute(select(MaterialFingerprint.account_id, MaterialFingerprint.hash).where(
+        MaterialFingerprint.region == duplicates.PORTRAIT, MaterialFingerprint.kind == material.kind,
+        MaterialFingerprint.account_id != material.account_id,
+        or_(*(column.in_(values) for column, values in zip(columns, probes, strict=True))))).all()
+    nearest = {}
+    for account, value in rows:
+        distance = hamming(mine, value)
+        nearest[account] = min(distance, nearest.get(account, distance))
+    flag = duplicates.other_account_flag(material.kind, list(nearest.values()), thresholds)
+    return [flag] if flag else []
+
+
+def _materials_of(session, task, thresholds=DEFAULT_THRESHOLDS):
     ids = [i for i in (task.material_ids or {}).values() if isinstance(i, str)]
     found = {m.id: m for m in session.scalars(select(Material).where(Material.id.in_(ids))).all()} if ids else {}
     out = {}
@@ -371,6 +462,9 @@ def _materials_of(session, task):
                      "width": m.width if m else None, "height": m.height if m else None,
                      "content_type": m.content_type if m else None,
                      "sharpness": m.verdict.get("sharpness") if m else None,
+                     # what is in the picture (face, ID side, duplicates), as checked at upload
+                     "checks": m.verdict.get("checks", []) if m else [],
+                     "flags": _other_account_flags(session, m, thresholds) if m else [],
                      "purged": bool(m and m.purged_at is not None)}
     return out
 
@@ -387,7 +481,7 @@ def get_task(ctx, principal, task_id):
         audit(s, reviewer_id, "task.viewed", f"task:{task.id}",
               {"application_id": task.application_id, "attempt": task.attempt}, now)
         s.flush()
-        return {**task_view(task, now, reviewer_id), "materials": _materials_of(s, task)}
+        return {**task_view(task, now, reviewer_id), "materials": _materials_of(s, task, ctx.thresholds)}
 
 
 def _closed(task):

@@ -3,17 +3,21 @@
     python -m services.review.materials check --kind photo FILE...
 
 Prints one JSON verdict per file (one line each) and exits 0 when every file passes, 1 otherwise.
-The file name plays no part in the verdict: the content decides.
+The verdict's `checks` are the content checks (a face in the 2-inch photo, the ID card's side) with
+their confidence, run by the same face detector the service uses. Duplicates need the other
+uploads, so only the service checks them. The file name plays no part: the content decides.
 """
 import argparse
 import json
 import sys
 
-from services.review.domain.materials import KINDS, check_material
+from services.review.adapters.face_detector import HaarFaceDetector
+from services.review.domain.materials import KINDS, check_upload
 
 
 def _check(args, out):
     all_ok = True
+    detector = HaarFaceDetector()
     for path in args.files:
         try:
             with open(path, "rb") as fh:
@@ -23,7 +27,7 @@ def _check(args, out):
                               "error": f"无法读取文件：{exc.strerror or exc}"}, ensure_ascii=False), file=out)
             all_ok = False
             continue
-        verdict = check_material(args.kind, data)
+        verdict, _ = check_upload(args.kind, data, detector)
         all_ok = all_ok and verdict.ok
         print(json.dumps({"file": path, **verdict.to_dict()}, ensure_ascii=False), file=out)
     return 0 if all_ok else 1

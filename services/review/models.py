@@ -59,6 +59,32 @@ class Material(Base):
     purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
+class MaterialFingerprint(Base):
+    """Perceptual hashes of an accepted material (domain/phash.py): "image" (the whole picture,
+    for the same picture twice in one application) and "portrait" (the face region of the 2-inch
+    photo and the ID front, compared across accounts). band0-3 are the hash's four 16-bit bands:
+    a multi-index look-up on them finds every near hash without a scan (domain/duplicates.py)."""
+    __tablename__ = "material_fingerprints"
+    __table_args__ = (
+        Index("ix_material_fingerprints_material", "material_id"),
+        Index("ix_material_fingerprints_application", "application_id", "region"),
+        *(Index(f"ix_material_fingerprints_band{i}", "region", f"band{i}") for i in range(4)),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    material_id: Mapped[str] = mapped_column(String(36))
+    account_id: Mapped[str] = mapped_column(String(64))
+    application_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))
+    region: Mapped[str] = mapped_column(String(12))
+    hash: Mapped[str] = mapped_column(String(16))
+    band0: Mapped[int] = mapped_column(Integer)
+    band1: Mapped[int] = mapped_column(Integer)
+    band2: Mapped[int] = mapped_column(Integer)
+    band3: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 # Task states. An expired claim stays "claimed" in the row; views and filters treat it as pending.
 from services.contracts.states import CLAIMED, DECIDED, PENDING, SUPERSEDED, TASK_STATES  # noqa: E402,F401
 

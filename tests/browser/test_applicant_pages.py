@@ -22,7 +22,7 @@ PHONE_SIZE, DESKTOP_SIZE = "390x844", "1366x900"
 
 
 def write_images(folder):
-    made = {"id_card_front": images.id_card(seed=1), "id_card_back": images.id_card(seed=2),
+    made = {"id_card_front": images.id_card(seed=1), "id_card_back": images.id_card_back(seed=2),
             "certificate": images.certificate(seed=3), "photo": images.photo(seed=4),
             "photo2": images.photo(seed=9), "one_inch": images.photo(width=295, height=413, seed=5)}
     for name, im in made.items():

@@ -71,7 +71,7 @@ FORM = {
 
 MATERIALS = {
     "id_card_front": lambda: images.jpeg(images.id_card(seed=1)),
-    "id_card_back": lambda: images.jpeg(images.id_card(seed=2)),
+    "id_card_back": lambda: images.jpeg(images.id_card_back(seed=2)),
     "certificate": lambda: images.jpeg(images.certificate(seed=3)),
     "photo": lambda: images.jpeg(images.photo(seed=4)),
 }

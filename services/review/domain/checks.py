@@ -78,12 +78,18 @@ def open_checked(kind_label, data, policy):
 
 def check_material(kind, data, policy=CheckPolicy()):
     """Judge one upload of `kind`; returns a Verdict for any bytes (ValueError only for an unknown kind)."""
+    return check_with_copy(kind, data, policy)[0]
+
+
+def check_with_copy(kind, data, policy=CheckPolicy()):
+    """check_material, also handing back what the content checks need: (verdict, grey analysis
+    copy or None when nothing was decoded, EXIF orientation). The copy is not turned upright."""
     label = KIND_SUBJECTS[require_kind(kind)]
     data = bytes(data)
     verdict = Verdict(kind=kind, ok=False, size_bytes=len(data))
     if not data:
         verdict.issues.append(Issue("empty", f"{label}文件是空的（0字节），请重新选择照片上传"))
-        return verdict
+        return verdict, None, 1
     too_large = len(data) > policy.max_bytes
     if too_large:
         verdict.issues.append(Issue("too_large", f"{label}文件大小为{_human_size(len(data))}，超过{_human_size(policy.max_bytes)}的上限，"
@@ -93,26 +99,26 @@ def check_material(kind, data, policy=CheckPolicy()):
         im, _, shape = open_checked(label, data, policy)
     except MaterialRejected as rejected:
         verdict.issues += rejected.issues
-        return verdict
+        return verdict, None, 1
     verdict.trailing_bytes = len(data) - shape.end
     width, height = im.size
     dpi = im.info.get("dpi")
     if too_large:
         # Not decoded: the upload is refused anyway; report what the header already shows.
         _add_geometry(verdict, kind, width, height, orientation(im), dpi, policy)
-        return verdict
+        return verdict, None, 1
     try:
         grey = analysis_copy(im, policy.analysis_side)
         turn = orientation(im)
         measured = measure_grey(grey)
     except PILLOW_ERRORS:
         verdict.issues.append(corrupt_issue(label))
-        return verdict
+        return verdict, None, 1
     _add_geometry(verdict, kind, width, height, turn, dpi, policy)
     verdict.sharpness, verdict.brightness = measured.sharpness, measured.brightness
     verdict.issues += _quality_issues(kind, label, measured, policy)
     verdict.ok = not verdict.issues
-    return verdict
+    return verdict, grey, turn
 
 
 def _add_geometry(verdict, kind, width, height, turn, dpi, policy):

@@ -25,6 +25,9 @@ class Verdict:
     brightness: float | None = None  # mean luminance 0-255
     size_bytes: int = 0
     trailing_bytes: int = 0  # data after the image's end marker; discarded by reencode()
+    # What is in the picture (findings.Finding): faces, ID side, duplicates; refusing ones are
+    # also among `issues`, warnings only here.
+    checks: list = field(default_factory=list)
 
     @property
     def codes(self):
@@ -43,7 +46,19 @@ class Verdict:
             "brightness": self.brightness,
             "size_bytes": self.size_bytes,
             "trailing_bytes": self.trailing_bytes,
+            "checks": [finding.to_dict() for finding in self.checks],
+            # everything the applicant should read: refusals first, then warnings
+            "reasons": [issue.message for issue in self.issues]
+                       + [f.message for f in self.checks if not f.ok and f.severity != "refuse"],
         }
+
+    def add_findings(self, findings):
+        """Record content findings; a refusing one becomes an issue and the verdict fails."""
+        for finding in findings:
+            self.checks.append(finding)
+            if finding.severity == "refuse":
+                self.issues.append(Issue(finding.code, finding.message))
+        self.ok = self.ok and not any(f.severity == "refuse" for f in findings)
 
 
 class MaterialRejected(ValueError):

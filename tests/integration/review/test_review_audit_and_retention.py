@@ -11,8 +11,8 @@ from services.common.db import create_schema, make_engine
 from services.contracts.errors import NotFound
 from services.review import __main__ as cli
 from services.review.models import AuditEntry, Base, Material
+from tests.support.images import certificate, id_card, id_card_back, jpeg, photo
 from tests.support.infra import wait_for
-from tests.unit.review.review_material_samples import certificate, id_card, jpeg, photo
 
 from .conftest import APPLICANT, REVIEWER, submitted_data
 
@@ -64,7 +64,7 @@ def test_the_guard_exists_however_the_schema_was_made(database_url, how):
 
 def test_purge_removes_id_and_certificate_images_of_long_approved_applications(review, frozen_clock):
     uploads = {kind: review.upload(jpeg(make), kind=kind)["material_id"] for kind, make in (
-        ("id_card_front", id_card(seed=1)), ("id_card_back", id_card(seed=2)),
+        ("id_card_front", id_card(seed=1)), ("id_card_back", id_card_back(seed=2)),
         ("certificate", certificate(seed=3)), ("photo", photo(seed=4)))}
     pending_card = review.upload(jpeg(id_card(seed=5)), kind="id_card_front", application_id="app-2")["material_id"]
     assert all(uploads.values())

@@ -11,9 +11,11 @@ from PIL import Image
 
 from services.contracts.errors import NotFound, ValidationFailed
 from services.review.models import Material
-from tests.unit.review.review_material_samples import certificate, gaussian, id_card, jpeg, photo
+from tests.support.images import certificate, id_card, id_card_back, jpeg, photo
+from tests.support.infra import wait_for
+from tests.unit.review.review_material_samples import gaussian
 
-from .conftest import ADMIN, APPLICANT, OTHER_APPLICANT, REVIEWER
+from .conftest import ADMIN, APPLICANT, OTHER_APPLICANT, REVIEWER, submitted_data
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
@@ -73,8 +75,12 @@ def test_accepted_upload_is_stored_reencoded_and_encrypted(review):
 
     with review.rpc() as rpc:
         info = rpc.material_info(answer["material_id"])
+    checks = info.pop("checks")
     assert info == {"material_id": answer["material_id"], "application_id": "app-1", "account_id": "applicant-1",
                     "kind": "id_card_front", "ok": True, "issues": [], "purged": False}
+    # the portrait was found on the card turned upright by its EXIF orientation
+    assert [(c["code"], c["ok"]) for c in checks] == [("portrait_found", True)]
+    assert checks == answer["verdict"]["checks"]
 
 
 def test_same_picture_twice_is_stored_once(review):
@@ -136,9 +142,9 @@ def test_bad_requests_are_refused_with_reasons(review):
         with pytest.raises(ValidationFailed) as bad_b64:
             rpc.check_material("applicant-1", "app-1", "photo", "not base64 at all!")
         assert bad_b64.value.details == {"content_b64": ["不是有效的base64编码"]}
-        with pytest.raises(ValidationFailed) as bad_kind:
+        with pytest.raises(NotFound) as bad_kind:  # services/contracts: an unknown kind is 404 everywhere
             rpc.check_material("applicant-1", "app-1", "passport", base64.b64encode(b"x").decode())
-        assert bad_kind.value.code == "unknown_material_kind" and int(bad_kind.value.http_status) == 422
+        assert bad_kind.value.code == "unknown_material_kind" and int(bad_kind.value.http_status) == 404
         with pytest.raises(NotFound):
             rpc.material_info("no-such-material")
 
@@ -161,3 +167,69 @@ def test_only_owner_and_staff_see_an_image_and_staff_looks_are_audited(review):
     assert [(v["actor"], v["subject"], v["details"]["variant"]) for v in views] == [
         ("reviewer-1", f"material:{material_id}", "image"), ("admin-1", f"material:{material_id}", "thumbnail")]
     assert views[0]["details"]["owner"] == "applicant-1" and views[0]["details"]["kind"] == "photo"
+
+
+# --- what is in the picture -------------------------------------------------------------------
+
+def test_photo_verdict_carries_the_face_check_with_its_confidence(review):
+    answer = review.upload(jpeg(photo(seed=4)), kind="photo")
+    assert answer["material_id"], answer
+    [check] = answer["verdict"]["checks"]
+    assert check["code"] == "one_face" and check["ok"] is True and 0 < check["confidence"] < 1
+    assert CHINESE.search(check["message"]) and answer["verdict"]["reasons"] == []
+
+
+def test_photo_without_a_face_is_refused_with_a_fix(review):
+    from tests.data.material_set import portrait
+    answer = review.upload(jpeg(portrait(seed=4, heads=0)), kind="photo")
+    assert answer["material_id"] is None
+    verdict = answer["verdict"]
+    assert [i["code"] for i in verdict["issues"]] == ["no_face"]
+    assert verdict["reasons"][0].startswith("两寸免冠照片中未检测到人像")
+    assert verdict["checks"][0]["severity"] == "refuse" and verdict["checks"][0]["ok"] is False
+    assert store_files(review) == []
+
+
+def test_id_sides_swapped_are_refused(review):
+    front, back = jpeg(id_card(seed=1)), jpeg(id_card_back(seed=1))
+    as_back = review.upload(front, kind="id_card_back")
+    assert as_back["material_id"] is None
+    assert [i["code"] for i in as_back["verdict"]["issues"]] == ["portrait_on_back"]
+    assert "正反面可能上传反了" in as_back["verdict"]["issues"][0]["message"]
+    as_front = review.upload(back, kind="id_card_front")
+    assert [i["code"] for i in as_front["verdict"]["issues"]] == ["no_portrait_on_front"]
+    assert review.upload(front, kind="id_card_front")["verdict"]["ok"]
+    assert review.upload(back, kind="id_card_back")["verdict"]["ok"]
+
+
+def test_the_same_picture_in_two_slots_of_one_application_is_refused(review):
+    back = id_card_back(seed=3)
+    assert review.upload(jpeg(back, 92), kind="id_card_back")["material_id"]
+    again = review.upload(jpeg(back, 70), kind="certificate")  # recompressed, in the certificate slot
+    assert again["material_id"] is None
+    [issue] = again["verdict"]["issues"]
+    assert issue["code"] == "same_as_other_material" and "身份证国徽面" in issue["message"]
+    # another application of the same account may use it: the check is per application
+    assert review.upload(jpeg(back, 70), kind="certificate", application_id="app-2")["material_id"]
+
+
+def test_a_photo_used_by_two_accounts_is_flagged_to_the_reviewer_only(review):
+    face = photo(seed=6)
+    mine = review.upload(jpeg(face, 92), kind="photo")
+    theirs = review.upload(jpeg(face, 75), kind="photo", application_id="app-2", account_id="applicant-2")
+    assert mine["material_id"] and theirs["material_id"]
+    assert "flags" not in theirs["verdict"] and "applicant-1" not in str(theirs)  # the applicant learns nothing
+    card = review.upload(jpeg(id_card_back(seed=4)), kind="id_card_back", application_id="app-2",
+                         account_id="applicant-2")["material_id"]
+    review.submit(submitted_data("app-2", account_id="applicant-2",
+                                 material_ids={"photo": theirs["material_id"], "id_card_back": card}))
+    task_id = wait_for(lambda: review.task_for("app-2"))
+    with review.rpc() as rpc:
+        task = rpc.get_task(REVIEWER, task_id)
+    photo_view = task["materials"]["photo"]
+    [flag] = photo_view["flags"]
+    assert flag["code"] == "same_photo_other_account" and flag["accounts"] == 1 and CHINESE.search(flag["message"])
+    assert "applicant-1" not in str(flag) and "app-1" not in str(flag)
+    assert [c["code"] for c in photo_view["checks"]] == ["one_face"]
+    # never the whole card: the back is a template everyone shares
+    assert task["materials"]["id_card_back"]["flags"] == []

@@ -252,7 +252,7 @@ def test_a_reviewer_never_reviews_their_own_application(review):
 
 
 def test_get_task_shows_materials_and_is_audited(review):
-    from tests.unit.review.review_material_samples import jpeg, photo
+    from tests.support.images import jpeg, photo
     material_id = review.upload(jpeg(photo(seed=4)))["material_id"]
     review.submit(submitted_data("app-1", material_ids={"photo": material_id}))
     task_id = wait_for(lambda: review.task_for("app-1"))

@@ -5,10 +5,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from services.review.materials import main
+from tests.support import images
 from tests.unit.review import review_material_samples as samples
 
 ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def face_photo():
+    """A 2-inch photo with a real face: the CLI runs the content checks too."""
+    return images.photo(seed=3)
 
 
 def run(argv):
@@ -17,11 +26,11 @@ def run(argv):
     return code, [json.loads(line) for line in out.getvalue().splitlines()]
 
 
-def test_one_json_verdict_per_file_and_exit_1_when_any_fails(tmp_path, photo_im):
+def test_one_json_verdict_per_file_and_exit_1_when_any_fails(tmp_path, face_photo):
     good = tmp_path / "good.jpg"
-    good.write_bytes(samples.jpeg(photo_im))
+    good.write_bytes(samples.jpeg(face_photo))
     one_inch = tmp_path / "one_inch.png"
-    one_inch.write_bytes(samples.png(photo_im.resize((295, 413))))
+    one_inch.write_bytes(samples.png(face_photo.resize((295, 413))))
     code, verdicts = run(["check", "--kind", "photo", str(good), str(one_inch)])
     assert code == 1
     assert [v["ok"] for v in verdicts] == [True, False]
@@ -30,12 +39,22 @@ def test_one_json_verdict_per_file_and_exit_1_when_any_fails(tmp_path, photo_im)
         assert key in verdicts[0]
     assert verdicts[1]["issues"][0]["code"] == "wrong_photo_size"
     assert "一寸照片" in verdicts[1]["issues"][0]["message"]
+    assert [(c["code"], c["ok"]) for c in verdicts[0]["checks"]] == [("one_face", True)]
+    assert 0 < verdicts[0]["checks"][0]["confidence"] < 1
 
 
-def test_exit_0_when_all_pass(tmp_path, photo_im):
+def test_exit_0_when_all_pass(tmp_path, face_photo):
     good = tmp_path / "good.jpg"
-    good.write_bytes(samples.jpeg(photo_im))
+    good.write_bytes(samples.jpeg(face_photo))
     assert run(["check", "--kind", "photo", str(good)])[0] == 0
+
+
+def test_prints_the_content_checks_of_an_id_side(tmp_path):
+    back = tmp_path / "back.jpg"
+    back.write_bytes(samples.jpeg(images.id_card(seed=1)))  # the 人像面, given as the back
+    code, [verdict] = run(["check", "--kind", "id_card_back", str(back)])
+    assert code == 1 and verdict["checks"][0]["code"] == "portrait_on_back"
+    assert verdict["reasons"] and "正反面" in verdict["reasons"][0]
 
 
 def test_unreadable_file_is_reported_not_raised(tmp_path):

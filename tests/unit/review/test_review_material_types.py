@@ -85,12 +85,14 @@ def test_other_types_are_named_with_what_to_upload_instead(data, fmt, words):
         assert word in text
 
 
-def test_a_file_is_judged_by_content_not_by_name(tmp_path, photo_jpeg):
+def test_a_file_is_judged_by_content_not_by_name(tmp_path):
     # The API never sees a name; the CLI reads files: a JPEG called .png or .heic is still a JPEG.
+    # (The CLI runs the content checks too, so the photo has a real face in it.)
     from services.review.materials import main
+    from tests.support import images
 
     path = tmp_path / "renamed.heic"
-    path.write_bytes(photo_jpeg)
+    path.write_bytes(images.jpeg(images.photo(seed=3), 92))
     out = io.StringIO()
     assert main(["check", "--kind", "photo", str(path)], out=out) == 0
     assert '"format": "JPEG"' in out.getvalue()
