@@ -6,8 +6,8 @@ import logging
 import pytest
 from nameko.exceptions import RemoteError
 
-from services.common.errors import DomainError
 from services.common.logs import JsonFormatter, RefusalFilter
+from services.contracts.errors import DomainError
 from tests.support.system import system  # noqa: F401 — the whole system as a fixture
 
 pytestmark = pytest.mark.integration

@@ -27,7 +27,7 @@ def test_a_dead_container_ends_the_process_with_an_error(amqp_uri, tmp_path):
     try:
         wait_for(lambda: answers(amqp_uri), timeout=60, interval=0.2, message="the service to answer")
         with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=5) as cluster:
-            cluster.mortal.die()
+            cluster.mortal.die.call_async()  # the container may die before it answers
         wait_for(lambda: proc.poll() is not None, timeout=30, interval=0.1,
                  message="the process to exit after its container died")
         output = proc.stdout.read()
