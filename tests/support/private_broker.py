@@ -63,7 +63,7 @@ class PrivateRabbit:
 
     def start(self):
         log = open(os.path.join(self.base, "server.out"), "w")
-        self.process = subprocess.Popen([SERVER], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        self.process = subprocess.Popen([SERVER], env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.base,
                                         start_new_session=True)
         # `wait` polls until the node wrote its pid file and booted (await_startup fails at once
         # while the node is not yet registered with epmd).

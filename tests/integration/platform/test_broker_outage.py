@@ -89,3 +89,52 @@ def test_services_survive_an_outage_during_a_load_of_submissions(private_rabbit,
     assert sorted(submitted_ids) == sorted(set(submitted_ids))  # no submission twice
     assert sorted(tasks) == sorted(submitted_ids)  # each committed submission reviewed exactly once
     assert set(accepted) <= set(tasks)  # nothing accepted was lost
+
+
+def test_a_service_killed_mid_load_loses_and_doubles_nothing(private_rabbit, make_private_config,
+                                                             start_service, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from sqlalchemy import create_engine
+
+    con_cfg = make_private_config("review")
+    consumer = start_service(Consumer, con_cfg)
+    uri = con_cfg["AMQP_URI"]
+    database = f"sqlite:///{tmp_path}/publisher.db"
+    env = {**os.environ, "AMQP_URI": uri, "REGISTRATION_DATABASE_URL": database, "VAR_DIR": str(tmp_path),
+           "PYTHONPATH": os.getcwd()}
+
+    def start_publisher():
+        return subprocess.Popen([sys.executable, "-m", "tests.integration.platform.toy_runner"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    publisher = start_publisher()
+    accepted = []
+
+    def client(n):
+        for i in range(n):
+            wait_for(lambda app=f"kill-{i}": submit(uri, app, timeout=3), timeout=180, interval=0.2,
+                     message=f"kill-{i} to be accepted")
+            accepted.append(f"kill-{i}")
+
+    try:
+        load = eventlet.spawn(client, 60)
+        wait_for(lambda: len(accepted) >= 20, timeout=120, message="the load to be under way")
+        os.kill(publisher.pid, signal.SIGKILL)  # no goodbye: whatever was in flight stays in flight
+        publisher.wait()
+        publisher = start_publisher()  # what compose's restart: or `make run` does
+        load.wait()
+        wait_for(lambda: {a for a, _ in task_rows(consumer)} >= set(accepted), timeout=120,
+                 message="every accepted submission reviewed")
+    finally:
+        publisher.kill()
+        publisher.wait()
+    tasks = [a for a, _ in task_rows(consumer)]
+    with create_engine(database).connect() as conn:
+        submitted_ids = [row.application_id for row in conn.execute(select(submissions.c.application_id))]
+    assert sorted(submitted_ids) == sorted(set(submitted_ids))
+    assert sorted(tasks) == sorted(submitted_ids)
+    assert set(accepted) == {f"kill-{i}" for i in range(60)}
