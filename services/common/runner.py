@@ -15,6 +15,7 @@ import eventlet
 from kombu import Connection
 from kombu.exceptions import OperationalError
 from nameko.amqp.publish import Publisher
+from nameko.messaging import QueueConsumer
 from nameko.rpc import Responder
 from nameko.runners import ServiceRunner
 
@@ -56,9 +57,27 @@ class ForgivingReplyPublisher(Publisher):
                         exc)
 
 
+def _let_go_when_disconnected(settle):
+    """nameko's QueueConsumer catches only the built-in ConnectionError around ack/requeue; py-amqp
+    raises its own (RecoverableConnectionError) on a dead connection, which kills the container.
+    The broker takes back an unacked message when the connection dies, so there is nothing to do."""
+    def settle_or_let_go(self, message):
+        try:
+            settle(self, message)
+        except BROKER_ERRORS as exc:
+            log.warning("message not settled, the broker is unreachable (%s); it will be redelivered", exc)
+    settle_or_let_go.original = settle
+    return settle_or_let_go
+
+
 def forgive_lost_rpc_replies():
-    """Install ForgivingReplyPublisher for every @rpc entrypoint of this process (nameko's hook)."""
+    """Let RPC entrypoints ride out a broker outage: replies and acks that cannot reach the broker are
+    logged and let go instead of killing the container. Idempotent."""
     Responder.publisher_cls = ForgivingReplyPublisher
+    for name in ("ack_message", "requeue_message"):
+        settle = getattr(QueueConsumer, name)
+        if not hasattr(settle, "original"):
+            setattr(QueueConsumer, name, _let_go_when_disconnected(settle))
 
 
 def check_broker(uri):
