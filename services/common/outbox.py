@@ -4,10 +4,11 @@ One batch = select unsent rows (FOR UPDATE SKIP LOCKED on PostgreSQL, so several
 service share the work) → publish each → wait for the broker's confirms once → mark sent → commit.
 A broker outage delays events and never drops them: rows stay unsent until confirmed.
 
-At rest every payload is sealed (AES-GCM with the service's DATA_KEYS, context "outbox"): some
-events carry a full ID number, name, phone and address (RegistrationCompleted), and a row may wait
-for hours while the broker is away, so deleting sent rows alone would not keep them out of the
-files and backups. Sealing all events, not a list of personal ones, cannot miss a new event type.
+At rest every event's `data` is sealed (AES-GCM with the service's DATA_KEYS, context "outbox"):
+some events carry a full ID number, name, phone and address (RegistrationCompleted), and a row may
+wait for hours while the broker is away, so deleting sent rows alone would not keep them out of
+the files and backups. Sealing all events, not a list of personal ones, cannot miss a new event
+type. The envelope (id, type, subject, time) stays readable for `python -m services.ops trail`.
 Sent rows are deleted after OUTBOX_RETENTION_HOURS (default 168: a week to look into a delivery).
 """
 import functools
@@ -30,15 +31,20 @@ DEFAULT_RETENTION_HOURS = 168.0
 
 
 def seal_payload(cipher, event):
-    """The outbox row's payload for `event`: sealed JSON."""
-    return cipher.encrypt(json.dumps(event, ensure_ascii=False), SEAL_CONTEXT)
+    """The outbox row's payload for `event`: the envelope in clear (id, type, subject, time: what an
+    operator's trail searches, nothing personal), its `data` sealed as `data_sealed`."""
+    envelope = {key: value for key, value in event.items() if key != "data"}
+    envelope["data_sealed"] = cipher.encrypt(json.dumps(event["data"], ensure_ascii=False), SEAL_CONTEXT)
+    return json.dumps(envelope, ensure_ascii=False)
 
 
 def open_payload(cipher, stored):
-    """The event's JSON text; rows written before sealing began are plain JSON and pass as they are."""
-    if stored.startswith("{"):
+    """The event's JSON text as published; rows written before sealing began pass as they are."""
+    if '"data_sealed"' not in stored:
         return stored
-    return cipher.decrypt(stored, SEAL_CONTEXT)
+    envelope = json.loads(stored)
+    envelope["data"] = json.loads(cipher.decrypt(envelope.pop("data_sealed"), SEAL_CONTEXT))
+    return json.dumps(envelope, ensure_ascii=False)
 
 
 @functools.lru_cache(maxsize=4)

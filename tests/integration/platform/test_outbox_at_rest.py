@@ -51,7 +51,9 @@ def test_payloads_are_sealed_at_rest_and_published_as_json(tmp_path):
         uow.publish(event)
     [stored] = raw_payloads(engine)
     assert not any(value in stored for value in PERSONAL.values())
-    assert "RegistrationCompleted" not in stored  # nothing of the event is readable
+    assert "京社登" not in stored and "delivery" not in stored  # nothing of the data is readable
+    envelope = json.loads(stored)  # the envelope is, for an operator's trail
+    assert (envelope["id"], envelope["type"], envelope["subject"]) == (event["id"], event["type"], "app-1")
     recorder = Recorder()
     assert OutboxRelay(engine, publisher_meta.tables["outbox"], recorder).relay_batch() == 1
     [(exchange, routing_key, body, event_id)] = recorder.sent
