@@ -2,16 +2,79 @@
 
     python -m services.common.asyncapi > docs/asyncapi.yaml
 
-tests/unit/common/test_events_contract.py fails when the committed document and the code drift.
+Schemas are JSON Schema (a nullable field is `type: [string, "null"]`, not OpenAPI 3.0's
+`nullable`, which JSON Schema validators ignore). Each message carries example events;
+tests/unit/common/test_events_contract.py checks every example against the published schema with
+a standard JSON Schema validator and against the code, and fails when document and code drift.
 """
 import sys
+import uuid
 
 import yaml
 from apispec.ext.marshmallow import OpenAPIConverter
 
 from services.contracts.events import CATALOGUE, CONTENT_TYPE, Envelope, exchange_of
 
-_converter = OpenAPIConverter(openapi_version="3.0.3", schema_name_resolver=lambda schema: None, spec=None)
+_converter = OpenAPIConverter(openapi_version="3.1.0", schema_name_resolver=lambda schema: None, spec=None)
+
+
+EXAMPLE_TIME = "2020-07-03T10:15:00.123+08:00"
+
+# event type → [(example name, subject, data)]; the null cases are there on purpose.
+EXAMPLES = {
+    "AccountRegistered": [("registered", "3f1c2d4e-0000-4000-8000-000000000001", {
+        "account_id": "3f1c2d4e-0000-4000-8000-000000000001", "phone_masked": "138****5678",
+        "registered_at": EXAMPLE_TIME})],
+    "IdentityVerified": [("verified", "3f1c2d4e-0000-4000-8000-000000000001", {
+        "account_id": "3f1c2d4e-0000-4000-8000-000000000001", "id_type": "RESIDENT_ID",
+        "id_number_masked": "110105********0021", "name_masked": "张*", "level": "format_checked",
+        "verified_at": EXAMPLE_TIME})],
+    "ApplicationSubmitted": [("first submission", "a7d0c9e2-0000-4000-8000-000000000002", {
+        "application_id": "a7d0c9e2-0000-4000-8000-000000000002", "campaign_id": "bj-2020-first",
+        "account_id": "3f1c2d4e-0000-4000-8000-000000000001", "kind": "FIRST", "attempt": 1,
+        "cert_level": "ASSISTANT", "exam_year": 2019, "district_code": "110105",
+        "material_ids": {"id_card_front": "m-1", "id_card_back": "m-2", "certificate": "m-3", "photo": "m-4"},
+        "submitted_at": EXAMPLE_TIME})],
+    "RegistrationCompleted": [("approved and numbered", "a7d0c9e2-0000-4000-8000-000000000002", {
+        "application_id": "a7d0c9e2-0000-4000-8000-000000000002", "registration_number": "京社登2020000001",
+        "name": "张三", "id_type": "RESIDENT_ID", "id_number": "110105194912310021", "cert_level": "ASSISTANT",
+        "management_number": "2019110000001", "valid_from": "2020-07-10", "valid_until": "2023-07-09",
+        "delivery": {"method": "mail", "recipient": "张三", "phone": "13812345678",
+                     "address": "北京市朝阳区某某街道1号", "postcode": "100020"}})],
+    "CertificateDispatched": [("mailed", "a7d0c9e2-0000-4000-8000-000000000002", {
+        "application_id": "a7d0c9e2-0000-4000-8000-000000000002", "registration_number": "京社登2020000001",
+        "carrier": "EMS", "tracking_number": "1100000000000", "dispatched_at": EXAMPLE_TIME})],
+    "ReviewCompleted": [
+        ("approved without an opinion", "a7d0c9e2-0000-4000-8000-000000000002", {
+            "review_id": "r-1", "application_id": "a7d0c9e2-0000-4000-8000-000000000002", "attempt": 1,
+            "decision": "approved", "opinion": None, "material_issues": [], "reviewer_id": "staff-1",
+            "completed_at": EXAMPLE_TIME}),
+        ("rejected with reasons", "a7d0c9e2-0000-4000-8000-000000000002", {
+            "review_id": "r-2", "application_id": "a7d0c9e2-0000-4000-8000-000000000002", "attempt": 1,
+            "decision": "rejected", "opinion": "证书照片不清晰",
+            "material_issues": [{"kind": "certificate", "reason": "照片模糊，无法辨认管理号"}],
+            "reviewer_id": "staff-1", "completed_at": EXAMPLE_TIME})],
+    "NotificationDelivered": [
+        ("caused by an event", "n-1", {
+            "notification_id": "n-1", "channel": "sms", "template": "approved", "recipient_masked": "138****5678",
+            "cause_event_id": "4f0e8a64-6a0e-4a49-9d1e-2b8f5a0b6c11", "attempts": 1}),
+        ("sent by hand, no cause", "n-2", {
+            "notification_id": "n-2", "channel": "email", "template": "approved",
+            "recipient_masked": "z***@example.com", "cause_event_id": None, "attempts": 2})],
+    "NotificationFailed": [("gave up", "n-3", {
+        "notification_id": "n-3", "channel": "sms", "template": "rejected", "recipient_masked": "138****5678",
+        "cause_event_id": None, "attempts": 5, "reason": "号码已停机"})],
+}
+
+
+def example_events(event_type):
+    """[(name, CloudEvents envelope)] for `event_type`, with fixed ids so the document is stable."""
+    source = CATALOGUE[event_type][0]
+    return [(name, {
+        "specversion": "1.0", "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"example/{event_type}/{index}")),
+        "source": source, "type": event_type, "subject": subject, "time": EXAMPLE_TIME,
+        "datacontenttype": "application/json", "dataversion": 1, "data": data})
+        for index, (name, subject, data) in enumerate(EXAMPLES.get(event_type, []), start=1)]
 
 
 def _json_schema(schema_cls):
@@ -33,6 +96,7 @@ def document():
             "name": event_type, "title": event_type, "summary": description,
             "contentType": CONTENT_TYPE, "payload": payload,
             "bindings": {"amqp": {"messageType": event_type, "bindingVersion": "0.3.0"}},
+            "examples": [{"name": name, "payload": event} for name, event in example_events(event_type)],
         }
         channels[channel_id] = {
             "address": event_type,

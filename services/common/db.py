@@ -4,7 +4,6 @@ Rule: no RPC or other network I/O inside a unit of work. On SQLite the pool hold
 per process (writes are serialised anyway), so a green thread waits for the pool instead of
 blocking the whole process inside SQLite's busy handler.
 """
-import json
 import os
 import sqlite3
 import time
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
 from . import clock
+from .outbox import environment_cipher, seal_payload
 
 
 def make_engine(url):
@@ -62,8 +62,9 @@ class UnitOfWork:
     `with db.uow() as uow:` commits on success and rolls back on error.
     """
 
-    def __init__(self, engine, metadata, on_commit_with_events=None):
+    def __init__(self, engine, metadata, on_commit_with_events=None, cipher=None):
         self.session = Session(engine, expire_on_commit=False)
+        self._cipher = cipher  # seals outbox payloads; the environment's keys when None
         self._outbox = metadata.tables.get("outbox")
         self._processed = metadata.tables.get("processed_events")
         self._on_events = on_commit_with_events
@@ -91,7 +92,7 @@ class UnitOfWork:
         """Write an event (from services.contracts.events.new_event) to the outbox in this transaction."""
         self.session.execute(insert(self._outbox).values(
             event_id=event["id"], event_type=event["type"], exchange=f"{event['source']}.events",
-            payload=json.dumps(event, ensure_ascii=False), created_at=clock.now()))
+            payload=seal_payload(self._cipher or environment_cipher(), event), created_at=clock.now()))
         self.events.append(event)
 
     def first_time(self, event, consumer):

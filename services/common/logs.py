@@ -1,10 +1,51 @@
-"""Structured JSON logs, one object per line, with ID numbers and phones masked wherever they appear."""
+"""Structured JSON logs, one object per line, with ID numbers and phones masked wherever they appear.
+
+Levels mean who must act: an expected refusal (a DomainError answered 4xx: wrong code, not found,
+second click) is the user's business and is logged as one WARNING line without a traceback, by
+every service alike; ERROR is for what an operator must look at.
+"""
 import json
 import logging
 import sys
 
 from . import clock
 from .masking import mask_text
+
+
+def _refusal(exc):
+    """A DomainError (duck-typed: it may arrive rebuilt from another service) with a 4xx status."""
+    status = getattr(exc, "http_status", None)
+    return isinstance(exc, Exception) and isinstance(status, int) and 400 <= status < 500
+
+
+def _worker_of(record):
+    """The nameko WorkerContext that nameko's container logs a worker's failure with, if any."""
+    for arg in record.args if isinstance(record.args, tuple) else ():
+        if hasattr(arg, "entrypoint") and hasattr(arg, "service_name"):
+            return arg
+    return None
+
+
+class RefusalFilter(logging.Filter):
+    """Rewrites records about an expected refusal to one WARNING line; drops tracebacks that add nothing.
+
+    An event handler's failure is left as it is: it is retried and may be dead-lettered, which
+    someone must look at.
+    """
+
+    def filter(self, record):
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is None:
+            return True
+        worker = _worker_of(record)
+        if _refusal(exc) and not hasattr(getattr(worker, "entrypoint", None), "event_type"):
+            where = f"{worker.service_name}.{worker.entrypoint.method_name}" if worker else record.name
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg, record.args = "refused %s (%s): %s", (where, exc.http_status, exc)
+            record.exc_info = record.exc_text = None
+        elif getattr(exc, "log_without_traceback", False):
+            record.exc_info = record.exc_text = None
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -28,6 +69,7 @@ class JsonFormatter(logging.Formatter):
 def setup_logging(service, level="INFO", stream=None):
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter(service))
+    handler.addFilter(RefusalFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -3,17 +3,60 @@
 One batch = select unsent rows (FOR UPDATE SKIP LOCKED on PostgreSQL, so several copies of a
 service share the work) → publish each → wait for the broker's confirms once → mark sent → commit.
 A broker outage delays events and never drops them: rows stay unsent until confirmed.
+
+At rest every event's `data` is sealed (AES-GCM with the service's DATA_KEYS, context "outbox"):
+some events carry a full ID number, name, phone and address (RegistrationCompleted), and a row may
+wait for hours while the broker is away, so deleting sent rows alone would not keep them out of
+the files and backups. Sealing all events, not a list of personal ones, cannot miss a new event
+type. The envelope (id, type, subject, time) stays readable for `python -m services.ops trail`.
+Sent rows are deleted after OUTBOX_RETENTION_HOURS (default 168: a week to look into a delivery).
 """
+import functools
+import json
 import logging
 import time
+from datetime import timedelta
 
 import amqp
 from kombu import Connection
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from services.contracts.events import CONTENT_TYPE
 
 from . import clock
+from .crypto import DataCipher
+
+SEAL_CONTEXT = "outbox"
+DEFAULT_RETENTION_HOURS = 168.0
+
+
+def seal_payload(cipher, event):
+    """The outbox row's payload for `event`: the envelope in clear (id, type, subject, time: what an
+    operator's trail searches, nothing personal), its `data` sealed as `data_sealed`."""
+    envelope = {key: value for key, value in event.items() if key != "data"}
+    envelope["data_sealed"] = cipher.encrypt(json.dumps(event["data"], ensure_ascii=False), SEAL_CONTEXT)
+    return json.dumps(envelope, ensure_ascii=False)
+
+
+def open_payload(cipher, stored):
+    """The event's JSON text as published; rows written before sealing began pass as they are."""
+    if '"data_sealed"' not in stored:
+        return stored
+    envelope = json.loads(stored)
+    envelope["data"] = json.loads(cipher.decrypt(envelope.pop("data_sealed"), SEAL_CONTEXT))
+    return json.dumps(envelope, ensure_ascii=False)
+
+
+@functools.lru_cache(maxsize=4)
+def _env_cipher(data_keys, blind_index_key):
+    return DataCipher(data_keys, blind_index_key)
+
+
+def environment_cipher():
+    """The cipher of this process's environment: for units of work opened outside a service
+    (admin commands), whose configuration is that same environment."""
+    from .config import env
+    return _env_cipher(env("DATA_KEYS"), env("BLIND_INDEX_KEY"))
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +133,15 @@ class AmqpPublisher:
 class OutboxRelay:
     """Moves outbox rows to the broker. Pure of nameko: the service provider drives `relay_batch`."""
 
-    def __init__(self, engine, outbox_table, publisher, batch_size=500, metrics=None):
+    def __init__(self, engine, outbox_table, publisher, batch_size=500, metrics=None, cipher=None,
+                 retention_hours=DEFAULT_RETENTION_HOURS):
         self.engine = engine
         self.table = outbox_table
         self.publisher = publisher
         self.batch_size = batch_size
         self.metrics = metrics
+        self.cipher = cipher or environment_cipher()
+        self.retention = timedelta(hours=retention_hours)
         self.skip_locked = engine.dialect.name == "postgresql"
 
     def relay_batch(self):
@@ -127,7 +173,8 @@ class OutboxRelay:
         self._mark(conn, rows)
 
     def _publish(self, rows):
-        self.publisher.publish_batch([(r.exchange, r.event_type, r.payload, r.event_id) for r in rows])
+        self.publisher.publish_batch([(r.exchange, r.event_type, open_payload(self.cipher, r.payload), r.event_id)
+                                      for r in rows])
 
     def _mark(self, conn, rows):
         t = self.table
@@ -135,6 +182,19 @@ class OutboxRelay:
         if self.metrics:
             for r in rows:
                 self.metrics.published(r.event_type)
+
+    def purge_sent(self, batch=5000):
+        """Delete rows sent longer than the retention period ago; returns how many went."""
+        t = self.table
+        cutoff = clock.now() - self.retention
+        purged = 0
+        while True:
+            with self.engine.begin() as conn:
+                ids = select(t.c.id).where(t.c.sent_at.is_not(None), t.c.sent_at < cutoff).limit(batch)
+                gone = conn.execute(delete(t).where(t.c.id.in_(ids.scalar_subquery()))).rowcount
+            purged += gone
+            if gone < batch:
+                return purged
 
     def lag(self):
         """(unsent rows, age in seconds of the oldest unsent row)."""

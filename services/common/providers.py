@@ -1,5 +1,6 @@
 """nameko dependency providers: the thin edge between the framework and the platform."""
 import logging
+import time
 
 from eventlet.queue import Empty, LightQueue
 from nameko.extensions import DependencyProvider
@@ -8,7 +9,7 @@ from . import migrations, rpc_errors  # noqa: F401 — domain errors cross RPC a
 from .crypto import DataCipher
 from .db import UnitOfWork, create_schema, make_engine
 from .metrics import ServiceMetrics
-from .outbox import AmqpPublisher, OutboxRelay
+from .outbox import DEFAULT_RETENTION_HOURS, AmqpPublisher, OutboxRelay
 from .subscriber import declare_topology
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ class DatabaseHandle:
 
     def uow(self):
         p = self._provider
-        return UnitOfWork(p.engine, p.metadata, on_commit_with_events=p.wake_relay)
+        return UnitOfWork(p.engine, p.metadata, on_commit_with_events=p.wake_relay, cipher=p.cipher)
 
 
 class Database(DependencyProvider):
@@ -45,14 +46,18 @@ class Database(DependencyProvider):
         elif schema in ("migrate", "create"):
             create_schema(self.engine, self.metadata)
         self.metrics = ServiceMetrics(self.service)
+        self.cipher = DataCipher.from_config(config)  # seals outbox payloads at rest
         self._wake = LightQueue()
         self._running = False
         self.relay = None
         if "outbox" in self.metadata.tables:
             self.publisher = AmqpPublisher(config["AMQP_URI"])
-            self.relay = OutboxRelay(self.engine, self.metadata.tables["outbox"], self.publisher,
-                                     batch_size=int(config.get("OUTBOX_BATCH", 500)), metrics=self.metrics)
+            self.relay = OutboxRelay(
+                self.engine, self.metadata.tables["outbox"], self.publisher,
+                batch_size=int(config.get("OUTBOX_BATCH", 500)), metrics=self.metrics, cipher=self.cipher,
+                retention_hours=float(config.get("OUTBOX_RETENTION_HOURS", DEFAULT_RETENTION_HOURS)))
             self.poll_seconds = float(config.get("OUTBOX_POLL_SECONDS", 0.5))
+            self.purge_seconds = float(config.get("OUTBOX_PURGE_SECONDS", 600))
 
     def start(self):
         if self.topology:
@@ -79,8 +84,20 @@ class Database(DependencyProvider):
         if self.relay and self._wake.qsize() == 0:
             self._wake.put(None)
 
+    def _purge_if_due(self, now):
+        if now < self._next_purge:
+            return
+        self._next_purge = now + self.purge_seconds
+        try:
+            purged = self.relay.purge_sent()
+            if purged:
+                log.info("outbox: deleted %s sent rows older than the retention period", purged)
+        except Exception as exc:  # noqa: BLE001 — the database is away: try again next time
+            log.warning("outbox purge failed: %s", exc)
+
     def _relay_loop(self):
         failures = 0
+        self._next_purge = 0.0
         while self._running:
             try:
                 sent = self.relay.relay_batch()
@@ -91,6 +108,7 @@ class Database(DependencyProvider):
                 log.warning("outbox relay failed (%s): %s; retrying", failures, exc)
             if sent >= self.relay.batch_size:
                 continue
+            self._purge_if_due(time.monotonic())
             try:
                 self.metrics.outbox(*self.relay.lag())
             except Exception:  # noqa: BLE001

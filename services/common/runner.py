@@ -1,13 +1,22 @@
 """Run one nameko service in this process: `python -m services.<svc> run`.
 
 The caller's __main__ must have done `eventlet.monkey_patch()` before importing anything else.
+
+A container that dies (an extension's thread raised) makes the process exit non-zero at once, so
+whatever supervises it (compose's `restart:`, `python -m services run`) starts it again; a process
+that stayed up with a dead container would look alive and serve nothing.
 """
 import logging
 import signal
 import sys
 
+import amqp.exceptions
 import eventlet
 from kombu import Connection
+from kombu.exceptions import OperationalError
+from nameko.amqp.publish import Publisher
+from nameko.messaging import QueueConsumer
+from nameko.rpc import Responder
 from nameko.runners import ServiceRunner
 
 from .config import ConfigError, service_config
@@ -15,12 +24,60 @@ from .logs import setup_logging
 
 log = logging.getLogger(__name__)
 
+EXIT_CONFIG = 2   # refused: the configuration is wrong (restarting will not help)
+EXIT_BROKER = 3   # refused: the broker is not reachable
+EXIT_DIED = 1     # the service container died while running
+
 BROKER_HELP = """无法连接消息中间件 RabbitMQ（{uri}）：{error}
 RabbitMQ is not reachable at {uri}: {error}
   - start it on this machine:   rabbitmq-server -detached    (or: sudo systemctl start rabbitmq-server)
   - or with Docker:             docker compose up -d rabbitmq
   - or point AMQP_URI at a running broker, e.g. AMQP_URI=amqp://user:pass@host:5672/
 """
+
+
+BROKER_ERRORS = (OperationalError, amqp.exceptions.ConnectionError, ConnectionError, OSError)
+
+
+class ForgivingReplyPublisher(Publisher):
+    """Publishes RPC replies; when the broker is away, logs and drops the reply instead of raising.
+
+    nameko publishes a reply on the worker's thread after the method ran; a connection error there
+    kills the whole container (seen during a 10 s broker outage). A dropped reply costs little: the
+    request was not acked on the lost connection, so the broker redelivers it, and the caller has a
+    deadline of its own. Retries cover a blip of a few seconds first.
+    """
+    retry_policy = {"max_retries": 4, "interval_start": 0.5, "interval_step": 0.5, "interval_max": 2}
+
+    def publish(self, payload, **kwargs):
+        try:
+            super().publish(payload, **kwargs)
+        except BROKER_ERRORS as exc:
+            log.warning("RPC reply not sent, the broker is unreachable (%s); the request will be redelivered",
+                        exc)
+
+
+def _let_go_when_disconnected(settle):
+    """nameko's QueueConsumer catches only the built-in ConnectionError around ack/requeue; py-amqp
+    raises its own (RecoverableConnectionError) on a dead connection, which kills the container.
+    The broker takes back an unacked message when the connection dies, so there is nothing to do."""
+    def settle_or_let_go(self, message):
+        try:
+            settle(self, message)
+        except BROKER_ERRORS as exc:
+            log.warning("message not settled, the broker is unreachable (%s); it will be redelivered", exc)
+    settle_or_let_go.original = settle
+    return settle_or_let_go
+
+
+def forgive_lost_rpc_replies():
+    """Let RPC entrypoints ride out a broker outage: replies and acks that cannot reach the broker are
+    logged and let go instead of killing the container. Idempotent."""
+    Responder.publisher_cls = ForgivingReplyPublisher
+    for name in ("ack_message", "requeue_message"):
+        settle = getattr(QueueConsumer, name)
+        if not hasattr(settle, "original"):
+            setattr(QueueConsumer, name, _let_go_when_disconnected(settle))
 
 
 def check_broker(uri):
@@ -40,12 +97,13 @@ def run(service_cls, **overrides):
         config = service_config(name, **overrides)
     except ConfigError as exc:
         print(f"{name}: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_CONFIG
     setup_logging(name, config.get("LOG_LEVEL", "INFO"))
     problem = check_broker(config["AMQP_URI"])
     if problem:
         print(problem, file=sys.stderr)
-        return 3
+        return EXIT_BROKER
+    forgive_lost_rpc_replies()
     runner = ServiceRunner(config)
     runner.add_service(service_cls)
     stop = eventlet.event.Event()
@@ -54,15 +112,29 @@ def run(service_cls, **overrides):
         if not stop.ready():
             stop.send(signum)
 
+    def watch():
+        """runner.wait() returns or raises only when a container stopped on its own."""
+        try:
+            runner.wait()
+            cause = "stopped"
+        except BaseException as exc:  # noqa: BLE001 — whatever killed it, the process must go
+            cause = exc
+        if not stop.ready():
+            stop.send(("died", cause))
+
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     runner.start()
     log.info("%s started", name)
-    runner_thread = eventlet.spawn(runner.wait)
-    stop.wait()
+    watcher = eventlet.spawn(watch)
+    reason = stop.wait()
+    if isinstance(reason, tuple):
+        log.critical("%s: service container died (%s); exiting so that it is restarted", name, reason[1])
+        runner.kill()
+        return EXIT_DIED
     log.info("%s stopping", name)
     with eventlet.Timeout(30, False):
         runner.stop()
     runner.kill()
-    runner_thread.kill()
+    watcher.kill()
     return 0

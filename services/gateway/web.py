@@ -3,10 +3,14 @@
 `api(method, path, ...)` is nameko's @http entrypoint that also records the route for the
 OpenAPI document and turns every failure into an honest status with a Chinese message.
 """
+import functools
 import json
 
+import amqp.exceptions
 import eventlet
-from nameko.exceptions import RemoteError
+from kombu.exceptions import OperationalError
+from nameko.amqp.publish import UndeliverableMessage
+from nameko.exceptions import RemoteError, UnknownService
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
@@ -17,6 +21,20 @@ from services.contracts.errors import DomainError, ValidationFailed
 ROUTES = []  # (method, path, options) for services.gateway.openapi
 
 NO_STORE = {"Cache-Control": "no-store"}
+
+UNAVAILABLE = "服务暂时不可用，请稍后再试"
+# The broker is unreachable or no copy of a service is there to take the call: 503, not 500.
+BROKER_ERRORS = (OperationalError, amqp.exceptions.ConnectionError, ConnectionError, UndeliverableMessage,
+                 UnknownService)
+
+
+class ServiceUnavailable(Exception):
+    """A service did not answer within the RPC deadline.
+
+    `eventlet.Timeout` is a BaseException, which nameko's worker does not catch: the request would
+    hang with no answer. Each route turns it into this ordinary exception, answered 503.
+    """
+    log_without_traceback = True  # services.common.logs: the cause is in the message
 
 
 def json_response(payload, status=200, headers=None):
@@ -40,10 +58,8 @@ def response_for_exception(exc):
         return error_response(413, "too_large", "上传内容超过大小上限，请压缩后重新上传")
     if isinstance(exc, HTTPException):
         return error_response(exc.code or 400, "http_error", exc.description or "请求无效")
-    if isinstance(exc, eventlet.Timeout):
-        return error_response(503, "unavailable", "服务暂时繁忙，请稍后再试")
-    if isinstance(exc, RemoteError):
-        return error_response(503, "unavailable", "服务暂时不可用，请稍后再试")
+    if isinstance(exc, (ServiceUnavailable, eventlet.Timeout, RemoteError, *BROKER_ERRORS)):
+        return error_response(503, "unavailable", UNAVAILABLE, headers={"Retry-After": "5"})
     return error_response(500, "internal", "系统内部错误，请稍后再试；如持续出现请联系技术支持")
 
 
@@ -73,7 +89,17 @@ class ApiHandler(HttpRequestHandler):
 
 def api(method, path, **options):
     ROUTES.append((method, path, options))
-    return ApiHandler.decorator(method, path, expected_exceptions=DomainError, **options)
+    register = ApiHandler.decorator(method, path, expected_exceptions=DomainError, **options)
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def route(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except eventlet.Timeout as exc:
+                raise ServiceUnavailable(f"{fn.__name__}: no answer within {exc.seconds} s") from None
+        return register(route)
+    return decorate
 
 
 def read_json(request, schema=None, partial=False):
@@ -86,7 +112,7 @@ def read_json(request, schema=None, partial=False):
     else:
         try:
             data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: [[[[… nested deeper than Python's stack
             raise ValidationFailed("请求内容不是有效的JSON，请检查格式", code="malformed_json",
                                    http_status=400) from None
     if schema is None:

@@ -51,6 +51,7 @@ from .models import (
     Identity,
     LoginFailure,
     LoginSession,
+    PhoneLoginFailure,
     SmsChallenge,
     VerificationAttempt,
 )
@@ -176,6 +177,8 @@ def login(ctx, phone, password=None, code=None, client_ip=None):
             raise Unauthenticated(message, code="second_factor_required", details={"sms_code": [message]})
         if account is not None:
             _reserve_try(ctx, uow, account.id, now)
+        else:  # counted and locked alike, so the answers do not tell registered phones apart
+            _reserve_phone_try(ctx, uow, index, now)
     refusal = None
     if admin or not password:  # the code first: without it, an admin's password is not even tried
         refusal = _use_code(ctx, index, code, sms_codes.ADMIN_LOGIN if admin else sms_codes.LOGIN, now)
@@ -185,8 +188,10 @@ def login(ctx, phone, password=None, code=None, client_ip=None):
                                       details={"password": ["手机号或密码不正确"]})
     if account is None:
         if refusal is not None:
-            raise refusal
-        raise NotFound("该手机号尚未注册，请先注册账号", code="account_not_found")  # the code holder only
+            _refuse_phone_login(ctx, index, now, refusal)
+        with ctx.uow() as uow:  # the code holder owns the phone: their try was no guess
+            _clear_phone_failures(uow, index, now)
+        raise NotFound("该手机号尚未注册，请先注册账号", code="account_not_found")
     if refusal is not None:
         _refuse_login(ctx, account.id, now, refusal)
     new_hash = None
@@ -438,8 +443,13 @@ def _challenge_row(uow, phone_index, purpose, now, policy):
 
 
 def _check_code(ctx, row, code, purpose, now):
-    """None when the code is accepted (and now used); else the refusal. The row keeps the try."""
-    if row is None:
+    """None when the code is accepted (and now used); else the refusal. The row keeps the try.
+
+    A used code is "used" only to whoever types it; to anyone else it is as if there were none,
+    since a registered phone always has a used register code and an unknown one has none.
+    """
+    if row is None or (row.used_at is not None and not sms_codes.matches(
+            _challenge(row), code, ctx.settings.code_key, ctx.settings.sms_policy)):
         message = "请先获取短信验证码"
         return ValidationFailed(message, code="sms_code_missing", details={"sms_code": [message]})
     challenge = _challenge(row)
@@ -489,6 +499,30 @@ def _refuse_login(ctx, account_id, now, refusal):
     log.info("account %s: login refused (%s)", account_id, refusal.code)
     lockout.ensure_not_locked(failures, now, ctx.settings.lockout_policy)
     raise refusal
+
+
+def _phone_failures(uow, phone_index, now):
+    return uow.session.scalars(select(PhoneLoginFailure.failed_at).where(
+        PhoneLoginFailure.phone_index == phone_index, PhoneLoginFailure.failed_at > now - FAILURE_HORIZON)).all()
+
+
+def _reserve_phone_try(ctx, uow, phone_index, now):
+    """_reserve_try for a phone without an account; forgets what is older than FAILURE_HORIZON."""
+    uow.session.execute(delete(PhoneLoginFailure).where(PhoneLoginFailure.failed_at <= now - FAILURE_HORIZON))
+    lockout.ensure_not_locked(_phone_failures(uow, phone_index, now), now, ctx.settings.lockout_policy)
+    uow.session.add(PhoneLoginFailure(phone_index=phone_index, failed_at=now))
+
+
+def _refuse_phone_login(ctx, phone_index, now, refusal):
+    with ctx.uow() as uow:
+        failures = _phone_failures(uow, phone_index, now)
+    lockout.ensure_not_locked(failures, now, ctx.settings.lockout_policy)
+    raise refusal
+
+
+def _clear_phone_failures(uow, phone_index, now):
+    uow.session.execute(delete(PhoneLoginFailure).where(PhoneLoginFailure.phone_index == phone_index,
+                                                        PhoneLoginFailure.failed_at <= now))
 
 
 def _clear_failures(uow, account_id, now):

@@ -73,6 +73,18 @@ class LoginFailure(Base):
     failed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class PhoneLoginFailure(Base):
+    """A failed login for a phone without an account (blind index only): counted and locked exactly
+    like an account's, so the answers do not tell which phones are registered. Kept 24 hours."""
+    __tablename__ = "phone_login_failures"
+    __table_args__ = (Index("ix_phone_login_failures_phone", "phone_index", "failed_at"),
+                      Index("ix_phone_login_failures_time", "failed_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    phone_index: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class LoginSession(Base):
     __tablename__ = "sessions"
     __table_args__ = (Index("ix_sessions_account", "account_id"),)

@@ -39,6 +39,16 @@ class Publisher(ServiceBase):
             uow.session.execute(insert(submissions).values(application_id=application_id))
             uow.publish(submitted(application_id, attempt))
 
+    @rpc
+    def submit_once(self, application_id):
+        """submit, made safe to retry (as the real submit is, by its idempotency key)."""
+        with self.db.uow() as uow:
+            if uow.session.execute(select(submissions.c.id).where(
+                    submissions.c.application_id == application_id)).first():
+                return
+            uow.session.execute(insert(submissions).values(application_id=application_id))
+            uow.publish(submitted(application_id))
+
 
 class Consumer(ServiceBase):
     name = "review"

@@ -15,6 +15,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import func, select
 
 from services.common import metrics
+from services.common.outbox import open_payload
 from services.contracts.events import CONTENT_TYPE, new_event
 from services.registration import models
 from services.registration.service import RegistrationService
@@ -192,7 +193,8 @@ class World:
         with dependency(self.container, "db").engine.connect() as conn:
             rows = conn.execute(select(outbox.c.payload).where(outbox.c.event_type == event_type)
                                 .order_by(outbox.c.id)).all()
-        return [json.loads(r.payload) for r in rows]
+        db = dependency(self.container, "db")
+        return [json.loads(open_payload(db.cipher, r.payload)) for r in rows]  # sealed at rest
 
 
 @pytest.fixture

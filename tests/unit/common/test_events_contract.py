@@ -2,6 +2,7 @@
 import json
 import pathlib
 
+import jsonschema
 import pytest
 import yaml
 
@@ -96,3 +97,53 @@ def test_consumers_ignore_unknown_optional_fields():
 def test_parse_event_refuses_what_is_not_our_contract(body):
     with pytest.raises(MalformedEvent):
         parse_event(body)
+
+
+# --- the published document against a standard JSON Schema validator -------------------------------
+
+def _published():
+    return yaml.safe_load((ROOT / "docs" / "asyncapi.yaml").read_text(encoding="utf-8"))
+
+
+def _payload_validator(doc, event_type):
+    schema = {"$ref": f"#/components/messages/{event_type}/payload", "components": doc["components"]}
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def test_the_document_uses_no_openapi_only_keywords():
+    text = (ROOT / "docs" / "asyncapi.yaml").read_text(encoding="utf-8")
+    assert "nullable" not in text and "x-nullable" not in text
+
+
+def test_every_published_example_is_valid_by_the_published_schema_and_by_the_code():
+    doc = _published()
+    seen = set()
+    for event_type, message in doc["components"]["messages"].items():
+        assert message["examples"], f"{event_type} has no example"
+        validator = _payload_validator(doc, event_type)
+        for example in message["examples"]:
+            errors = [e.message for e in validator.iter_errors(example["payload"])]
+            assert not errors, (event_type, example["name"], errors)
+            assert parse_event(json.dumps(example["payload"], ensure_ascii=False)) is not None
+            seen.add(event_type)
+    assert seen == set(CATALOGUE)
+
+
+def test_null_where_the_contract_allows_it_passes_a_standard_validator():
+    doc = _published()
+    review = new_event("ReviewCompleted", "a1", {
+        "review_id": "r1", "application_id": "a1", "attempt": 1, "decision": "approved", "opinion": None,
+        "material_issues": [], "reviewer_id": "s1", "completed_at": "2020-07-03T10:15:00.000+08:00"})
+    delivered = new_event("NotificationDelivered", "n1", {
+        "notification_id": "n1", "channel": "sms", "template": "approved", "recipient_masked": "138****5678",
+        "cause_event_id": None, "attempts": 1})
+    for event in (review, delivered):
+        assert not list(_payload_validator(doc, event["type"]).iter_errors(event))
+
+
+def test_a_standard_validator_still_refuses_what_breaks_the_contract():
+    doc = _published()
+    [(_, example)] = [e for e in asyncapi.example_events("ReviewCompleted") if e[1]["data"]["opinion"] is None][:1]
+    broken = {**example, "data": {**example["data"], "decision": "maybe", "attempt": "one"}}
+    assert len(list(_payload_validator(doc, "ReviewCompleted").iter_errors(broken))) >= 2

@@ -9,6 +9,7 @@ from services.common import clock
 from services.common.config import DEV_SECRETS
 from services.common.crypto import DataCipher
 from services.common.db import UnitOfWork, create_schema, make_engine
+from services.common.outbox import environment_cipher, open_payload
 from services.contracts.errors import Conflict, NotFound
 from services.contracts.events import new_event
 from services.notify import metrics
@@ -71,7 +72,8 @@ def make(tmp_path, now):
 def outbox(notifier):
     table = Base.metadata.tables["outbox"]
     with notifier.db.engine.connect() as conn:
-        return [json.loads(row.payload) for row in conn.execute(select(table.c.payload).order_by(table.c.id))]
+        return [json.loads(open_payload(environment_cipher(), row.payload))  # sealed at rest
+                for row in conn.execute(select(table.c.payload).order_by(table.c.id))]
 
 
 def notification(notifier, notification_id):

@@ -1,0 +1,116 @@
+"""A private RabbitMQ node for tests that stop the broker: its own node name, ports, data dir and
+Erlang cookie, so stopping it disturbs nobody else on the machine (the shared broker on 5672 is
+never touched).
+
+    def test_x(private_rabbit):
+        uri = private_rabbit.amqp_uri          # amqp://guest:guest@127.0.0.1:<port>/
+        private_rabbit.stop_app()              # listeners close: clients see ECONNREFUSED
+        private_rabbit.start_app()             # back, with its durable queues and messages
+
+Start-up takes 10–40 s on a busy machine; use it in the slow tier (`@pytest.mark.slow`).
+"""
+import os
+import shutil
+import socket
+import subprocess
+import uuid
+
+import pytest
+
+SERVER = shutil.which("rabbitmq-server", path="/usr/lib/rabbitmq/bin") or shutil.which("rabbitmq-server")
+CTL = shutil.which("rabbitmqctl", path="/usr/lib/rabbitmq/bin") or shutil.which("rabbitmqctl")
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PrivateRabbit:
+    def __init__(self, base_dir):
+        self.base = base_dir
+        self.node = f"test-{uuid.uuid4().hex[:10]}@localhost"
+        self.port = _free_port()
+        self.amqp_uri = f"amqp://guest:guest@127.0.0.1:{self.port}/"
+        for sub in ("mnesia", "log"):
+            os.makedirs(os.path.join(base_dir, sub), exist_ok=True)
+        self._write("enabled_plugins", "[].\n")  # no management: nothing to clash with port 15672
+        self._write("rabbitmq.conf", f"listeners.tcp.default = 127.0.0.1:{self.port}\n")
+        self._write("rabbitmq-env.conf", "")  # not /etc/rabbitmq's, which names the shared node
+        self.env = {
+            **os.environ, "HOME": base_dir,  # the Erlang cookie lives here, not the shared node's
+            "RABBITMQ_NODENAME": self.node, "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(_free_port()),
+            "RABBITMQ_MNESIA_BASE": os.path.join(base_dir, "mnesia"),
+            "RABBITMQ_LOG_BASE": os.path.join(base_dir, "log"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": os.path.join(base_dir, "enabled_plugins"),
+            "RABBITMQ_CONFIG_FILE": os.path.join(base_dir, "rabbitmq.conf"),
+            "RABBITMQ_CONF_ENV_FILE": os.path.join(base_dir, "rabbitmq-env.conf"),
+            "RABBITMQ_PID_FILE": os.path.join(base_dir, "rabbitmq.pid"),
+            "ERL_EPMD_ADDRESS": "127.0.0.1",
+            "ERL_FLAGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+        }
+        self.process = None
+
+    def _write(self, name, text):
+        with open(os.path.join(self.base, name), "w") as f:
+            f.write(text)
+
+    def ctl(self, *args, timeout=120):
+        return subprocess.run([CTL, "-n", self.node, *args], env=self.env, check=True, capture_output=True,
+                              text=True, timeout=timeout)
+
+    def start(self):
+        log = open(os.path.join(self.base, "server.out"), "w")
+        self.process = subprocess.Popen([SERVER], env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.base,
+                                        start_new_session=True)
+        # `wait` polls until the node wrote its pid file and booted (await_startup fails at once
+        # while the node is not yet registered with epmd).
+        self.ctl("wait", self.env["RABBITMQ_PID_FILE"], "--timeout", "180", timeout=240)
+        return self
+
+    def stop_app(self):
+        self.ctl("stop_app")
+
+    def start_app(self):
+        self.ctl("start_app")
+        self.ctl("await_startup")
+
+    def stop(self):
+        if self.process is None:
+            return
+        try:
+            self.ctl("stop", timeout=60)
+        except Exception:  # noqa: BLE001 — not answering: end it by its own process group
+            pass
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, 9)
+            self.process.wait()
+        self.process = None
+
+
+@pytest.fixture
+def private_rabbit(tmp_path_factory):
+    if not (SERVER and CTL):
+        pytest.skip("needs rabbitmq-server on this machine (Debian: apt-get install rabbitmq-server)")
+    node = PrivateRabbit(str(tmp_path_factory.mktemp("rabbit")))
+    node.start()
+    yield node
+    node.stop()
+
+
+@pytest.fixture
+def make_private_config(private_rabbit, database_url, tmp_path):
+    """make_config's twin on the private node (its default vhost: the node is this test's alone)."""
+    from services.common.config import service_config
+
+    def make(service, **overrides):
+        config = service_config(service, environ={"VAR_DIR": str(tmp_path / "var"),
+                                                  "AMQP_URI": private_rabbit.amqp_uri})
+        config["DATABASE_URL"] = database_url(service)
+        config.update(overrides)
+        return config
+    return make
