@@ -18,6 +18,8 @@ from werkzeug.wrappers import Response
 from services.common.validation import load
 from services.contracts.errors import DomainError, ValidationFailed
 
+from . import http_metrics
+
 ROUTES = []  # (method, path, options) for services.gateway.openapi
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -72,6 +74,11 @@ class ApiHandler(HttpRequestHandler):
 
     def response_from_exception(self, exc):
         return response_for_exception(exc)
+
+    def handle_request(self, request):
+        response = super().handle_request(request)
+        http_metrics.record(request.method, response.status_code)  # the 5xx-rate alert reads this
+        return response
 
     def get_entrypoint_parameters(self, request):
         # Roles are declared once, on the route; the service's _principal enforces them from here.

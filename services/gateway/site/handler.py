@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from services.contracts.errors import DomainError, Unauthenticated
 
+from .. import http_metrics
 from .render import SECURITY_HEADERS, html
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,11 @@ def _safe_next(path):
 
 
 class PageHandler(HttpRequestHandler):
+    def handle_request(self, request):
+        response = super().handle_request(request)
+        http_metrics.record(request.method, response.status_code)  # the 5xx-rate alert reads this
+        return response
+
     def response_from_exception(self, exc):
         return response_for(exc, None)
 
