@@ -46,7 +46,7 @@ def log_in(page, base, phone, password, size):
     check(page, f"review-staff-login-{size}")
     page.fill("#f-phone", phone)
     page.fill("#f-password", password)
-    page.click("button[name=action][value=login]")
+    page.click("button.primary[name=action][value=login]")
     page.wait_for_url(re.compile(r"/review/$"))
 
 
@@ -192,7 +192,7 @@ def without_javascript(b, base, phone_number, password):
     page.goto(base + "/staff/login?next=/review/")
     page.fill("#f-phone", phone_number)
     page.fill("#f-password", password)
-    page.click("button[name=action][value=login]")
+    page.click("button.primary[name=action][value=login]")
     page.wait_for_url(re.compile(r"/review/$"))
     page.click(".tabs a:has-text('已审结')")
     page.wait_for_url(re.compile(r"state=decided"))

@@ -1,7 +1,7 @@
 /* The reviewer's workbench, enhanced: zoom and rotate each photo (CSS transforms), the keyboard
    shortcuts the page lists (read from the page, one list), "通过" by keyboard only after a second
-   press, one submission per decision form. Without this file every page still works: the images
-   open full size, the forms post. No inline script anywhere (CSP: script-src 'self'). */
+   press. site.js keeps each form to one submission (data-busy). Without this file every page still
+   works: the images open full size, the forms post. No inline script anywhere (CSP: script-src 'self'). */
 (function () {
   "use strict";
 
@@ -157,15 +157,6 @@
     return !!input && !/^(checkbox|radio|button|submit|reset)$/.test(input.type);
   }
 
-  // --- one submission per form ------------------------------------------------------------------
-  function once(form) {
-    form.addEventListener("submit", function (e) {
-      if (form.getAttribute("data-sent")) { e.preventDefault(); return; }
-      form.setAttribute("data-sent", "1");
-      if (e.submitter) e.submitter.setAttribute("aria-busy", "true");
-    });
-  }
-
   function chosen(root) {
     var n = root.querySelectorAll("input[type=checkbox]:checked").length;
     root.querySelectorAll("input[type=text]").forEach(function (el) { if (el.value.trim()) n += 1; });
@@ -193,7 +184,6 @@
     });
     select(0);
     document.querySelectorAll("[data-js-hint]").forEach(function (el) { el.hidden = false; });
-    document.querySelectorAll("form[data-decision], form[data-review-next], #claim-form").forEach(once);
     document.querySelectorAll("[data-reasons]").forEach(function (set) {
       set.addEventListener("input", picked);
       set.addEventListener("change", picked);
@@ -213,9 +203,6 @@
       actions[action](e.key);
     });
     window.addEventListener("resize", function () { viewers.forEach(function (v) { v.layout(); }); });
-    window.addEventListener("pageshow", function (e) {
-      if (e.persisted) document.querySelectorAll("form[data-sent]").forEach(function (f) { f.removeAttribute("data-sent"); });
-    });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
