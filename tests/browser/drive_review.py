@@ -5,8 +5,8 @@
 desktop (1366×900), three submitted applications waiting: log in at /staff/login, read the queue,
 open the oldest task, claim it (C), zoom and rotate the photos (keys and buttons), reject it with
 per-material reasons (R; an opinion left out is shown at its field), land on the next task, approve
-it by keyboard (A twice), which opens (and claims) the third.
-phone (390×844), the third task held and the first one resubmitted: "next" from the queue (N)
+it by keyboard (A twice), which opens (and claims) the third; the queue's filters.
+phone (390×844), one task held and another one resubmitted after a rejection: "next" (N)
 opens the held task; reject it, posting the same form twice (one decision, the same redirect);
 approve the resubmission, whose page shows the earlier opinion; the queue is empty. Then the
 pages without JavaScript: the queue, a decided task with its photos as full-size links.
@@ -144,6 +144,21 @@ def desktop(page, base):
     assert page.inner_text("#fig-today").startswith("2")
     check(page, "review-queue-worked-desktop")
 
+    # Filters: by waiting time (nothing has waited a day yet), by campaign, and the state tabs.
+    page.select_option("#f-waiting", "86400")
+    page.click(".filters button[type=submit]")
+    page.wait_for_url(re.compile(r"waiting=86400"))
+    assert count(page, "all") == 0 and "暂无符合条件的任务" in page.inner_text("main")
+    page.click("text=清除筛选")
+    campaign = page.locator("#f-campaign option").nth(1).get_attribute("value")
+    page.select_option("#f-campaign", campaign)
+    page.click(".filters button[type=submit]")
+    page.wait_for_url(re.compile(r"campaign="))
+    page.click(".tabs a:has-text('已审结')")
+    page.wait_for_url(re.compile(r"state=decided.*campaign=|campaign=.*state=decided"))
+    assert page.locator("table.queue tbody tr").count() == 2 and count(page, "all") == 3
+    assert page.locator("table.queue").inner_text().count("审核通过") == 1
+
 
 def phone(page, base):
     assert count(page, "mine") == 1 and count(page, "pending") == 1
@@ -183,7 +198,7 @@ def phone(page, base):
     page.wait_for_url(re.compile(r"/review/\?"))
     assert "审核结果已提交" in page.inner_text(".banner")
     assert page.locator("table.queue").count() == 0 and "暂无符合条件的任务" in page.inner_text("main")
-    assert count(page, "decided") == 4
+    assert count(page, "decided") == 3
     check(page, "review-queue-done-phone")
 
 
@@ -196,7 +211,7 @@ def without_javascript(b, base, phone_number, password):
     page.wait_for_url(re.compile(r"/review/$"))
     page.click(".tabs a:has-text('已审结')")
     page.wait_for_url(re.compile(r"state=decided"))
-    assert page.locator("table.queue tbody tr").count() == 4
+    assert page.locator("table.queue tbody tr").count() == 3
     page.locator("table.queue tbody tr").first.locator("a", has_text="打开").click()
     page.wait_for_url(re.compile(r"/review/tasks/"))
     links = page.locator(".viewer a.full")
