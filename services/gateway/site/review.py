@@ -248,7 +248,7 @@ def _decision_errors(exc):
         return {"_form": [exc.message]}
     errors = {}
     for key, messages in forms.field_errors(exc.details).items():
-        errors["_form" if key in ("Idempotency-Key", "decision") else key] = messages
+        errors.setdefault("_form" if key in ("Idempotency-Key", "decision") else key, []).extend(messages)
     return errors or {"_form": [exc.message]}
 
 
