@@ -5,7 +5,7 @@
 desktop (1366×900), three submitted applications waiting: log in at /staff/login, read the queue,
 open the oldest task, claim it (C), zoom and rotate the photos (keys and buttons), reject it with
 per-material reasons (R; an opinion left out is shown at its field), land on the next task, approve
-it by keyboard (A twice), which opens (and claims) the third; the queue's filters.
+it by keyboard (A twice), which opens (and claims) the third; the queue's filters; release.
 phone (390×844), one task held and another one resubmitted after a rejection: "next" (N)
 opens the held task; reject it, posting the same form twice (one decision, the same redirect);
 approve the resubmission, whose page shows the earlier opinion; the queue is empty. Then the
@@ -158,6 +158,14 @@ def desktop(page, base):
     page.wait_for_url(re.compile(r"state=decided.*campaign=|campaign=.*state=decided"))
     assert page.locator("table.queue tbody tr").count() == 2 and count(page, "all") == 3
     assert page.locator("table.queue").inner_text().count("审核通过") == 1
+
+    # Release the task "next" claimed: it goes back to the queue.
+    page.click(".tabs a:has-text('我领取的')")
+    page.wait_for_url(re.compile(r"state=mine"))
+    page.locator("table.queue tbody tr").first.locator("button", has_text="释放").click()
+    page.wait_for_url(re.compile(r"m=released"))
+    assert "已释放任务" in page.inner_text(".banner")
+    assert (count(page, "pending"), count(page, "mine")) == (1, 0)
 
 
 def phone(page, base):

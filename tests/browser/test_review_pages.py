@@ -12,6 +12,7 @@ page at both sizes when SCREENSHOT_DIR is set (make screenshots).
 import uuid
 
 import pytest
+import requests
 
 from tests.support import journey
 from tests.support.infra import wait_for
@@ -69,8 +70,8 @@ def test_reviewer_rejects_and_approves_at_desktop_size(system, chromium):
     decision = first.call("GET", f"/api/v1/applications/{first_id}").json()["decision"]
     assert decision["opinion"] == FIRST_OPINION and decision["material_issues"] == FIRST_ISSUES
     wait_for(lambda: state_of(admin, second_id) == "APPROVED", message="the second application approved")
-    [held] = tasks(reviewer, "claimed")
-    assert held["application_id"] == third_id  # "next" after the approval claimed it
+    assert tasks(reviewer, "claimed") == []  # "next" after the approval claimed it; then released
+    assert [t["application_id"] for t in tasks(reviewer, "pending")] == [third_id]
     # Every look at the applicant's data went to the audit logs (the RPCs behind the pages write them).
     auditor = {"account_id": "auditor-1", "roles": ["auditor"]}
     with system.rpc() as cluster:
@@ -81,6 +82,26 @@ def test_reviewer_rejects_and_approves_at_desktop_size(system, chromium):
     assert {("task.viewed", None), ("task.claimed", None), ("task.decided", None)} <= actions, actions
     assert {("material.viewed", kind) for kind in journey.MATERIALS} <= actions, actions
     assert "view_history" in {e["action"] for e in registration_log}
+    assert "task.released" in {e["action"] for e in review_log_of(system, auditor, third_id)}
+
+    # The pages' doors: staff only, CSRF on every POST, the login page for a stranger.
+    stranger = requests.get(system.base_url + "/review/", allow_redirects=False, timeout=30)
+    assert stranger.status_code == 303 and stranger.headers["Location"] == "/staff/login?next=/review/"
+    browser_of_reviewer = requests.Session()
+    browser_of_reviewer.post(system.base_url + "/api/v1/sessions", json={"phone": REVIEWER_PHONE,
+                                                                         "password": STAFF_PASSWORD}, timeout=30)
+    forged = browser_of_reviewer.post(system.base_url + "/review/next", data={"campaign": ""},
+                                      allow_redirects=False, timeout=30)
+    assert forged.status_code == 403 and "页面已过期" in forged.text
+    applicant_browser = requests.Session()
+    applicant_browser.post(system.base_url + "/api/v1/sessions", json={"phone": PEOPLE[0][0],
+                                                                       "password": journey.APPLICANT_PASSWORD}, timeout=30)
+    assert applicant_browser.get(system.base_url + "/review/", allow_redirects=False, timeout=30).status_code == 403
+
+
+def review_log_of(system, auditor, application_id):
+    with system.rpc() as cluster:
+        return cluster.review.audit_entries(auditor, {"application_id": application_id, "limit": 200})["entries"]
 
 
 @pytest.mark.slow  # the phone size and the no-JavaScript run: make test-slow
