@@ -20,13 +20,14 @@ from . import assets, auth, openapi
 from . import schemas as s
 from .site.admin import AdminPages
 from .site.applicant import ApplicantPages
+from .site.review import ReviewPages
 from .web import api, error_response, json_response, read_json
 
 STAFF = tuple(sorted(STAFF_ROLES))
 V1 = "/api/v1"
 
 
-class GatewayService(ApplicantPages, AdminPages):
+class GatewayService(ApplicantPages, ReviewPages, AdminPages):
     name = "gateway"
     config = Config()
     identity = RpcProxy("identity")

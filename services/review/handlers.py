@@ -51,7 +51,8 @@ from .settings import ReviewSettings
 log = logging.getLogger("services.review")
 
 TASK_FILTERS = ("campaign_id", "district", "level", "state", "min_waiting_seconds", "limit")
-STATE_FILTERS = ("open", "all", PENDING, CLAIMED, DECIDED, SUPERSEDED)
+MINE = "mine"  # live claims of the reviewer asking (the workbench's "我领取的")
+STATE_FILTERS = ("open", "all", MINE, PENDING, CLAIMED, DECIDED, SUPERSEDED)
 
 
 def _inline(fn, *args, **kwargs):
@@ -381,7 +382,10 @@ def _clean_filters(filters, max_limit):
     return clean
 
 
-def _state_condition(state, now):
+def _state_condition(state, now, reviewer_id=None):
+    if state == MINE:
+        return and_(ReviewTask.state == CLAIMED, ReviewTask.lease_expires_at > now,
+                    ReviewTask.claimed_by == reviewer_id)
     if state == PENDING:
         return or_(ReviewTask.state == PENDING,
                    and_(ReviewTask.state == CLAIMED, ReviewTask.lease_expires_at <= now))
@@ -394,25 +398,31 @@ def _state_condition(state, now):
     return ReviewTask.state == state
 
 
+def scope_conditions(f, now):
+    """The WHERE conditions of cleaned filters other than the state (shared with the workbench counts)."""
+    conditions = []
+    if "campaign_id" in f:
+        conditions.append(ReviewTask.campaign_id == f["campaign_id"])
+    if "district" in f:
+        conditions.append(ReviewTask.district_code == f["district"])
+    if "level" in f:
+        conditions.append(ReviewTask.cert_level == f["level"])
+    if f.get("min_waiting_seconds"):
+        conditions.append(ReviewTask.submitted_at <= now - timedelta(seconds=f["min_waiting_seconds"]))
+    return conditions
+
+
 def list_tasks(ctx, principal, filters=None):
     """Staff queue, oldest submission first. Filters: campaign_id, district, level, state (open by
-    default: pending and claimed; or pending, claimed, decided, superseded, all),
+    default: pending and claimed; or pending, claimed, mine, decided, superseded, all),
     min_waiting_seconds, limit."""
     reviewer_id, _ = rules.require_staff(principal)
     f = _clean_filters(filters, ctx.settings.list_limit)
     now = clock.now()
-    query = select(ReviewTask)
-    condition = _state_condition(f["state"], now)
+    query = select(ReviewTask).where(*scope_conditions(f, now))
+    condition = _state_condition(f["state"], now, reviewer_id)
     if condition is not None:
         query = query.where(condition)
-    if "campaign_id" in f:
-        query = query.where(ReviewTask.campaign_id == f["campaign_id"])
-    if "district" in f:
-        query = query.where(ReviewTask.district_code == f["district"])
-    if "level" in f:
-        query = query.where(ReviewTask.cert_level == f["level"])
-    if f["min_waiting_seconds"]:
-        query = query.where(ReviewTask.submitted_at <= now - timedelta(seconds=f["min_waiting_seconds"]))
     query = query.order_by(ReviewTask.submitted_at, ReviewTask.attempt, ReviewTask.id).limit(f["limit"])
     with ctx.uow() as uow:
         return [task_view(t, now, reviewer_id) for t in uow.session.scalars(query).all()]

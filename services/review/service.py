@@ -11,7 +11,7 @@ from services.common.subscriber import subscribe
 from services.contracts.errors import DomainError
 from services.contracts.subscriptions import SUBSCRIPTIONS
 
-from . import audit, handlers
+from . import audit, handlers, workbench
 from . import metrics as review_metrics
 from .adapters.storage import MaterialStore
 from .models import Base
@@ -84,6 +84,15 @@ class ReviewService(ServiceBase):
     def decide(self, principal, task_id, decision, opinion=None, material_issues=None, idempotency_key=None):
         return handlers.decide(self._ctx(), principal, task_id, decision, opinion, material_issues,
                                idempotency_key)
+
+    # --- the workbench pages ----------------------------------------------------------------
+    @rpc(expected_exceptions=DomainError)
+    def queue_counts(self, principal, filters=None):
+        return workbench.queue_counts(self._ctx(), principal, filters)
+
+    @rpc(expected_exceptions=DomainError)
+    def claim_next(self, principal, filters=None, skip=None):
+        return workbench.claim_next(self._ctx(), principal, filters, skip)
 
     @rpc
     def common_reasons(self):
