@@ -25,7 +25,12 @@ def drive(script, *args, timeout=420):
     env = {**os.environ, "PYTHONPATH": str(HERE.parent.parent)}
     proc = subprocess.Popen([sys.executable, str(HERE / script), *map(str, args)], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, env=env)
-    wait_for(lambda: proc.poll() is not None, timeout=timeout, interval=0.2, message=f"browser driver {script}")
+    try:
+        wait_for(lambda: proc.poll() is not None, timeout=timeout, interval=0.2, message=f"browser driver {script}")
+    finally:
+        if proc.poll() is None:  # timed out (or the test was interrupted): no orphaned chromium
+            proc.kill()
+            proc.wait()
     output = proc.stdout.read().decode(errors="replace")
     assert proc.returncode == 0, output
     return output

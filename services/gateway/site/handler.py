@@ -1,6 +1,7 @@
 """`@page(method, path)`: nameko's @http entrypoint for pages. A handler returns a Response or
 raises: `Redirect` → 303, a refusal (DomainError) → the error page in Chinese with its status
 and no traceback in the log, a service that does not answer → 503 page."""
+import functools
 import logging
 from urllib.parse import quote
 
@@ -16,6 +17,7 @@ from .. import http_metrics
 from .render import SECURITY_HEADERS, html
 
 log = logging.getLogger(__name__)
+STAFF_AREAS = ("/review", "/admin")
 
 
 class Redirect(Exception):
@@ -40,7 +42,8 @@ def response_for(exc, request):
         return redirect(exc.location)
     if isinstance(exc, Unauthenticated):
         target = _safe_next(request.full_path.rstrip("?")) if request is not None else "/"
-        return redirect("/login?next=" + quote(target, safe="/"))
+        staff = target.startswith(STAFF_AREAS)  # staff go to their own login, then back
+        return redirect(("/staff/login" if staff else "/login") + "?next=" + quote(target, safe="/"))
     if isinstance(exc, DomainError):
         return error_page(exc.http_status, exc.message)
     if isinstance(exc, HTTPException):
@@ -65,16 +68,23 @@ class PageHandler(HttpRequestHandler):
     def response_from_exception(self, exc):
         return response_for(exc, None)
 
-    def handle_result(self, event, worker_ctx, result, exc_info):
-        if exc_info is not None and isinstance(exc_info[1], (DomainError, Redirect)):
-            # An expected refusal or a redirect: a page for the person, no traceback for ops.
-            if isinstance(exc_info[1], DomainError):
-                log.warning("page refused: %s %s", exc_info[1].http_status, exc_info[1].code)
-            request = worker_ctx.args[0] if worker_ctx.args else None
-            event.send(response_for(exc_info[1], request), None)
-            return result, None
-        event.send(result, exc_info)
-        return result, exc_info
 
+def page(method, path):
+    """Register a page route. Redirects and refusals become responses here, inside the worker, so
+    nameko never logs them as errors: a refusal is one WARNING line, a redirect nothing."""
+    register = PageHandler.decorator(method, path)
 
-page = PageHandler.decorator
+    def decorate(fn):
+        @functools.wraps(fn)
+        def route(self, request, *args, **kwargs):
+            try:
+                return fn(self, request, *args, **kwargs)
+            except Redirect as exc:
+                return redirect(exc.location)
+            except DomainError as exc:
+                if not isinstance(exc, Unauthenticated):
+                    log.warning("page refused %s %s (%s): %s", request.method, request.path, exc.http_status,
+                                exc.code)
+                return response_for(exc, request)
+        return register(route)
+    return decorate
