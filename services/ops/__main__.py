@@ -1,4 +1,5 @@
 """python -m services.ops backup DIR | restore DIR [--republish-minutes N] | trail APPLICATION_ID
+                        | rotate-keys [--batch-size N] [--max-batches N] [--status]
 
 Run with the same environment as the services (the <SERVICE>_DATABASE_URL variables, VAR_DIR or
 MATERIALS_DIR, DATA_KEYS); in compose: `docker compose run --rm ops backup /backups/<date>`.
@@ -25,6 +26,13 @@ def parse_args(argv):
     t = commands.add_parser("trail", help="按申请编号列出一份申请在各服务的轨迹（不含个人信息）/ one application's "
                                           "trail across the services, without personal data")
     t.add_argument("application_id")
+    k = commands.add_parser("rotate-keys", help="把所有加密数据与材料文件重新加密到最新的数据密钥（DATA_KEYS 第一项）"
+                                                "/ re-encrypt every sealed value and material file to the newest key")
+    k.add_argument("--batch-size", type=int, default=500, metavar="N", help="每批（一个事务）的数量 / values per batch")
+    k.add_argument("--max-batches", type=int, default=None, metavar="N",
+                   help="做完N批后停止，再次运行从停下处继续 / stop after N batches; a rerun continues")
+    k.add_argument("--status", action="store_true",
+                   help="只统计每个密钥加密了多少数据，不做改动 / count values per key id, change nothing")
     return parser.parse_args(argv)
 
 
@@ -47,6 +55,9 @@ def main(argv=None, environ=None):
             if not facts:
                 print(f"没有找到申请 {args.application_id} 的任何记录 / nothing found", file=sys.stderr)
                 return 1
+        elif args.command == "rotate-keys":
+            from .rotate_cli import rotate_keys
+            return rotate_keys(args, site, environ)
     except BackupError as exc:
         print(f"{args.command}: {exc}", file=sys.stderr)
         return 2

@@ -4,12 +4,14 @@ A backup is a directory:
 
     manifest.json        what is inside: each file's SHA-256, each database's kind and schema
                          version, the tools that made it, the ids (never the values) of the data keys
+                         its sealed values and files use, read from the dumped data itself
     <service>.pgdump     pg_dump custom format (PostgreSQL) — or <service>.sqlite (SQLite backup API)
     materials.tar        the stored images exactly as on disk: still encrypted, so useless without keys
 
 The manifest is written last: a directory without one is an unfinished backup and is refused.
 Restore checks everything before it writes anything: every checksum, every target database empty,
-the materials directory empty, the schema versions known to this code. A second restore of the same
+the materials directory empty, the schema versions known to this code, every data key id the backup
+uses present in DATA_KEYS (a key retired too early is named). A second restore of the same
 backup is therefore refused (the databases are no longer empty).
 
 Consistency across services: each database is dumped in its own snapshot, one after the other, so
@@ -30,6 +32,7 @@ from services.common import clock
 from services.common.tables import add_platform_tables
 
 from .databases import BackupError, open_database
+from .rotate import key_usage_of_connection
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -79,6 +82,7 @@ def backup(directory, site, progress=print):
     os.makedirs(directory, exist_ok=True)
     started = clock.now()
     databases = {}
+    key_ids = set()
     for service, url in site.databases.items():
         db = open_database(url)
         if not db.exists() or not db.tables():
@@ -87,7 +91,8 @@ def backup(directory, site, progress=print):
         tools = db.tool_versions()
         name = f"{service}{db.suffix}"
         path = os.path.join(directory, name)
-        db.dump(path)
+        usage = db.dump(path, read=lambda conn, service=service: key_usage_of_connection(conn, service))
+        key_ids.update(kid for counts in usage.values() for kid in counts)
         databases[service] = {"kind": db.kind, "file": name, "sha256": _sha256(path),
                               "bytes": os.path.getsize(path), "schema_version": db.schema_version(),
                               "tools": tools}
@@ -98,7 +103,8 @@ def backup(directory, site, progress=print):
     with tarfile.open(tar_path, "w") as tar:
         if os.path.isdir(site.materials_dir):
             for path in _material_files(site.materials_dir):
-                tar.add(path, arcname=os.path.relpath(path, site.materials_dir), recursive=False)
+                kid = _add_material(tar, path, os.path.relpath(path, site.materials_dir))
+                key_ids.update([kid] if kid else [])
                 count += 1
     progress(f"materials: {count} files → {MATERIALS}")
     manifest = {
@@ -109,7 +115,7 @@ def backup(directory, site, progress=print):
         "materials": {"file": MATERIALS, "sha256": _sha256(tar_path), "bytes": os.path.getsize(tar_path),
                       "files": count},
         # Which keys decrypt this backup: keep them (DATA_KEYS) as long as the backup is kept.
-        "data_key_ids": site.data_key_ids,
+        "data_key_ids": sorted(key_ids),
         "keys_included": False,
     }
     tmp = os.path.join(directory, MANIFEST + ".tmp")
@@ -119,6 +125,31 @@ def backup(directory, site, progress=print):
         os.fsync(fh.fileno())
     os.replace(tmp, os.path.join(directory, MANIFEST))
     return manifest
+
+
+def _add_material(tar, path, arcname):
+    """Add one file to the tar through one open handle; the key id its header names (the bytes
+    archived are the bytes read, even if rotate-keys swaps the file meanwhile)."""
+    with open(path, "rb") as fh:
+        head = fh.read(1)
+        kid = fh.read(head[0]) if head else b""
+        fh.seek(0)
+        tar.addfile(tar.gettarinfo(arcname=arcname, fileobj=fh), fh)
+    try:
+        return kid.decode("ascii") or None
+    except UnicodeDecodeError:
+        return None
+
+
+def check_keys(manifest, site):
+    """Every data key id the backup uses is in DATA_KEYS, else BackupError naming the missing ids."""
+    missing = sorted(set(manifest.get("data_key_ids") or []) - set(site.data_key_ids))
+    if missing:
+        ids = ", ".join(missing)
+        raise BackupError(
+            f"这份备份中的数据用数据密钥 {ids} 加密，而当前 DATA_KEYS 中没有该密钥，拒绝恢复：请从密钥保管处取回"
+            f"编号为 {ids} 的密钥，加在 DATA_KEYS 中最新密钥之后，再恢复（备份不含密钥） / the backup needs data "
+            f"key id(s) {ids}, which DATA_KEYS does not hold: add them back after the newest key and restore again")
 
 
 def read_manifest(directory):
@@ -176,6 +207,7 @@ def restore(directory, site, republish_minutes=10, progress=print):
     """Restore a verified backup into empty databases and an empty materials directory."""
     manifest = read_manifest(directory)
     verify(directory, manifest)
+    check_keys(manifest, site)
     targets = _check_targets(manifest, site)
     for service, db in targets.items():
         entry = manifest["databases"][service]

@@ -84,7 +84,8 @@ class SqliteDatabase(_Base):
     def tool_versions(self):
         return {"sqlite": sqlite3.sqlite_version}
 
-    def dump(self, target):
+    def dump(self, target, read=None):
+        """Copy the database to `target`; `read(connection)` then reads the copy (the dump itself)."""
         source = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
         try:
             with sqlite3.connect(target) as copy:
@@ -92,6 +93,14 @@ class SqliteDatabase(_Base):
             copy.close()
         finally:
             source.close()
+        if read is None:
+            return None
+        engine = create_engine(f"sqlite:///{target}")
+        try:
+            with engine.connect() as conn:
+                return read(conn)
+        finally:
+            engine.dispose()
 
     def restore(self, source_file, manifest_entry):
         os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
@@ -152,10 +161,25 @@ class PostgresDatabase(_Base):
                               f"postgresql-client-{server}，或使用 docker compose 的 ops 服务（与服务器同版本）")
         return {"pg_dump": said, "server_major": server}
 
-    def dump(self, target):
+    def dump(self, target, read=None):
+        """pg_dump to `target`; `read(connection)` reads the same snapshot as the dump: the snapshot
+        is exported by our own repeatable-read transaction and pg_dump is told to use it."""
+        if read is None:
+            return self._pg_dump(target, [])
+        engine = self._engine()
+        try:
+            with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+                with conn.begin():
+                    snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar()
+                    self._pg_dump(target, ["--snapshot", snapshot])
+                    return read(conn)
+        finally:
+            engine.dispose()
+
+    def _pg_dump(self, target, extra):
         args, env = self._libpq()
         done = subprocess.run([self._tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
-                               "--file", target, *args], env=env, capture_output=True, text=True)
+                               *extra, "--file", target, *args], env=env, capture_output=True, text=True)
         if done.returncode != 0:
             raise BackupError(f"pg_dump 失败（{self.where()}）：{done.stderr.strip()}")
 
