@@ -1,5 +1,6 @@
 """python -m services.ops backup DIR | restore DIR [--republish-minutes N] | trail APPLICATION_ID
                         | rotate-keys [--batch-size N] [--max-batches N] [--status]
+                        | reindex --services-stopped [--batch-size N]
 
 Run with the same environment as the services (the <SERVICE>_DATABASE_URL variables, VAR_DIR or
 MATERIALS_DIR, DATA_KEYS); in compose: `docker compose run --rm ops backup /backups/<date>`.
@@ -33,6 +34,11 @@ def parse_args(argv):
                    help="做完N批后停止，再次运行从停下处继续 / stop after N batches; a rerun continues")
     k.add_argument("--status", action="store_true",
                    help="只统计每个密钥加密了多少数据，不做改动 / count values per key id, change nothing")
+    i = commands.add_parser("reindex", help="更换 BLIND_INDEX_KEY 后重算所有盲索引（须先停止全部服务）/ recompute "
+                                            "every blind index with BLIND_INDEX_KEY (every service stopped)")
+    i.add_argument("--services-stopped", action="store_true", required=True,
+                   help="确认所有服务都已停止 / confirm that every service is stopped")
+    i.add_argument("--batch-size", type=int, default=500, metavar="N")
     return parser.parse_args(argv)
 
 
@@ -58,6 +64,9 @@ def main(argv=None, environ=None):
         elif args.command == "rotate-keys":
             from .rotate_cli import rotate_keys
             return rotate_keys(args, site, environ)
+        elif args.command == "reindex":
+            from .rotate_cli import reindex_command
+            return reindex_command(args, site, environ)
     except BackupError as exc:
         print(f"{args.command}: {exc}", file=sys.stderr)
         return 2

@@ -84,7 +84,7 @@ def _not_on(col, sealed, kid):
     return col.is_not(None) & ~col.startswith(f"{kid}:", autoescape=True)
 
 
-def _reason(exc):
+def failure_reason(exc):
     if isinstance(exc, UnknownDataKey):
         return f"key id {exc.kid!r} not in DATA_KEYS"
     if isinstance(exc, InvalidTag):
@@ -137,7 +137,7 @@ def _reseal_row(conn, t, key, col, sealed, cipher, pk, stored, outcome):
     try:
         new = sealed.with_token(stored, token, cipher.reseal(token, sealed.context))
     except (UnknownDataKey, InvalidTag, ValueError) as exc:
-        outcome.failures.append((pk, _reason(exc)))
+        outcome.failures.append((pk, failure_reason(exc)))
         return
     if new == stored:
         outcome.failures.append((pk, "sealed value not found in the stored text"))
@@ -236,7 +236,7 @@ def _reseal_file(rel, path, cipher, outcome):
     try:
         new = cipher.reseal_bytes(blob, material_context(rel))
     except (UnknownDataKey, InvalidTag, ValueError, IndexError) as exc:
-        outcome.failures.append((rel, _reason(exc)))
+        outcome.failures.append((rel, failure_reason(exc)))
         return
     tmp = os.path.join(os.path.dirname(path), f"{TMP_PREFIX}{uuid.uuid4().hex}")
     with open(tmp, "xb") as fh:
@@ -264,7 +264,7 @@ def _remove_leftovers(root):
 
 # -- the whole site ----------------------------------------------------------------------------
 
-def _engines(site):
+def engines_of(site):
     """(service, engine) of every database; refuses before touching any when one is missing (an
     SQLite path that does not exist would otherwise be created empty)."""
     for service, url in site.databases.items():
@@ -285,7 +285,7 @@ def rotate(site, cipher, batch_size=500, max_batches=None, progress=print):
     report = Report(cipher.current_key_id)
     budget = Budget(max_batches)
     progress(f"rotate-keys: newest key {cipher.current_key_id}; older keys {', '.join(cipher.key_ids[1:]) or '—'}")
-    for service, engine in _engines(site):
+    for service, engine in engines_of(site):
         for sealed in (c for c in SEALED_COLUMNS if c.service == service):
             report.outcomes.append(rotate_column(engine, sealed, cipher, batch_size, budget, progress))
     report.outcomes.append(rotate_materials(site.materials_dir, cipher, batch_size, budget, progress))
@@ -324,7 +324,7 @@ def _kid_expression(dialect, col):
 def key_usage(site):
     """{column or "materials": {key id: count}} over the whole site, for `rotate-keys --status`."""
     usage = {}
-    for service, engine in _engines(site):
+    for service, engine in engines_of(site):
         with engine.connect() as conn:
             usage.update(key_usage_of_connection(conn, service))
     files = {}

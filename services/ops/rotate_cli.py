@@ -6,17 +6,19 @@ from services.common.config import DEV_SECRETS, env
 from services.common.crypto import DataCipher
 
 from .databases import BackupError
+from .reindex import reindex
 from .rotate import key_usage, rotate
 
 
 def cipher_of(environ):
     environ = os.environ if environ is None else environ
-    keys = env("DATA_KEYS", environ)
-    if env("APP_ENV", environ) == "production" and keys in (None, "", DEV_SECRETS["DATA_KEYS"]):
-        raise BackupError("生产环境中 DATA_KEYS 未设置（仍是开发密钥），拒绝把数据重新加密到公开的开发密钥："
-                          "请使用与各服务相同的 .env / DATA_KEYS is not set in production")
+    if env("APP_ENV", environ) == "production":
+        for name in ("DATA_KEYS", "BLIND_INDEX_KEY"):
+            if env(name, environ) in (None, "", DEV_SECRETS[name]):
+                raise BackupError(f"生产环境中 {name} 未设置（仍是开发密钥），拒绝用公开的开发密钥改写数据："
+                                  f"请使用与各服务相同的 .env / {name} is not set in production")
     try:
-        return DataCipher(keys, env("BLIND_INDEX_KEY", environ))
+        return DataCipher(env("DATA_KEYS", environ), env("BLIND_INDEX_KEY", environ))
     except ValueError as exc:
         raise BackupError(str(exc)) from None
 
@@ -63,4 +65,22 @@ def _status(site, cipher):
         print(f"数据用到了 DATA_KEYS 中没有的密钥 {', '.join(unknown)}：这些数据现在无法解密，请把密钥加回 / "
               f"data uses key ids not in DATA_KEYS: {', '.join(unknown)}")
         return 2
+    return 0
+
+
+def reindex_command(args, site, environ=None):
+    cipher = cipher_of(environ)
+    if args.batch_size < 1:
+        raise BackupError("--batch-size 至少为 1")
+    outcomes = reindex(site, cipher, batch_size=args.batch_size)
+    failures = [(o.name, *f) for o in outcomes for f in o.failures]
+    for o in outcomes:
+        print(f"{o.name}: {o.rows} rows, {o.changed} re-indexed, {len(o.failures)} failed")
+    for name, where, reason in failures[:20]:
+        print(f"  failed: {name} {where}: {reason}")
+    if failures:
+        print(f"有 {len(failures)} 行未能重算索引（见上）：这些人将无法按手机号或证件号找到，修复后再运行 / "
+              f"{len(failures)} rows could not be re-indexed; fix and run again before starting the services")
+        return 2
+    print("完成：盲索引已按当前 BLIND_INDEX_KEY 重算，现在可以启动服务 / done: start the services")
     return 0

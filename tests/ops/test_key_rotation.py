@@ -227,6 +227,7 @@ def test_the_command_names_values_under_a_key_no_longer_configured(site):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)
 def test_backups_name_the_keys_their_data_uses_and_restore_refuses_a_missing_one(site, database_url, tmp_path):
     site_, paths = site
     before = tmp_path / "backups" / "before"

@@ -24,7 +24,8 @@ from tests.ops.test_backup_restore import CLASSES, DATABASES, ROOT, outbox, stop
 from tests.support.infra import wait_for
 from tests.support.system import System, free_port
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+# Four starts of the whole system and a backup and restore: minutes on a busy 2-core machine.
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.timeout(900)]
 
 KEYS = {kid: base64.b64encode(os.urandom(32)).decode() for kid in ("k1", "k2")}
 
