@@ -24,7 +24,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import column, func, inspect, select, table, update
+from sqlalchemy import bindparam, column, func, inspect, select, table, update, values
 
 from services.common.crypto import UnknownDataKey, key_id_of, key_id_of_bytes
 from services.common.db import make_engine
@@ -112,8 +112,8 @@ def rotate_column(engine, sealed, cipher, batch_size, budget, progress):
             if last is not None:
                 query = query.where(key > last)
             rows = conn.execute(query).all()
-            for pk, stored in rows:
-                _reseal_row(conn, t, key, col, sealed, cipher, pk, stored, outcome)
+            changes = [c for c in (_resealed(sealed, cipher, pk, stored, outcome) for pk, stored in rows) if c]
+            write_back(conn, t, key, col, sealed, changes, outcome)
         if rows:
             last = rows[-1][0]
             progress(f"{sealed.name}: {outcome.resealed + outcome.changed_meanwhile}/{outcome.to_do} "
@@ -130,23 +130,38 @@ def _count_to_do(conn, t, col, sealed, current):
     return sum(1 for token in tokens if token and key_id_of(token) != current)
 
 
-def _reseal_row(conn, t, key, col, sealed, cipher, pk, stored, outcome):
+def _resealed(sealed, cipher, pk, stored, outcome):
+    """(primary key, stored value, new value) — None when there is nothing to do or it fails."""
     token = sealed.token_of(stored)
     if token is None or key_id_of(token) == cipher.current_key_id:
-        return  # a JSON text with nothing sealed in it, or already on the newest key
+        return None  # a JSON text with nothing sealed in it, or already on the newest key
     try:
         new = sealed.with_token(stored, token, cipher.reseal(token, sealed.context))
     except (UnknownDataKey, InvalidTag, ValueError) as exc:
         outcome.failures.append((pk, failure_reason(exc)))
-        return
+        return None
     if new == stored:
         outcome.failures.append((pk, "sealed value not found in the stored text"))
+        return None
+    return pk, stored, new
+
+
+def write_back(conn, t, key, col, sealed, changes, outcome):
+    """Write each new value where the stored value is still the one read (compare-and-set), in one
+    statement on PostgreSQL (UPDATE … FROM VALUES … RETURNING), one prepared statement per row on
+    SQLite (in-process, cheap)."""
+    if not changes:
         return
-    changed = conn.execute(update(t).where(key == pk, col == stored).values({sealed.column: new})).rowcount
-    if changed:
-        outcome.resealed += 1
+    if conn.dialect.name == "postgresql":
+        v = values(column("k"), column("old"), column("new"), name="v").data(changes)
+        done = len(conn.execute(update(t).where(key == v.c.k, col == v.c.old).values({sealed.column: v.c.new})
+                                .returning(key)).all())
     else:
-        outcome.changed_meanwhile += 1
+        statement = update(t).where(key == bindparam("k"), col == bindparam("old")).values(
+            {sealed.column: bindparam("new")})
+        done = sum(conn.execute(statement, {"k": pk, "old": old, "new": new}).rowcount for pk, old, new in changes)
+    outcome.resealed += done
+    outcome.changed_meanwhile += len(changes) - done
 
 
 # -- material files ----------------------------------------------------------------------------

@@ -190,7 +190,8 @@ def test_a_value_changed_meanwhile_is_not_overwritten(site):
         conn.execute(t.update().where(key == pk).values({sealed.column: written_by_service}))
     outcome = rotation.Outcome(sealed.name)
     with engine.begin() as conn:  # the rotation read `read` before the service wrote
-        rotation._reseal_row(conn, t, key, col, sealed, cipher("k2", "k1"), pk, read, outcome)
+        change = rotation._resealed(sealed, cipher("k2", "k1"), pk, read, outcome)
+        rotation.write_back(conn, t, key, col, sealed, [change], outcome)
     engine.dispose()
     assert (outcome.resealed, outcome.changed_meanwhile) == (0, 1)
     assert stored(site_.databases["identity"], sealed)[pk] == ("k2", "a new phone")
