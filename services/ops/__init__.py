@@ -1,1 +1,1 @@
-"""Operations commands for IT ops: `python -m services.ops backup|restore|rotate-keys` (docs/operations.md)."""
+"""Operations commands for IT ops: `python -m services.ops backup|restore|trail|rotate-keys|reindex` (docs/operations.md)."""

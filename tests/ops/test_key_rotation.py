@@ -264,3 +264,13 @@ def test_backups_name_the_keys_their_data_uses_and_restore_refuses_a_missing_one
     assert_all_on_k2_and_readable(target, paths)
 
     assert ops("restore", str(after), site_=fresh("after"), data_keys=keys("k2")).returncode == 0
+
+
+def test_a_material_file_purged_during_the_rotation_is_not_brought_back(tmp_path):
+    path, tmp = tmp_path / "photo.jpg.enc", tmp_path / ".tmp-rotate-x"
+    path.write_bytes(b"old")
+    tmp.write_bytes(b"new")
+    assert rotation.swap_in(str(tmp), str(path)) and path.read_bytes() == b"new" and tmp.read_bytes() == b"old"
+    path.unlink()  # the retention purge removed it meanwhile
+    tmp.write_bytes(b"new")
+    assert not rotation.swap_in(str(tmp), str(path)) and not path.exists()
