@@ -49,6 +49,11 @@ BLIND_INDEXES = (
 )
 
 
+# Blind indexes of values nobody keeps (rate limits, lock-outs, code dedupe): let go, not recomputed.
+EPHEMERAL_INDEXES = {("identity", "sms_challenges", "phone_index"), ("identity", "sms_challenges", "client_ip_index"),
+                     ("identity", "phone_login_failures", "phone_index")}
+
+
 @dataclass
 class IndexOutcome:
     name: str

@@ -3,6 +3,7 @@ models fails here until services/ops/sealed.py lists it with the context its ser
 import pathlib
 
 from services.common import migrations, outbox
+from services.ops.reindex import BLIND_INDEXES, EPHEMERAL_INDEXES
 from services.ops.sealed import OUTBOX_CONTEXT, SEALED_COLUMNS
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -36,3 +37,13 @@ def test_each_context_is_one_its_service_uses():
     for s in (s for s in SEALED_COLUMNS if s.table != "outbox"):
         source = "".join(p.read_text() for p in (ROOT / "services" / s.service).rglob("*.py"))
         assert f'"{s.context}"' in source, s.name
+
+
+def test_every_blind_index_is_recomputed_by_reindex_or_known_to_be_ephemeral():
+    recomputed = {(i.service, i.table, i.column) for i in BLIND_INDEXES}
+    for service in SERVICES:
+        for table in migrations.service_metadata(service).sorted_tables:
+            for column in table.columns:
+                if column.name.endswith("_index"):
+                    where = (service, table.name, column.name)
+                    assert where in recomputed | EPHEMERAL_INDEXES, where
