@@ -27,3 +27,12 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 settings.register_profile("patient", deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                             HealthCheck.data_too_large])
 settings.load_profile("patient")
+
+
+def pytest_unconfigure(config):
+    # Flush the log handlers, then drop logging's weak references to them: otherwise their
+    # callbacks run after the interpreter has torn logging down and print a traceback after
+    # pytest's summary line ("Exception ignored in _removeHandlerRef").
+    import logging
+    logging.shutdown()
+    logging._handlerList.clear()
