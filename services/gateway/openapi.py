@@ -141,10 +141,16 @@ def _path_schema(name):
 
 
 def _content(body):
-    """A schema (or a component name) is a JSON body; a dict maps media types to schemas."""
+    """A schema (or a component's name) is a JSON body; a dict maps media types to schemas."""
     if isinstance(body, dict):
-        return {media: {"schema": schema} for media, schema in body.items()}
-    return {"application/json": {"schema": body}}
+        return {media: {"schema": _ref(schema)} for media, schema in body.items()}
+    return {"application/json": {"schema": _ref(body)}}
+
+
+def _ref(schema):
+    # A name is always our component: apispec would otherwise look it up among every marshmallow
+    # schema loaded in the process (registration's CampaignRequest, where all services share one).
+    return {"$ref": f"#/components/schemas/{schema}"} if isinstance(schema, str) else schema
 
 
 def _response(text, schema, status):
@@ -157,7 +163,7 @@ def _response(text, schema, status):
 
 
 def _error(text):
-    return {"description": text, "content": {"application/json": {"schema": "ErrorBody"}}}
+    return {"description": text, "content": _content("ErrorBody")}
 
 
 # --- what registration publishes (services/contracts/registration.json) ---------------------------------

@@ -184,7 +184,7 @@ class GatewayService(ApplicantPages, AdminPages):
          body={"multipart/form-data": s.MaterialUpload, "image/jpeg": s.BINARY, "image/png": s.BINARY,
                "application/octet-stream": s.BINARY},
          response=s.MaterialVerdict, responses={422: ({"application/json": {"anyOf": [
-             s.MaterialVerdict, "ErrorBody"]}}, "图片未通过检查（verdict.issues 说明原因），或请求有误")},
+             s.MaterialVerdict, {"$ref": "#/components/schemas/ErrorBody"}]}}, "图片未通过检查（verdict.issues 说明原因），或请求有误")},
          summary="上传材料图片（JPEG/PNG，≤1MB），当场检查", roles=["applicant"], tags=["registration"],
          description="图片可用 multipart 的 file 字段上传，也可直接作为请求体（Content-Type: image/jpeg 或 image/png）。")
     def put_material(self, request, application_id, kind):
