@@ -21,7 +21,7 @@ from . import assets, auth, openapi, uploads
 from . import schemas as s
 from .site.admin import AdminPages
 from .site.applicant import ApplicantPages
-from .web import api, error_response, json_response, read_json
+from .web import API_HEADERS, api, error_response, json_response, read_json
 
 STAFF = tuple(sorted(STAFF_ROLES))
 ANYONE = ROLES  # any signed-in account
@@ -229,8 +229,7 @@ class GatewayService(ApplicantPages, AdminPages):
         variant = load(s.MaterialQuery(), request.args.to_dict())["variant"]
         blob = self._call(self.review.fetch_material, material["material_id"], principal, variant)
         return Response(base64.b64decode(blob["content_b64"]), mimetype=blob["content_type"],
-                        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
-                                 "Content-Disposition": f'inline; filename="{kind}.jpg"'})
+                        headers={**API_HEADERS, "Content-Disposition": f'inline; filename="{kind}.jpg"'})
 
     @api("POST", f"{V1}/applications/<string:application_id>/submit", response=s.Application, headers=s.IdempotencyHeader,
          summary="提交申请（提交后不可修改；Idempotency-Key 防止重复提交）", roles=["applicant"], tags=["registration"])
@@ -347,7 +346,7 @@ class GatewayService(ApplicantPages, AdminPages):
         content = answer["content_b64"] if isinstance(answer, dict) else answer
         mime = "text/csv" if fmt == "csv" else uploads.XLSX
         return Response(base64.b64decode(content), mimetype=mime, headers={
-            "Cache-Control": "no-store", "Content-Disposition": f"attachment; filename=approved.{fmt}"})
+            **API_HEADERS, "Content-Disposition": f"attachment; filename=approved.{fmt}"})
 
     @api("GET", f"{V1}/admin/appeals", query=s.AppealQuery, response=s.Appeal(many=True), summary="反馈列表",
          roles=["admin"], tags=["admin"])
