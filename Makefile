@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install run test test-fast test-postgres test-slow screenshots bench lint asyncapi migrate clean
+.PHONY: install run test test-fast test-postgres test-slow screenshots bench lint asyncapi contracts migrate clean
 
 .venv/bin/python:
 	python3.11 -m venv .venv || python3 -m venv .venv
@@ -43,6 +43,9 @@ lint: install
 
 asyncapi: install  ## regenerate docs/asyncapi.yaml from the event schemas
 	$(PY) -m services.common.asyncapi > docs/asyncapi.yaml
+
+contracts: install  ## regenerate services/contracts/registration.json (form, code tables, campaign request) for the OpenAPI document
+	$(PY) -m services.registration.published > services/contracts/registration.json
 
 clean:
 	rm -rf var .pytest_cache

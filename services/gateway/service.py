@@ -12,18 +12,21 @@ from werkzeug.wrappers import Response
 
 from services.common import metrics
 from services.common.providers import Config
+from services.common.validation import load
 from services.contracts.errors import NotFound, Unavailable, ValidationFailed
 from services.contracts.materials import KIND_LABELS, KINDS, UnknownMaterialKind
-from services.contracts.roles import STAFF_ROLES
+from services.contracts.roles import APPLICANT, ROLES, STAFF_ROLES
 
-from . import assets, auth, openapi
+from . import assets, auth, openapi, uploads
 from . import schemas as s
 from .site.admin import AdminPages
 from .site.applicant import ApplicantPages
 from .site.review import ReviewPages
-from .web import api, error_response, json_response, read_json
+from .web import API_HEADERS, api, error_response, json_response, read_json
 
 STAFF = tuple(sorted(STAFF_ROLES))
+ANYONE = ROLES  # any signed-in account
+READERS = (APPLICANT, *STAFF)  # an applicant their own application, staff any (audited)
 V1 = "/api/v1"
 
 
@@ -100,7 +103,7 @@ class GatewayService(ApplicantPages, ReviewPages, AdminPages):
                             code=body.get("code"), client_ip=self._client_ip(request))
         return self._logged_in(answer, 201)
 
-    @api("DELETE", f"{V1}/sessions/current", status=204, summary="退出登录", tags=["identity"])
+    @api("DELETE", f"{V1}/sessions/current", status=204, summary="退出登录", roles=ANYONE, tags=["identity"])
     def logout(self, request):
         self._principal(request)
         token, _ = auth.token_of(request)
@@ -109,12 +112,12 @@ class GatewayService(ApplicantPages, ReviewPages, AdminPages):
         auth.clear_cookies(response)
         return response
 
-    @api("GET", f"{V1}/me", response=s.Principal, summary="当前用户", tags=["identity"])
+    @api("GET", f"{V1}/me", response=s.Principal, summary="当前用户", roles=ANYONE, tags=["identity"])
     def me(self, request):
         return json_response(self._principal(request))
 
     @api("POST", f"{V1}/me/identity", body=s.IdentityRequest, response=s.IdentityAnswer,
-         summary="实名认证", tags=["identity"])
+         summary="实名认证", roles=[APPLICANT], tags=["identity"])
     def verify_identity(self, request):
         principal = self._principal(request)
         body = read_json(request, s.IdentityRequest())
@@ -122,7 +125,8 @@ class GatewayService(ApplicantPages, ReviewPages, AdminPages):
                             body["id_type"], body["id_number"])
         return json_response(answer)
 
-    @api("POST", f"{V1}/me/password", body=s.PasswordChangeRequest, summary="修改密码", tags=["identity"])
+    @api("POST", f"{V1}/me/password", body=s.PasswordChangeRequest, response=s.Ok, summary="修改密码（所有会话随之失效）",
+         roles=ANYONE, tags=["identity"])
     def change_password(self, request):
         self._principal(request)
         body = read_json(request, s.PasswordChangeRequest())
@@ -130,19 +134,20 @@ class GatewayService(ApplicantPages, ReviewPages, AdminPages):
         return json_response(self._call(self.identity.change_password, token, body["old_password"],
                                         body["new_password"]))
 
-    @api("POST", f"{V1}/password-resets", body=s.PasswordResetRequest, summary="通过短信验证码重置密码",
-         tags=["identity"])
+    @api("POST", f"{V1}/password-resets", body=s.PasswordResetRequest, response=s.Ok,
+         summary="通过短信验证码重置密码", tags=["identity"])
     def reset_password(self, request):
         body = read_json(request, s.PasswordResetRequest())
         return json_response(self._call(self.identity.reset_password, body["phone"], body["code"],
                                         body["new_password"]))
 
     # --- registration -----------------------------------------------------------------------
-    @api("GET", f"{V1}/campaigns", summary="登记批次", tags=["registration"])
+    @api("GET", f"{V1}/campaigns", response=s.Campaign(many=True), summary="登记批次", tags=["registration"])
     def campaigns(self, request):
         return json_response(self._call(self.registration.list_campaigns))
 
-    @api("GET", f"{V1}/code-tables", summary="代码表（民族、政治面貌、学历、服务地域…）", tags=["registration"])
+    @api("GET", f"{V1}/code-tables", response={"application/json": s.CODE_TABLES}, tags=["registration"],
+         summary="代码表（民族、政治面貌、学历、服务地域…）：{表名: [{code, label}]}")
     def code_tables(self, request):
         return json_response(self._call(self.registration.code_tables))
 
@@ -161,12 +166,12 @@ class GatewayService(ApplicantPages, ReviewPages, AdminPages):
         return json_response(view, status=201)
 
     @api("GET", f"{V1}/applications/<string:application_id>", response=s.Application,
-         summary="查看申请", tags=["registration"])
+         summary="查看申请", roles=READERS, tags=["registration"])
     def get_application(self, request, application_id):
         principal = self._principal(request)
         return json_response(self._call(self.registration.get_application, principal, application_id))
 
-    @api("PATCH", f"{V1}/applications/<string:application_id>", body=s.FormChanges, response=s.Application,
+    @api("PATCH", f"{V1}/applications/<string:application_id>", body="FormChanges", response=s.Application,
          summary="保存（草稿，可部分填写）", roles=["applicant"], tags=["registration"])
     def save_draft(self, request, application_id):
         principal = self._principal(request)
@@ -177,7 +182,12 @@ class GatewayService(ApplicantPages, ReviewPages, AdminPages):
                                         application_id, changes))
 
     @api("PUT", f"{V1}/applications/<string:application_id>/materials/<string:kind>",
-         response=s.MaterialVerdict, summary="上传材料图片（JPEG/PNG，≤1MB），当场检查", roles=["applicant"], tags=["registration"])
+         body={"multipart/form-data": s.MaterialUpload, "image/jpeg": s.BINARY, "image/png": s.BINARY,
+               "application/octet-stream": s.BINARY},
+         response=s.MaterialVerdict, responses={422: ({"application/json": {"anyOf": [
+             s.MaterialVerdict, {"$ref": "#/components/schemas/ErrorBody"}]}}, "图片未通过检查（verdict.issues 说明原因），或请求有误")},
+         summary="上传材料图片（JPEG/PNG，≤1MB），当场检查", roles=["applicant"], tags=["registration"],
+         description="图片可用 multipart 的 file 字段上传，也可直接作为请求体（Content-Type: image/jpeg 或 image/png）。")
     def put_material(self, request, application_id, kind):
         principal = self._principal(request)
         if kind not in KINDS:
@@ -208,75 +218,76 @@ class GatewayService(ApplicantPages, ReviewPages, AdminPages):
                               kind, checked["material_id"])
         return checked, view
 
-    @api("GET", f"{V1}/applications/<string:application_id>/materials/<string:kind>",
-         summary="查看已上传的材料图片（本人或审核人员）", tags=["registration"])
+    @api("GET", f"{V1}/applications/<string:application_id>/materials/<string:kind>", query=s.MaterialQuery,
+         response={"image/jpeg": s.BINARY, "image/png": s.BINARY},
+         summary="查看已上传的材料图片（本人或审核人员）", roles=READERS, tags=["registration"])
     def get_material(self, request, application_id, kind):
         principal = self._principal(request)
         view = self._call(self.registration.get_application, principal, application_id)
         material = (view.get("materials") or {}).get(kind)
         if not material or not material.get("material_id"):
             raise NotFound("尚未上传该材料", code="material_not_found")
-        variant = request.args.get("variant", "image")
-        if variant not in ("image", "thumbnail"):
-            raise ValidationFailed("variant 应为 image 或 thumbnail", details={"variant": ["应为 image 或 thumbnail"]})
+        variant = load(s.MaterialQuery(), request.args.to_dict())["variant"]
         blob = self._call(self.review.fetch_material, material["material_id"], principal, variant)
         return Response(base64.b64decode(blob["content_b64"]), mimetype=blob["content_type"],
-                        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
-                                 "Content-Disposition": f'inline; filename="{kind}.jpg"'})
+                        headers={**API_HEADERS, "Content-Disposition": f'inline; filename="{kind}.jpg"'})
 
-    @api("POST", f"{V1}/applications/<string:application_id>/submit", response=s.Application,
+    @api("POST", f"{V1}/applications/<string:application_id>/submit", response=s.Application, headers=s.IdempotencyHeader,
          summary="提交申请（提交后不可修改；Idempotency-Key 防止重复提交）", roles=["applicant"], tags=["registration"])
     def submit(self, request, application_id):
         principal = self._principal(request)
-        key = request.headers.get("Idempotency-Key")
-        if key is not None and not (8 <= len(key) <= 100):
-            raise ValidationFailed("Idempotency-Key 长度应为8到100个字符",
-                                   details={"Idempotency-Key": ["长度应为8到100个字符"]})
+        key = _idempotency_key(request)
         return json_response(self._call(self.registration.submit, principal["account_id"], application_id, key))
 
-    @api("GET", f"{V1}/applications/<string:application_id>/history", summary="登记历史", tags=["registration"])
+    @api("GET", f"{V1}/applications/<string:application_id>/history", response=s.HistoryEntry(many=True),
+         summary="登记历史：每次提交的表单与审核结论", roles=READERS, tags=["registration"])
     def history(self, request, application_id):
         principal = self._principal(request)
         return json_response(self._call(self.registration.history, principal, application_id))
 
     # --- review ---------------------------------------------------------------------------
-    @api("GET", f"{V1}/review/tasks", summary="审核任务队列", roles=STAFF, tags=["review"])
+    @api("GET", f"{V1}/review/tasks", query=s.TaskFilters, response=s.Task(many=True), summary="审核任务队列（提交最早的在前）",
+         roles=STAFF, tags=["review"])
     def tasks(self, request):
         principal = self._principal(request)
-        filters = {k: v for k, v in request.args.items() if k in ("campaign_id", "district", "level", "state")}
+        filters = load(s.TaskFilters(), request.args.to_dict())
         return json_response(self._call(self.review.list_tasks, principal, filters))
 
-    @api("GET", f"{V1}/review/tasks/<string:task_id>", summary="审核任务详情（表单与材料）", roles=STAFF,
-         tags=["review"])
+    @api("GET", f"{V1}/review/tasks/<string:task_id>", response=s.TaskDetail, summary="审核任务详情（材料与检查结果）",
+         roles=STAFF, tags=["review"])
     def task(self, request, task_id):
         principal = self._principal(request)
         return json_response(self._call(self.review.get_task, principal, task_id))
 
-    @api("POST", f"{V1}/review/tasks/<string:task_id>/claim", summary="领取任务", roles=STAFF, tags=["review"])
+    @api("POST", f"{V1}/review/tasks/<string:task_id>/claim", response=s.Task, summary="领取任务", roles=STAFF,
+         tags=["review"])
     def claim(self, request, task_id):
         principal = self._principal(request)
         return json_response(self._call(self.review.claim, principal, task_id))
 
-    @api("POST", f"{V1}/review/tasks/<string:task_id>/release", summary="释放任务", roles=STAFF, tags=["review"])
+    @api("POST", f"{V1}/review/tasks/<string:task_id>/release", response=s.Task, summary="释放任务", roles=STAFF,
+         tags=["review"])
     def release(self, request, task_id):
         principal = self._principal(request)
         return json_response(self._call(self.review.release, principal, task_id))
 
-    @api("POST", f"{V1}/review/tasks/<string:task_id>/decision", body=s.DecisionRequest,
+    @api("POST", f"{V1}/review/tasks/<string:task_id>/decision", body=s.DecisionRequest, response=s.Task,
+         headers=s.IdempotencyHeader,
          summary="审核决定（通过/不通过，附意见与材料问题）", roles=STAFF, tags=["review"])
     def decide(self, request, task_id):
         principal = self._principal(request)
         body = read_json(request, s.DecisionRequest())
-        key = request.headers.get("Idempotency-Key")
+        key = _idempotency_key(request)
         return json_response(self._call(self.review.decide, principal, task_id, body["decision"],
                                         body["opinion"], body["material_issues"], key))
 
-    @api("GET", f"{V1}/review/reasons", summary="常见不通过原因", roles=STAFF, tags=["review"])
+    @api("GET", f"{V1}/review/reasons", response=s.CommonReason(many=True), summary="常见不通过原因", roles=STAFF,
+         tags=["review"])
     def common_reasons(self, request):
         self._principal(request)
         return json_response(self._call(self.review.common_reasons))
 
-    @api("GET", f"{V1}/review/figures", summary="审核统计：待审、最久等待、每人每日审结、审结中位时长",
+    @api("GET", f"{V1}/review/figures", response=s.Figures, summary="审核统计：待审、最久等待、每人每日审结、审结中位时长",
          roles=STAFF, tags=["review"])
     def figures(self, request):
         principal = self._principal(request)
@@ -284,6 +295,7 @@ class GatewayService(ApplicantPages, ReviewPages, AdminPages):
 
     # --- admin ----------------------------------------------------------------------------
     @api("POST", f"{V1}/admin/applications/<string:application_id>/dispatch", body=s.DispatchRequest,
+         response=s.Application,
          summary="登记邮寄信息（快递公司、运单号）", roles=["admin"], tags=["admin"])
     def dispatch(self, request, application_id):
         principal = self._principal(request)
@@ -291,14 +303,19 @@ class GatewayService(ApplicantPages, ReviewPages, AdminPages):
         return json_response(self._call(self.registration.record_dispatch, principal, application_id,
                                         body["carrier"], body["tracking_number"]))
 
-    @api("POST", f"{V1}/admin/campaigns", summary="创建登记批次", roles=["admin"], tags=["admin"], status=201)
+    @api("POST", f"{V1}/admin/campaigns", body="CampaignRequest", response=s.Campaign, summary="创建登记批次",
+         roles=["admin"], tags=["admin"], status=201)
     def create_campaign(self, request):
         principal = self._principal(request)
         body = read_json(request)
         return json_response(self._call(self.registration.create_campaign, principal, body), status=201)
 
-    @api("POST", f"{V1}/admin/roster", summary="导入考试合格名单（CSV 或 XLSX，逐行报告）", roles=["admin"],
-         tags=["admin"])
+    @api("POST", f"{V1}/admin/roster", body={"multipart/form-data": s.RosterUpload, "text/csv": s.BINARY,
+                                            uploads.XLSX: s.BINARY, "application/octet-stream": s.BINARY},
+         headers=s.RosterFilenameHeader, response=s.RosterImportAnswer, roles=["admin"], tags=["admin"],
+         summary="导入考试合格名单（CSV 或 XLSX，逐行报告）",
+         description="文件可用 multipart 的 file 字段上传，也可直接作为请求体，原始文件名放在 X-Filename 请求头中"
+                     "（中文文件名按 RFC 5987 写作 UTF-8''%E5%90%8D%E5%8D%95.xlsx，或直接百分号编码）。")
     def import_roster(self, request):
         principal = self._principal(request)
         request.max_content_length = int(self.config.get("MAX_ROSTER_BYTES", 20 * 1024 * 1024))
@@ -308,61 +325,62 @@ class GatewayService(ApplicantPages, ReviewPages, AdminPages):
                 raise ValidationFailed("请选择名单文件", details={"file": ["请选择名单文件"]})
             filename, data = upload.filename or "roster.csv", upload.read()
         else:
-            filename, data = request.headers.get("X-Filename", "roster.csv"), request.get_data()
+            header = load(s.RosterFilenameHeader(), dict(request.headers)).get("filename")
+            filename, data = uploads.header_filename(header) or "roster.csv", request.get_data()
         content = base64.b64encode(data).decode()
         return json_response(self._call(self.registration.import_roster, principal, filename, content))
 
-    @api("GET", f"{V1}/admin/reports", summary="统计：按状态、服务地域、级别", roles=["admin"], tags=["admin"])
+    @api("GET", f"{V1}/admin/reports", response=s.Report, summary="统计：按状态、服务地域、级别", roles=["admin"],
+         tags=["admin"])
     def report(self, request):
         principal = self._principal(request)
         return json_response(self._call(self.registration.report, principal))
 
-    @api("GET", f"{V1}/admin/exports/approved", summary="导出已通过登记（xlsx 或 csv，按角色脱敏，留审计）",
-         roles=STAFF, tags=["admin"])
+    @api("GET", f"{V1}/admin/exports/approved", query=s.ExportQuery,
+         response={"text/csv": s.BINARY, uploads.XLSX: s.BINARY},
+         summary="导出已通过登记（xlsx 或 csv，按角色脱敏，留审计）", roles=STAFF, tags=["admin"])
     def export_approved(self, request):
         principal = self._principal(request)
-        fmt = request.args.get("format", "xlsx")
-        if fmt not in ("xlsx", "csv"):
-            raise ValidationFailed("导出格式应为 xlsx 或 csv", details={"format": ["应为 xlsx 或 csv"]})
-        answer = self._call(self.registration.export_approved, principal, fmt, request.args.get("campaign_id"))
+        query = load(s.ExportQuery(), request.args.to_dict())
+        fmt = query["format"]
+        answer = self._call(self.registration.export_approved, principal, fmt, query.get("campaign_id"))
         content = answer["content_b64"] if isinstance(answer, dict) else answer
-        mime = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        mime = "text/csv" if fmt == "csv" else uploads.XLSX
         return Response(base64.b64decode(content), mimetype=mime, headers={
-            "Cache-Control": "no-store", "Content-Disposition": f"attachment; filename=approved.{fmt}"})
+            **API_HEADERS, "Content-Disposition": f"attachment; filename=approved.{fmt}"})
 
-    @api("GET", f"{V1}/admin/appeals", summary="反馈列表", roles=["admin"], tags=["admin"])
+    @api("GET", f"{V1}/admin/appeals", query=s.AppealQuery, response=s.Appeal(many=True), summary="反馈列表",
+         roles=["admin"], tags=["admin"])
     def appeals(self, request):
         principal = self._principal(request)
-        return json_response(self._call(self.registration.list_appeals, principal, request.args.get("state")))
+        state = load(s.AppealQuery(), request.args.to_dict()).get("state")
+        return json_response(self._call(self.registration.list_appeals, principal, state))
 
-    @api("POST", f"{V1}/admin/appeals/<string:appeal_id>/resolve", summary="处理反馈", roles=["admin"],
-         tags=["admin"])
+    @api("POST", f"{V1}/admin/appeals/<string:appeal_id>/resolve", body=s.ResolveRequest, response=s.Appeal,
+         summary="处理反馈", roles=["admin"], tags=["admin"])
     def resolve_appeal(self, request, appeal_id):
         principal = self._principal(request)
-        body = read_json(request)
-        note = body.get("note") if isinstance(body, dict) else None
-        if not isinstance(note, str) or not note.strip():
-            raise ValidationFailed("请填写处理说明", details={"note": ["请填写处理说明"]})
+        note = read_json(request, s.ResolveRequest())["note"]
         return json_response(self._call(self.registration.resolve_appeal, principal, appeal_id, note))
 
-    @api("GET", f"{V1}/admin/notifications", summary="通知发送记录（待发、失败）", roles=["admin"], tags=["admin"])
+    @api("GET", f"{V1}/admin/notifications", query=s.NotificationQuery, response=s.Notification(many=True),
+         summary="通知发送记录（待发、失败）", roles=["admin"], tags=["admin"])
     def notifications(self, request):
         self._principal(request)
-        return json_response(self._call(self.notify.list_notifications, request.args.get("state")))
+        state = load(s.NotificationQuery(), request.args.to_dict()).get("state")
+        return json_response(self._call(self.notify.list_notifications, state))
 
-    @api("POST", f"{V1}/admin/notifications/<string:notification_id>/resend", summary="重新发送通知",
-         roles=["admin"], tags=["admin"])
+    @api("POST", f"{V1}/admin/notifications/<string:notification_id>/resend", response=s.Resent,
+         summary="重新发送通知", roles=["admin"], tags=["admin"])
     def resend(self, request, notification_id):
         self._principal(request)
         return json_response(self._call(self.notify.resend, notification_id))
 
-    @api("POST", f"{V1}/appeals", summary="反馈：考试合格信息缺失或有误", roles=["applicant"], tags=["registration"], status=201)
+    @api("POST", f"{V1}/appeals", body=s.AppealRequest, response=s.AppealFiled, summary="反馈：考试合格信息缺失或有误",
+         roles=["applicant"], tags=["registration"], status=201)
     def file_appeal(self, request):
         principal = self._principal(request)
-        body = read_json(request)
-        message = body.get("message") if isinstance(body, dict) else None
-        if not isinstance(message, str) or not message.strip() or len(message) > 2000:
-            raise ValidationFailed("请填写反馈内容（不超过2000字）", details={"message": ["请填写反馈内容（不超过2000字）"]})
+        message = read_json(request, s.AppealRequest())["message"]
         return json_response(self._call(self.registration.file_appeal, principal["account_id"], message),
                              status=201)
 
@@ -372,7 +390,8 @@ class GatewayService(ApplicantPages, ReviewPages, AdminPages):
         return assets.file(path)
 
     # --- operations -------------------------------------------------------------------------
-    @api("GET", "/health", summary="健康检查（各服务）", tags=["ops"])
+    @api("GET", "/health", response=s.Health, responses={503: (s.Health, "有服务不可用（services 中为 unavailable）")},
+         summary="健康检查（各服务）", tags=["ops"])
     def health(self, request):
         services = {}
         for name in ("identity", "registration", "review", "notify"):
@@ -385,7 +404,7 @@ class GatewayService(ApplicantPages, ReviewPages, AdminPages):
         return json_response({"status": "ok" if ok else "degraded", "services": services},
                              status=200 if ok else 503)
 
-    @api("GET", "/metrics", summary="Prometheus 指标", tags=["ops"])
+    @api("GET", "/metrics", response={"text/plain": {"type": "string"}}, summary="Prometheus 指标", tags=["ops"])
     def metrics(self, request):
         parts = [metrics.render()]
         for name in ("identity", "registration", "review", "notify"):
@@ -396,9 +415,10 @@ class GatewayService(ApplicantPages, ReviewPages, AdminPages):
                 parts.append(f"# {name}: unavailable\n")
         return Response("".join(parts), mimetype="text/plain; version=0.0.4")
 
-    @api("GET", f"{V1}/openapi.json", summary="本文档", tags=["ops"])
+    @api("GET", f"{V1}/openapi.json", response={"application/json": {"type": "object"}}, summary="本文档",
+         tags=["ops"])
     def openapi_document(self, request):
-        return json_response(openapi.document())
+        return json_response(openapi.document(type(self)))
 
     @api("GET,POST,PUT,PATCH,DELETE", f"{V1}/<path:rest>", summary="未知路径")
     def unknown(self, request, rest):
@@ -413,4 +433,8 @@ def _upload_bytes(request):
             raise ValidationFailed("请选择要上传的图片", details={"file": ["请选择要上传的图片"]})
         return upload.read()
     return request.get_data()
+
+
+def _idempotency_key(request):
+    return load(s.IdempotencyHeader(), dict(request.headers)).get("idempotency_key")
 

@@ -23,6 +23,10 @@ from . import http_metrics
 ROUTES = []  # (method, path, options) for services.gateway.openapi
 
 NO_STORE = {"Cache-Control": "no-store"}
+# Every JSON answer: never cached, never sniffed into HTML, never framed by another site, and the
+# full URL (which may carry an application id) never sent to another origin.
+API_HEADERS = {**NO_STORE, "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "frame-ancestors 'none'",
+               "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"}
 
 UNAVAILABLE = "服务暂时不可用，请稍后再试"
 # The broker is unreachable or no copy of a service is there to take the call: 503, not 500.
@@ -42,7 +46,7 @@ class ServiceUnavailable(Exception):
 def json_response(payload, status=200, headers=None):
     body = json.dumps(payload, ensure_ascii=False, default=str)
     return Response(body, status=status, mimetype="application/json",
-                    headers={**NO_STORE, **(headers or {})})
+                    headers={**API_HEADERS, **(headers or {})})
 
 
 def error_response(status, code, message, details=None, headers=None):
@@ -66,10 +70,12 @@ def response_for_exception(exc):
 
 
 class ApiHandler(HttpRequestHandler):
-    def __init__(self, method, url, body=None, query=None, response=None, summary="", roles=None,
-                 status=200, tags=(), **kwargs):
+    def __init__(self, method, url, body=None, query=None, headers=None, response=None, responses=None,
+                 summary="", description="", roles=None, status=200, tags=(), **kwargs):
         super().__init__(method, url, **kwargs)
-        self.options = {"body": body, "query": query, "response": response, "summary": summary,
+        # What services.gateway.openapi documents; `roles` is also what _principal enforces.
+        self.options = {"body": body, "query": query, "headers": headers, "response": response,
+                        "responses": responses, "summary": summary, "description": description,
                         "roles": roles, "status": status, "tags": tags}
 
     def response_from_exception(self, exc):
