@@ -48,12 +48,15 @@ def _bytes(body):
 
 def _describe(msg):
     headers = msg.headers or {}
+    # x-error: our consumer gave up on it; x-first-death-*: RabbitMQ moved it (quorum queues'
+    # delivery limit, docs/operations.md "Broker cluster")
+    death = headers.get("x-first-death-reason")
     return {
         "id": msg.properties.get("message_id"),
         "type": msg.properties.get("type"),
-        "error": headers.get("x-error", ""),
+        "error": headers.get("x-error") or (f"dead-lettered by RabbitMQ: {death}" if death else ""),
         "attempts": headers.get("x-attempts"),
-        "queue": headers.get("x-original-queue"),
+        "queue": headers.get("x-original-queue") or headers.get("x-first-death-queue"),
         "body": _text(msg.body)[:2000],
     }
 

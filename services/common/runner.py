@@ -21,6 +21,7 @@ from nameko.runners import ServiceRunner
 
 from .config import ConfigError, service_config
 from .logs import setup_logging
+from .queues import quorum_rpc_queues
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ def run(service_cls, **overrides):
         print(problem, file=sys.stderr)
         return EXIT_BROKER
     forgive_lost_rpc_replies()
+    quorum_rpc_queues()
     runner = ServiceRunner(config)
     runner.add_service(service_cls)
     stop = eventlet.event.Event()

@@ -22,6 +22,7 @@ from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
 from services.contracts.events import MalformedEvent, exchange_of, parse_event
 
 from .metrics import ServiceMetrics
+from .queues import queue_arguments, quorum_enabled
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +37,18 @@ def dlq_name(queue):
 
 def declare_subscription(channel, service, source, event_type, quorum=False):
     """Idempotent: exchange, queue, binding and DLQ of one subscription."""
-    args = {"x-queue-type": "quorum"} if quorum else {}
     exchange = Exchange(exchange_of(source), type="topic", durable=True, channel=channel)
     exchange.declare()
     name = queue_name(service, event_type)
-    Queue(dlq_name(name), durable=True, queue_arguments=args or None, channel=channel).declare()
+    Queue(dlq_name(name), durable=True, queue_arguments=queue_arguments(quorum), channel=channel).declare()
     queue = Queue(name, exchange=exchange, routing_key=event_type, durable=True,
-                  queue_arguments=args or None, channel=channel)
+                  queue_arguments=queue_arguments(quorum, dead_letter_to=dlq_name(name)), channel=channel)
     queue.declare()
     return queue
 
 
 def declare_topology(config, subscriptions):
-    quorum = str(config.get("QUORUM_QUEUES", "0")) == "1"
+    quorum = quorum_enabled(config)
     with Connection(config["AMQP_URI"], connect_timeout=5) as conn:
         conn.ensure_connection(max_retries=3)
         channel = conn.channel()
@@ -78,7 +78,7 @@ class EventConsumer(SharedExtension, ProviderCollector):
         config = self.container.config
         self.service = self.container.service_name
         self.max_attempts = int(config.get("EVENT_MAX_ATTEMPTS", 5))
-        self.quorum = str(config.get("QUORUM_QUEUES", "0")) == "1"
+        self.quorum = quorum_enabled(config)
         self.prefetch = int(config.get("max_workers", 10))
         self.metrics = ServiceMetrics(self.service)
         self.connection = Connection(config["AMQP_URI"], heartbeat=0,

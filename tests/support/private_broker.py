@@ -7,6 +7,10 @@ never touched).
         private_rabbit.stop_app()              # listeners close: clients see ECONNREFUSED
         private_rabbit.start_app()             # back, with its durable queues and messages
 
+    def test_y(private_cluster):               # three such nodes joined into one cluster
+        uri = private_cluster.amqp_uri         # "amqp://...:<p1>/;amqp://...:<p2>/;..." (kombu fail-over)
+        private_cluster.nodes[0].kill()        # a node lost (SIGKILL): the other two carry on
+
 Start-up takes 10–40 s on a busy machine; use it in the slow tier (`@pytest.mark.slow`).
 """
 import os
@@ -28,7 +32,7 @@ def _free_port():
 
 
 class PrivateRabbit:
-    def __init__(self, base_dir):
+    def __init__(self, base_dir, cookie=None):
         self.base = base_dir
         self.node = f"test-{uuid.uuid4().hex[:10]}@localhost"
         self.port = _free_port()
@@ -38,6 +42,10 @@ class PrivateRabbit:
         self._write("enabled_plugins", "[].\n")  # no management: nothing to clash with port 15672
         self._write("rabbitmq.conf", f"listeners.tcp.default = 127.0.0.1:{self.port}\n")
         self._write("rabbitmq-env.conf", "")  # not /etc/rabbitmq's, which names the shared node
+        if cookie:  # nodes of one cluster share it; otherwise Erlang makes one up in HOME
+            path = os.path.join(base_dir, ".erlang.cookie")
+            self._write(".erlang.cookie", cookie)
+            os.chmod(path, 0o400)
         self.env = {
             **os.environ, "HOME": base_dir,  # the Erlang cookie lives here, not the shared node's
             "RABBITMQ_NODENAME": self.node, "RABBITMQ_NODE_PORT": str(self.port),
@@ -62,16 +70,34 @@ class PrivateRabbit:
                               text=True, timeout=timeout)
 
     def start(self):
+        self.launch()
+        self.wait_booted()
+        return self
+
+    def launch(self):
         log = open(os.path.join(self.base, "server.out"), "w")
         self.process = subprocess.Popen([SERVER], env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.base,
                                         start_new_session=True)
+
+    def wait_booted(self):
         # `wait` polls until the node wrote its pid file and booted (await_startup fails at once
         # while the node is not yet registered with epmd).
         self.ctl("wait", self.env["RABBITMQ_PID_FILE"], "--timeout", "180", timeout=240)
-        return self
 
     def stop_app(self):
         self.ctl("stop_app")
+
+    def join(self, other):
+        """Join the cluster `other` belongs to (its data is reset: a blank node's is empty anyway)."""
+        self.ctl("stop_app")
+        self.ctl("join_cluster", other.node)
+        self.start_app()
+
+    def kill(self):
+        """The node is lost: SIGKILL, no goodbye to its clients or its peers."""
+        os.killpg(self.process.pid, 9)
+        self.process.wait()
+        self.process = None
 
     def start_app(self):
         self.ctl("start_app")
@@ -92,10 +118,42 @@ class PrivateRabbit:
         self.process = None
 
 
-@pytest.fixture
-def private_rabbit(tmp_path_factory):
+class PrivateCluster:
+    """Three (or `size`) private nodes with one Erlang cookie, joined into one cluster."""
+
+    def __init__(self, base_dir, size=3):
+        cookie = uuid.uuid4().hex.upper()
+        self.nodes = [PrivateRabbit(os.path.join(base_dir, f"node{i + 1}"), cookie=cookie) for i in range(size)]
+        self.amqp_uri = ";".join(node.amqp_uri for node in self.nodes)
+
+    def start(self):
+        for node in self.nodes:  # boot in parallel, then wait for each
+            node.launch()
+        for node in self.nodes:
+            node.wait_booted()
+        for node in self.nodes[1:]:
+            node.join(self.nodes[0])
+        return self
+
+    def running_nodes(self, via):
+        """Names of the cluster's running nodes, as the node `via` sees them."""
+        import json
+        status = json.loads(via.ctl("cluster_status", "--formatter", "json").stdout)
+        return sorted(status["running_nodes"])
+
+    def stop(self):
+        for node in self.nodes:
+            node.stop()
+
+
+def _needs_rabbitmq():
     if not (SERVER and CTL):
         pytest.skip("needs rabbitmq-server on this machine (Debian: apt-get install rabbitmq-server)")
+
+
+@pytest.fixture
+def private_rabbit(tmp_path_factory):
+    _needs_rabbitmq()
     node = PrivateRabbit(str(tmp_path_factory.mktemp("rabbit")))
     node.start()
     yield node
@@ -103,14 +161,35 @@ def private_rabbit(tmp_path_factory):
 
 
 @pytest.fixture
-def make_private_config(private_rabbit, database_url, tmp_path):
-    """make_config's twin on the private node (its default vhost: the node is this test's alone)."""
+def private_cluster(tmp_path_factory):
+    _needs_rabbitmq()
+    cluster = PrivateCluster(str(tmp_path_factory.mktemp("rabbit-cluster")))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def _private_config(amqp_uri, database_url, tmp_path):
     from services.common.config import service_config
 
     def make(service, **overrides):
-        config = service_config(service, environ={"VAR_DIR": str(tmp_path / "var"),
-                                                  "AMQP_URI": private_rabbit.amqp_uri})
+        config = service_config(service, environ={"VAR_DIR": str(tmp_path / "var"), "AMQP_URI": amqp_uri})
         config["DATABASE_URL"] = database_url(service)
         config.update(overrides)
         return config
     return make
+
+
+@pytest.fixture
+def make_private_config(private_rabbit, database_url, tmp_path):
+    """make_config's twin on the private node (its default vhost: the node is this test's alone)."""
+    return _private_config(private_rabbit.amqp_uri, database_url, tmp_path)
+
+
+@pytest.fixture
+def make_cluster_config(private_cluster, database_url, tmp_path):
+    """make_config's twin on the private cluster: AMQP_URI lists every node, queues are quorum queues."""
+    make = _private_config(private_cluster.amqp_uri, database_url, tmp_path)
+    return lambda service, **overrides: make(service, **{"QUORUM_QUEUES": "1", **overrides})
