@@ -23,6 +23,7 @@ import pytest
 
 SERVER = shutil.which("rabbitmq-server", path="/usr/lib/rabbitmq/bin") or shutil.which("rabbitmq-server")
 CTL = shutil.which("rabbitmqctl", path="/usr/lib/rabbitmq/bin") or shutil.which("rabbitmqctl")
+QUEUES = shutil.which("rabbitmq-queues", path="/usr/lib/rabbitmq/bin") or shutil.which("rabbitmq-queues")
 
 
 def _free_port():
@@ -65,9 +66,13 @@ class PrivateRabbit:
         with open(os.path.join(self.base, name), "w") as f:
             f.write(text)
 
-    def ctl(self, *args, timeout=120):
-        return subprocess.run([CTL, "-n", self.node, *args], env=self.env, check=True, capture_output=True,
+    def ctl(self, *args, timeout=120, tool=CTL):
+        return subprocess.run([tool, "-n", self.node, *args], env=self.env, check=True, capture_output=True,
                               text=True, timeout=timeout)
+
+    def queues_ctl(self, *args):
+        """rabbitmq-queues on this node (quorum queue membership: grow, shrink, check_if_node_is_quorum_critical)."""
+        return self.ctl(*args, tool=QUEUES)
 
     def start(self):
         self.launch()
@@ -122,9 +127,15 @@ class PrivateCluster:
     """Three (or `size`) private nodes with one Erlang cookie, joined into one cluster."""
 
     def __init__(self, base_dir, size=3):
-        cookie = uuid.uuid4().hex.upper()
-        self.nodes = [PrivateRabbit(os.path.join(base_dir, f"node{i + 1}"), cookie=cookie) for i in range(size)]
+        self.base, self.cookie = base_dir, uuid.uuid4().hex.upper()
+        self.nodes = [PrivateRabbit(os.path.join(base_dir, f"node{i + 1}"), cookie=self.cookie) for i in range(size)]
         self.amqp_uri = ";".join(node.amqp_uri for node in self.nodes)
+
+    def new_node(self):
+        """A blank node with the cluster's cookie, started but not joined (a replacement)."""
+        node = PrivateRabbit(os.path.join(self.base, f"node{len(self.nodes) + 1}"), cookie=self.cookie)
+        self.nodes.append(node)
+        return node.start()
 
     def start(self):
         for node in self.nodes:  # boot in parallel, then wait for each

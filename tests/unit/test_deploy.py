@@ -95,3 +95,58 @@ def test_the_ops_image_matches_the_database_major_version_and_reaches_every_data
         if name != "gateway":
             assert ops["environment"][f"{name.upper()}_DATABASE_URL"] == \
                 doc["services"][name]["environment"][f"{name.upper()}_DATABASE_URL"]
+
+
+RABBIT_NODES = ("rabbitmq", "rabbitmq-2", "rabbitmq-3")
+
+
+def commented_settings(text, keys):
+    """The `#KEY=value` lines of .env.example's cluster block (the operator uncomments them)."""
+    found = {}
+    for line in text.splitlines():
+        key, sep, value = line.lstrip("#").partition("=")
+        if line.startswith("#") and sep and key in keys:
+            found[key] = value
+    return found
+
+
+def test_the_cluster_profile_is_three_rabbitmq_nodes_of_one_cluster():
+    doc = compose()
+    nodes = {name: s for name, s in doc["services"].items() if s.get("image", "").startswith("rabbitmq:")}
+    assert set(nodes) == set(RABBIT_NODES)
+    assert "profiles" not in nodes["rabbitmq"]  # the one node of the default deployment is the first
+    assert all(nodes[name]["profiles"] == ["cluster"] for name in RABBIT_NODES[1:])
+    conf = dict(line.split(" = ", 1) for line in (ROOT / "deploy" / "rabbitmq" / "cluster.conf").read_text()
+                .splitlines() if line and not line.startswith("#"))
+    assert conf["cluster_formation.peer_discovery_backend"] == "classic_config"
+    listed = {v for k, v in conf.items() if k.startswith("cluster_formation.classic_config.nodes.")}
+    data_volumes = set()
+    for name, node in nodes.items():
+        # the node name is rabbit@<hostname>: fixed, or the node forgets its data when recreated
+        assert node["hostname"] == name and f"rabbit@{name}" in listed
+        assert "./deploy/rabbitmq/cluster.conf:/etc/rabbitmq/conf.d/30-cluster.conf:ro" in node["volumes"]
+        assert node["environment"]["RABBITMQ_ERLANG_COOKIE"].startswith("${RABBITMQ_ERLANG_COOKIE:?")
+        data_volumes |= {v.split(":")[0] for v in node["volumes"] if v.endswith(":/var/lib/rabbitmq")}
+        assert node["healthcheck"]["test"][:2] == ["CMD", "rabbitmq-diagnostics"]
+    assert len(listed) == 3 and len(data_volumes) == 3 and data_volumes <= set(doc["volumes"])
+    # Outside the profile, only the first node exists: the services must not require the others.
+    for name in SERVICES:
+        depends = doc["services"][name]["depends_on"]
+        assert depends["rabbitmq"] == {"condition": "service_healthy"}
+        for other in RABBIT_NODES[1:]:
+            assert depends[other] == {"condition": "service_healthy", "required": False}
+        assert "profiles" not in doc["services"][name]
+
+
+def test_env_example_shows_the_cluster_settings_the_services_need():
+    from kombu import Connection
+
+    from services.common.config import _amqp_problem
+    text = (ROOT / ".env.example").read_text()
+    assert "RABBITMQ_ERLANG_COOKIE=change-me" in text.splitlines()
+    settings = commented_settings(text, {"COMPOSE_PROFILES", "QUORUM_QUEUES", "AMQP_URI"})
+    assert settings["COMPOSE_PROFILES"] == "cluster" and settings["QUORUM_QUEUES"] == "1"
+    uri = settings["AMQP_URI"]
+    assert _amqp_problem(uri) is None  # an account of its own on every node
+    # kombu fails over in the order listed: every node, on the port the nodes listen on
+    assert [alt.split("@")[1] for alt in Connection(uri).alt] == [f"{n}:5672/" for n in RABBIT_NODES]

@@ -24,6 +24,7 @@ from .toy_services import Consumer, Publisher, submissions
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
 
 CLIENTS, PER_CLIENT = 4, 40
+OURS = ("review.ApplicationSubmitted", "review.ApplicationSubmitted.dlq", "rpc-registration", "rpc-review")
 
 
 def queues(node):
@@ -32,8 +33,8 @@ def queues(node):
     return {q["name"]: q for q in json.loads(out)}
 
 
-def test_losing_a_node_mid_load_loses_and_doubles_nothing(private_cluster, make_cluster_config,  # noqa: F811
-                                                          start_service):
+def test_losing_a_node_mid_load_loses_and_doubles_nothing_then_a_new_node_replaces_it(
+        private_cluster, make_cluster_config, start_service):  # noqa: F811
     forgive_lost_rpc_replies()  # as services.common.runner.run does
     quorum_rpc_queues()
     first, survivor = private_cluster.nodes[0], private_cluster.nodes[1]
@@ -46,8 +47,7 @@ def test_losing_a_node_mid_load_loses_and_doubles_nothing(private_cluster, make_
     # Every queue of ours is replicated on all three nodes, and led by the first node: the services
     # connected there first, so losing it takes their connections and every queue's leader at once.
     before = queues(survivor)
-    for name in ("review.ApplicationSubmitted", "review.ApplicationSubmitted.dlq", "rpc-registration",
-                 "rpc-review"):
+    for name in OURS:
         assert before[name]["type"] == "quorum", name
         assert len(before[name]["members"]) == 3, name
         assert before[name]["leader"] == first.node, name
@@ -84,3 +84,16 @@ def test_losing_a_node_mid_load_loses_and_doubles_nothing(private_cluster, make_
     assert sorted(submitted_ids) == sorted(set(submitted_ids))  # no submission twice
     assert sorted(tasks) == sorted(submitted_ids)  # each committed submission reviewed exactly once
     assert set(accepted) == {f"c{c}-{i}" for c in range(CLIENTS) for i in range(PER_CLIENT)}  # none lost
+
+    # Replacing the lost node, as docs/operations.md (section 10) says: forget it, join a blank node,
+    # give every quorum queue a replica there again.
+    survivor.ctl("forget_cluster_node", first.node)
+    assert all(len(q["members"]) == 2 for name, q in queues(survivor).items() if name in OURS)
+    fresh = private_cluster.new_node()
+    fresh.join(survivor)
+    survivor.queues_ctl("grow", fresh.node, "all")
+    members = sorted(n.node for n in private_cluster.nodes[1:])
+    assert all(sorted(q["members"]) == members for name, q in queues(survivor).items() if name in OURS)
+    assert submit(uri, "after-replacement")
+    wait_for(lambda: "after-replacement" in {a for a, _ in task_rows(consumer)}, timeout=60,
+             message="the services to work on with the new node")
