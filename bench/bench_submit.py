@@ -3,7 +3,8 @@ from HTTP submit to review task created, beside the ceiling of the same HTTP →
 (GET /api/v1/code-tables) measured in the same run, and each service's resident memory.
 
 Runs the real system (`python -m services run`) against the local RabbitMQ in a fresh vhost.
-Bars (DESIGN.md): submit p95 ≤ 200 ms at 20 concurrent; ≥ 100 submissions/s to review task.
+Bars (DESIGN.md): submit p95 ≤ 200 ms at 20 concurrent and ≤ 3× the ceiling's p95; ≥ 150 submissions/s
+to review task.
 """
 import glob
 import json
@@ -21,7 +22,7 @@ import requests
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench.support import fresh_vhost, percentile  # noqa: E402
+from bench.support import fresh_vhost, percentile, summary  # noqa: E402
 from services.common.idnumbers import checksum_char  # noqa: E402
 from tests.support import images  # noqa: E402
 from tests.support.journey import APPLICANT_PASSWORD, FORM, STAFF_PASSWORD  # noqa: E402
@@ -121,7 +122,10 @@ def main():
     with fresh_vhost() as uri, tempfile.TemporaryDirectory() as var_dir:
         port = free_port()
         env = {**os.environ, "AMQP_URI": uri, "VAR_DIR": var_dir, "GATEWAY_ADDRESS": f"127.0.0.1:{port}",
-               "PYTHONPATH": ROOT, "LOG_LEVEL": "WARNING", "NOTIFY_QUIET_HOURS": "off"}
+               "PYTHONPATH": ROOT, "LOG_LEVEL": "WARNING", "NOTIFY_QUIET_HOURS": "off",
+               # every applicant asks for its code from this one address: the bench raises the
+               # per-IP daily cap (identity's SMS_DAILY_CAP_PER_IP) for the system it starts
+               "SMS_DAILY_CAP_PER_IP": str(N + 10)}
         system = subprocess.Popen([sys.executable, "-m", "services", "run"], env=env, cwd=ROOT,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         api = Api(f"http://127.0.0.1:{port}", var_dir)
@@ -184,8 +188,15 @@ def main():
                   f"(bar p95 ≤ 200 ms: {'meets' if p95 <= 200 else 'MISSES'}; "
                   f"{p95 / percentile(ceiling, 95):.1f}× the ceiling's p95)")
             print(f"submit  submit → review task: {rate:7.1f} submissions/s over {N} "
-                  f"(HTTP part {N / (submitted - t0):.0f}/s; bar ≥ 100/s: {'meets' if rate >= 100 else 'MISSES'}; "
+                  f"(HTTP part {N / (submitted - t0):.0f}/s; bar ≥ 150/s: {'meets' if rate >= 150 else 'MISSES'}; "
                   f"{rate / ceiling_rate:.0%} of the ceiling)")
+            top_p95 = percentile(ceiling, 95)
+            summary(f"HTTP submit p95 at {CONCURRENCY} concurrent", f"{p95:.0f} ms (p50 {p50:.0f}; "
+                    f"{p95 / top_p95:.1f}× the ceiling)", "≤ 200 ms and ≤ 3× the ceiling's p95",
+                    p95 <= 200 and p95 <= 3 * top_p95,
+                    f"GET /code-tables p95 {top_p95:.0f} ms, {ceiling_rate:.0f} req/s")
+            summary("submit → review task", f"{rate:.0f} submissions/s ({rate / ceiling_rate:.0%} of the ceiling)",
+                    "≥ 150 /s", rate >= 150, f"GET /code-tables {ceiling_rate:.0f} req/s")
             for name, mb in sorted(rss_mb().items()):
                 print(f"memory  {name:<12} resident {mb:6.0f} MB after the run")
         finally:

@@ -1,5 +1,6 @@
 """Shared by the benchmarks: a throw-away RabbitMQ vhost and percentiles."""
 import contextlib
+import json
 import os
 import statistics
 import uuid
@@ -33,3 +34,18 @@ def percentile(values, p):
 
 def median(values):
     return statistics.median(values)
+
+
+def summary(figure, value, bar, met, ceiling):
+    """One row of `make bench`'s closing table: the figure as measured, its bar, the ceiling measured
+    in the same run, and whether the bar is met (True/False; None when the figure has no bar).
+
+    Written as a JSON line to the file named by BENCH_SUMMARY (bench/run_all.py sets it); a bench run
+    on its own prints its own lines and this does nothing.
+    """
+    path = os.environ.get("BENCH_SUMMARY")
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"figure": figure, "value": value, "bar": bar, "met": met, "ceiling": ceiling},
+                            ensure_ascii=False) + "\n")
