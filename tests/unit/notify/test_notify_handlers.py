@@ -180,7 +180,7 @@ def test_an_interrupted_send_is_taken_back_after_the_lease_and_a_late_answer_is_
     [intent] = triggers.submission_receipt(event["data"], "13812345678", None)
     prepared = notifier._prepare(intent, event["id"], NOON)
     with notifier.db.uow() as uow:
-        row, claim, _ = notifier._insert(uow, prepared, NOON)  # claimed, then the process "dies"
+        [(row, claim, _)] = notifier._insert(uow, [prepared], NOON)  # claimed, then the process "dies"
     now(NOON + timedelta(seconds=59))
     notifier.process_due()
     assert notification(notifier, row.id).state == "sending"
