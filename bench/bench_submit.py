@@ -125,7 +125,8 @@ def print_breakdown(recordings, pids, count):
     for pid, path in sorted(recordings.items(), key=lambda item: names[item[0]]):
         samples, kinds, ours = breakdown(path)
         if not samples:
-            print(f"profile {names[pid]:<12} no samples")
+            why = "no busy samples" if os.path.exists(path) else "not recorded (py-spy wrote nothing in time)"
+            print(f"profile {names[pid]:<12} {why}")
             continue
         print(f"profile {names[pid]:<12} {samples} busy samples at 100/s over {count} submits "
               f"(~{samples * 10 / count:.1f} ms a submit): " + "; ".join(f"{kind} {share:.0%}" for kind, share in kinds))
