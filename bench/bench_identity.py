@@ -33,6 +33,7 @@ from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.support import summary  # noqa: E402
 from services.common.config import service_config  # noqa: E402
 from services.identity.domain.passwords import PasswordHasher  # noqa: E402
 from services.identity.settings import make_hasher  # noqa: E402
@@ -195,6 +196,12 @@ def main(argv):
                   f"(1.0 would be the bare RPC round trip)")
         if login:
             print(f"login p50 includes one argon2id verify ({hasher.describe()})")
+        if floor and auth:
+            summary(f"identity authenticate RPC p95 at {args.concurrency} concurrent", f"{auth[1]:.1f} ms", None, None,
+                    f"health RPC p95 {floor[1]:.1f} ms")
+        if floor and login:
+            summary(f"identity password login RPC p95 at {args.concurrency} concurrent", f"{login[1]:.1f} ms", None,
+                    None, f"health RPC p95 {floor[1]:.1f} ms (login adds one argon2id verify)")
         rss = rss_kib(service.pid)
         if rss and idle_rss:
             print(f"identity service resident memory: {idle_rss / 1024:.0f} MiB idle, "

@@ -203,7 +203,7 @@ def main():
     if args.load:
         return load(args.load[0], float(args.load[1]))
 
-    from bench.support import fresh_vhost
+    from bench.support import fresh_vhost, summary
     from services.review.adapters.storage import MaterialStore
     from services.review.domain.materials import CheckPolicy, check_material
     from services.review.handlers import prepare_upload
@@ -241,6 +241,9 @@ def main():
     print(f"  uploads meanwhile: {c['uploads']} ({c['uploads_per_second']:.1f}/s), each {fmt(c['upload'])}")
     print(f"health p95 under load vs idle: tpool {t['busy']['p95'] / t['idle']['p95']:.1f}x, "
           f"event-loop control {c['busy']['p95'] / c['idle']['p95']:.1f}x")
+    summary(f"review health RPC p95 with {CONCURRENT_UPLOADS} uploads running (Pillow in tpool)",
+            f"{t['busy']['p95']:.1f} ms", None, None,
+            f"idle {t['idle']['p95']:.1f} ms; Pillow on the event loop {c['busy']['p95']:.1f} ms")
     if t["refused"] or c["refused"]:
         print(f"WARNING: {t['refused'] + c['refused']} uploads were refused; the figures are not of the full pipeline")
     return 0

@@ -79,7 +79,13 @@ class EventConsumer(SharedExtension, ProviderCollector):
         self.service = self.container.service_name
         self.max_attempts = int(config.get("EVENT_MAX_ATTEMPTS", 5))
         self.quorum = quorum_enabled(config)
-        self.prefetch = int(config.get("max_workers", 10))
+        # Prefetch beyond the worker pool (EVENT_PREFETCH, default twice max_workers): while every
+        # worker is busy the next messages are already here, and each arrival lets this thread send
+        # the acks of finished workers (it settles them between deliveries; with prefetch equal to
+        # the pool, the broker waits for those acks and the thread for the next delivery, up to
+        # `safety_interval`). Concurrency stays bounded by max_workers: spawn_worker waits for a slot.
+        workers = int(config.get("max_workers", 10))
+        self.prefetch = int(config.get("EVENT_PREFETCH") or 2 * workers)
         self.metrics = ServiceMetrics(self.service)
         self.connection = Connection(config["AMQP_URI"], heartbeat=0,
                                      transport_options={"confirm_publish": True})

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from services.common import clock
@@ -31,6 +31,7 @@ from .domain import triggers
 from .domain.delivery import Attempt, Delivery, Outcome, State, dedupe_key, mask_recipient
 from .domain.quiet_hours import QuietHoursPolicy, release_time
 from .domain.retry import RetryPolicy
+from .group_commit import write_alone
 from .models import BODY, CODE, PARAMS, RECIPIENT, ApplicationAttempt, DeliveryAttempt, Notification
 
 log = logging.getLogger(__name__)
@@ -115,14 +116,30 @@ def parse_time(value, field):
     return value
 
 
+@dataclass(frozen=True)
+class EventWork:
+    """An event's messages, rendered, waiting for the unit of work that records them."""
+    event: dict
+    consumer: str
+    prepared: list
+    check: object  # (session, now) -> bool, or None
+    now: datetime
+
+
 class Notifier:
-    def __init__(self, db, cipher, templates, channels, settings=Settings(), parallel_map=map):
+    def __init__(self, db, cipher, templates, channels, settings=Settings(), parallel_map=map,
+                 store_group=write_alone, record_group=write_alone, check_group=write_alone):
         self.db = db
         self.cipher = cipher
         self.templates = templates
         self.channels = channels
         self.settings = settings
         self.parallel_map = parallel_map  # the service hands a green pool's imap
+        # (write_many, item) -> result: the service groups concurrent workers' writes into one
+        # transaction (services.notify.group_commit); alone by default
+        self.store_group = store_group
+        self.record_group = record_group
+        self.check_group = check_group
 
     # --- commands ---------------------------------------------------------------------------
     def send_code(self, phone, code, purpose, expires_at):
@@ -141,7 +158,7 @@ class Notifier:
                 existing = self._by_key(uow.session, prepared.dedupe_key)
                 if existing is not None:
                     return {"notification_id": existing.id, "state": existing.state}
-                row, claim, finished = self._insert(uow, prepared, now)
+                [(row, claim, finished)] = self._insert(uow, [prepared], now)
                 state = row.state
         except IntegrityError:  # the same code asked twice at the same moment
             with self.db.uow() as uow:
@@ -202,7 +219,7 @@ class Notifier:
                     template=row.template, version=row.template_version,
                     release_at=release_time(row.kind, now, self.settings.quiet_hours),
                     cause_event_id=row.cause_event_id, cause_event_type=row.cause_event_type, resend_of=row.id)
-                new_row, claim, finished = self._insert(uow, prepared, now)
+                [(new_row, claim, finished)] = self._insert(uow, [prepared], now)
                 state = new_row.state
         except IntegrityError:
             raise Conflict("这条通知已重新发送，正在发送中", code="resend_pending") from None
@@ -214,11 +231,19 @@ class Notifier:
     # --- events -----------------------------------------------------------------------------
     def already_handled(self, event, consumer):
         """True when this consumer processed the event before: skip the contact look-ups."""
+        return self.check_group(self._handled_many, (event, consumer))
+
+    def _handled_many(self, asked):
+        """[already processed?] for (event, consumer) pairs, one query per (consumer, source)."""
         table = Notification.metadata.tables["processed_events"]
+        done = set()
         with self.db.engine.connect() as conn:
-            return conn.execute(select(table.c.event_id).where(
-                table.c.consumer == consumer, table.c.source == event["source"],
-                table.c.event_id == event["id"])).first() is not None
+            for consumer, source in {(consumer, event["source"]) for event, consumer in asked}:
+                ids = [event["id"] for event, c in asked if (c, event["source"]) == (consumer, source)]
+                done.update((consumer, source, event_id) for event_id in conn.execute(
+                    select(table.c.event_id).where(table.c.consumer == consumer, table.c.source == source,
+                                                   table.c.event_id.in_(ids))).scalars())
+        return [(consumer, event["source"], event["id"]) in done for event, consumer in asked]
 
     def account_registered(self, event, consumer, phone):
         return self._on_event(event, consumer, triggers.account_registered(event["data"], phone))
@@ -227,10 +252,12 @@ class Notifier:
         data = event["data"]
 
         def remember_attempt(session, now):
-            seen = session.get(ApplicationAttempt, data["application_id"])
+            seen = _application_attempt(session, data["application_id"])
             if seen is None:
-                session.add(ApplicationAttempt(application_id=data["application_id"], attempt=data["attempt"],
-                                               updated_at=now))
+                seen = ApplicationAttempt(application_id=data["application_id"], attempt=data["attempt"],
+                                          updated_at=now)
+                session.add(seen)
+                session.info.get("application_attempts", {})[data["application_id"]] = seen
             elif data["attempt"] > seen.attempt:
                 seen.attempt, seen.updated_at = data["attempt"], now
             return True
@@ -241,7 +268,7 @@ class Notifier:
         data = event["data"]
 
         def still_current(session, now):
-            seen = session.get(ApplicationAttempt, data["application_id"])
+            seen = _application_attempt(session, data["application_id"])
             if seen is not None and seen.attempt > data["attempt"]:
                 log.info("ReviewCompleted %s for attempt %s of %s ignored: attempt %s was submitted since",
                          event["id"], data["attempt"], data["application_id"], seen.attempt)
@@ -263,23 +290,85 @@ class Notifier:
         now = clock.now()
         prepared = [self._prepare(intent, event["id"], now, cause_event_id=event["id"],
                                   cause_event_type=event["type"]) for intent in intents]
+        created, claims = self.store_group(self._store_events, EventWork(event, consumer, prepared, check, now))
+        self.deliver(claims)
+        return created
+
+    def _store_events(self, works):
+        """Record the messages of several events in one unit of work: [(created ids, claims)] per event.
+
+        Each event once per consumer (processed_events), each message once (dedupe_key); a repeat
+        inside the group or one recorded before creates nothing. A concurrent copy recording the
+        same event makes the insert fail: the group commit then writes each event alone, where
+        `first_time` sorts it out.
+        """
+        if len(works) == 1:
+            return [self._store_event(works[0])]
+        processed = Notification.metadata.tables["processed_events"]
+        now = clock.now()
+        answers, finished = [], []
+        with self.db.uow() as uow:
+            session = uow.session
+            seen = set()
+            for consumer, source in {(w.consumer, w.event["source"]) for w in works}:
+                ids = [w.event["id"] for w in works if (w.consumer, w.event["source"]) == (consumer, source)]
+                seen.update((consumer, source, event_id) for event_id in session.scalars(
+                    select(processed.c.event_id).where(processed.c.consumer == consumer,
+                                                       processed.c.source == source,
+                                                       processed.c.event_id.in_(ids))))
+            applications = {w.event["data"]["application_id"] for w in works if "application_id" in w.event["data"]}
+            if applications:
+                found = {row.application_id: row for row in session.scalars(
+                    select(ApplicationAttempt).where(ApplicationAttempt.application_id.in_(applications)))}
+                session.info["application_attempts"] = {a: found.get(a) for a in applications}
+            keys = [p.dedupe_key for w in works for p in w.prepared]
+            stored = set(session.scalars(select(Notification.dedupe_key).where(Notification.dedupe_key.in_(keys))))
+            marks, todo = [], []
+            for work in works:
+                key = (work.consumer, work.event["source"], work.event["id"])
+                if key in seen:
+                    answers.append(([], []))
+                    continue
+                seen.add(key)
+                marks.append({"consumer": key[0], "source": key[1], "event_id": key[2], "processed_at": now})
+                if work.check is not None and not work.check(session, now):
+                    answers.append(([], []))
+                    continue
+                fresh = [p for p in work.prepared if p.dedupe_key not in stored]
+                stored.update(p.dedupe_key for p in fresh)
+                answers.append(len(todo))
+                todo.append(fresh)
+            if marks:
+                session.execute(insert(processed), marks)
+            inserted = self._insert(uow, [p for fresh in todo for p in fresh], now)
+        results, position = [], 0
+        for answer in answers:
+            if isinstance(answer, tuple):
+                results.append(answer)
+                continue
+            fresh = todo[answer]
+            mine = inserted[position:position + len(fresh)]
+            position += len(fresh)
+            results.append(([row.id for row, _, _ in mine], [claim for _, claim, _ in mine if claim is not None]))
+            finished += [done for _, _, dones in mine for done in dones]
+        _count(finished)
+        return results
+
+    def _store_event(self, work):
         claims, finished, created = [], [], []
         with self.db.uow() as uow:
-            if not uow.first_time(event, consumer):
-                return []
-            if check is not None and not check(uow.session, now):
-                return []
-            for item in prepared:
-                if self._by_key(uow.session, item.dedupe_key) is not None:
-                    continue
-                row, claim, done = self._insert(uow, item, now)
+            if not uow.first_time(work.event, work.consumer):
+                return [], []
+            if work.check is not None and not work.check(uow.session, work.now):
+                return [], []
+            fresh = [p for p in work.prepared if self._by_key(uow.session, p.dedupe_key) is None]
+            for row, claim, done in self._insert(uow, fresh, work.now):
                 created.append(row.id)
                 finished += done
                 if claim is not None:
                     claims.append(claim)
         _count(finished)
-        self.deliver(claims)
-        return created
+        return created, claims
 
     # --- the timer --------------------------------------------------------------------------
     def process_due(self):
@@ -350,7 +439,12 @@ class Notifier:
         Returns {notification_id: state after recording}."""
         if not claims:
             return {}
-        return self._record(list(self.parallel_map(self._send, claims)))
+        return self.record_group(self._record_many, list(self.parallel_map(self._send, claims)))
+
+    def _record_many(self, groups):
+        """Several workers' answers in one unit of work; each gets the states of all."""
+        states = self._record([sent for group in groups for sent in group])
+        return [states] * len(groups)
 
     def _send(self, claim):
         message = OutgoingMessage(channel=claim.channel, recipient=claim.recipient, subject=claim.subject,
@@ -372,7 +466,7 @@ class Notifier:
         return Sent(claim, clock.now(), result.provider_message_id, result.provider_answer)
 
     def _record(self, results):
-        states, finished = {}, []
+        states, finished, outcomes = {}, [], []
         with self.db.uow() as uow:
             session = uow.session
             ids = [r.claim.notification_id for r in results]
@@ -397,8 +491,9 @@ class Notifier:
                                     permanent=isinstance(sent.failure, PermanentFailure),
                                     policy=self.settings.retry)
                 self._write(uow, row, delivery, sent.finished_at, attempts.get(row.id, []))
-                finished += self._publish_outcome(uow, delivery)
+                finished += self._publish_outcome(uow, delivery, outcomes)
                 states[row.id] = row.state
+            _publish_all(uow, outcomes)
         _count(finished)
         return states
 
@@ -417,32 +512,47 @@ class Notifier:
     def _by_key(self, session, key):
         return session.scalars(select(Notification).where(Notification.dedupe_key == key)).first()
 
-    def _insert(self, uow, p, now):
-        """Store a prepared message; claim it when due now. (row, claim or None, finished)."""
-        row = Notification(
-            id=p.id, dedupe_key=p.dedupe_key, kind=p.kind, channel=p.channel,
-            recipient_enc=self.cipher.encrypt(p.recipient, RECIPIENT),
-            recipient_masked=mask_recipient(p.channel, p.recipient), subject=p.subject,
-            body_enc=self.cipher.encrypt(p.body, BODY),
-            params_enc=self.cipher.encrypt(json.dumps(p.params, ensure_ascii=False), PARAMS),
-            template=p.template, template_version=p.version, state=State.QUEUED.value, attempts=0,
-            next_attempt_at=p.release_at, release_at=p.release_at, expires_at=p.expires_at,
-            cause_event_id=p.cause_event_id, cause_event_type=p.cause_event_type, resend_of=p.resend_of,
-            created_at=now, updated_at=now)
-        uow.session.add(row)
-        uow.session.flush()  # the row before its attempts (foreign key)
-        delivery = self._delivery(row, [], p.recipient)
-        if not delivery.is_due(now):
-            return row, None, []
-        claim, finished = self._start(uow, row, delivery, now, p.recipient, p.body, p.params)
-        return row, claim, finished
+    def _insert(self, uow, prepared, now):
+        """Store prepared messages, each claimed at once when due now: [(row, claim or None, finished)].
 
-    def _start(self, uow, row, delivery, now, recipient, body, params):
+        Each row is written once, already in its state (no INSERT then UPDATE), all rows in one
+        flush and their attempt rows in the next (foreign key).
+        """
+        out, attempt_rows = [], []
+        for p in prepared:
+            row = Notification(
+                id=p.id, dedupe_key=p.dedupe_key, kind=p.kind, channel=p.channel,
+                recipient_enc=self.cipher.encrypt(p.recipient, RECIPIENT),
+                recipient_masked=mask_recipient(p.channel, p.recipient), subject=p.subject,
+                body_enc=self.cipher.encrypt(p.body, BODY),
+                params_enc=self.cipher.encrypt(json.dumps(p.params, ensure_ascii=False), PARAMS),
+                template=p.template, template_version=p.version, state=State.QUEUED.value, attempts=0,
+                next_attempt_at=p.release_at, release_at=p.release_at, expires_at=p.expires_at,
+                cause_event_id=p.cause_event_id, cause_event_type=p.cause_event_type, resend_of=p.resend_of,
+                created_at=now, updated_at=now)
+            delivery = self._delivery(row, [], p.recipient)
+            claim, finished = None, []
+            if delivery.is_due(now):
+                claim, finished = self._start(uow, row, delivery, now, p.recipient, p.body, p.params, attempt_rows)
+            out.append((row, claim, finished))
+        if out:
+            uow.session.add_all([row for row, _, _ in out])
+            uow.session.flush()  # the rows before their attempts (foreign key)
+            uow.session.add_all(attempt_rows)
+        return out
+
+    def _start(self, uow, row, delivery, now, recipient, body, params, attempt_rows=None):
+        """queued → sending with a new attempt row (added to the session, or to `attempt_rows` when
+        the notification row is not written yet); an expired code fails instead."""
         if not delivery.start(now):  # a code that expired while it waited: failed, never sent
             self._write(uow, row, delivery, now, [])
             return None, self._publish_outcome(uow, delivery)
         self._write(uow, row, delivery, now, [])
-        uow.session.add(DeliveryAttempt(notification_id=row.id, number=len(delivery.attempts), started_at=now))
+        attempt = DeliveryAttempt(notification_id=row.id, number=len(delivery.attempts), started_at=now)
+        if attempt_rows is None:
+            uow.session.add(attempt)
+        else:
+            attempt_rows.append(attempt)
         return Claim(row.id, row.channel, row.kind, recipient, row.subject, body, params,
                      len(delivery.attempts)), []
 
@@ -478,13 +588,40 @@ class Notifier:
                 stored.provider_answer = last.provider_answer
                 stored.provider_message_id = last.provider_message_id
 
-    def _publish_outcome(self, uow, delivery):
+    def _publish_outcome(self, uow, delivery, pending=None):
+        """The final outcome's event into the outbox, or into `pending` for `_publish_all`."""
         outcome = delivery.outcome_event()
         if outcome is None:
             return []
         event_type, data = outcome
-        uow.publish(new_event(event_type, delivery.notification_id, data))
+        event = new_event(event_type, delivery.notification_id, data)
+        if pending is None:
+            uow.publish(event)
+        else:
+            pending.append(event)
         return [(delivery.channel, delivery.state.value)]
+
+
+def _publish_all(uow, events):
+    """`uow.publish` of many events in one INSERT (one round trip instead of one each); the relay is
+    woken after the commit as for `uow.publish`, which this mirrors (services.common.db)."""
+    if len(events) <= 1:
+        for event in events:
+            uow.publish(event)
+        return
+    now = clock.now()
+    uow.session.execute(insert(Notification.metadata.tables["outbox"]), [
+        {"event_id": e["id"], "event_type": e["type"], "exchange": f"{e['source']}.events",
+         "payload": json.dumps(e, ensure_ascii=False), "created_at": now} for e in events])
+    uow.events.extend(events)
+
+
+def _application_attempt(session, application_id):
+    """The latest attempt seen of an application: from the group's one query when there was one."""
+    loaded = session.info.get("application_attempts")
+    if loaded is not None and application_id in loaded:
+        return loaded[application_id]
+    return session.get(ApplicationAttempt, application_id)
 
 
 def _count(finished):

@@ -6,6 +6,7 @@ from nameko.timer import Timer
 
 from .channels import build_channels
 from .domain.templates import TemplateRegistry
+from .group_commit import GroupCommit
 from .handlers import Settings
 
 
@@ -37,6 +38,19 @@ class NotifySettings(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.settings
+
+
+class GroupCommits(DependencyProvider):
+    """One group commit per kind of database work, shared by the container's workers: events
+    recorded (`store`), answers recorded (`record`), and the repeat check before the contact
+    look-ups (`check`, a read). NOTIFY_GROUP_LIMIT (200): items per transaction at most."""
+
+    def setup(self):
+        limit = int(self.container.config.get("NOTIFY_GROUP_LIMIT") or 200)
+        self.store, self.record, self.check = GroupCommit(limit), GroupCommit(limit), GroupCommit(limit)
+
+    def get_dependency(self, worker_ctx):
+        return self
 
 
 class ConfiguredTimer(Timer):

@@ -8,6 +8,7 @@ Configuration (environment, all optional in development):
   NOTIFY_TIMER_SECONDS (5): how often due messages (retries, end of quiet hours) are looked for
   NOTIFY_SENDING_LEASE_SECONDS (120): a message left "sending" longer is taken back and retried
   NOTIFY_BATCH (200), NOTIFY_SEND_CONCURRENCY (10), RPC_TIMEOUT (15) for the contact_of calls
+  NOTIFY_GROUP_LIMIT (200): concurrent workers' writes share one transaction, this many at most
 """
 import eventlet
 from nameko.rpc import RpcProxy, rpc
@@ -19,7 +20,7 @@ from services.contracts.subscriptions import SUBSCRIPTIONS
 
 from .handlers import Notifier
 from .models import Base
-from .providers import Channels, NotifySettings, Templates, timer
+from .providers import Channels, GroupCommits, NotifySettings, Templates, timer
 
 
 class ContactUnavailable(RuntimeError):
@@ -35,11 +36,14 @@ class NotifyService(ServiceBase):
     channels = Channels()
     templates = Templates()
     settings = NotifySettings()
+    groups = GroupCommits()
 
     def _notifier(self):
         size = self.settings.concurrency
         return Notifier(self.db, self.cipher, self.templates, self.channels, self.settings,
-                        parallel_map=lambda fn, items: eventlet.GreenPool(size).imap(fn, items))
+                        parallel_map=lambda fn, items: eventlet.GreenPool(size).imap(fn, items),
+                        store_group=self.groups.store, record_group=self.groups.record,
+                        check_group=self.groups.check)
 
     # --- RPC --------------------------------------------------------------------------------
     @rpc

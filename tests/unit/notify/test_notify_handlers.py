@@ -180,7 +180,7 @@ def test_an_interrupted_send_is_taken_back_after_the_lease_and_a_late_answer_is_
     [intent] = triggers.submission_receipt(event["data"], "13812345678", None)
     prepared = notifier._prepare(intent, event["id"], NOON)
     with notifier.db.uow() as uow:
-        row, claim, _ = notifier._insert(uow, prepared, NOON)  # claimed, then the process "dies"
+        [(row, claim, _)] = notifier._insert(uow, [prepared], NOON)  # claimed, then the process "dies"
     now(NOON + timedelta(seconds=59))
     notifier.process_due()
     assert notification(notifier, row.id).state == "sending"
@@ -238,3 +238,35 @@ def test_a_code_is_failed_not_sent_once_expired(make, now):
     row = notification(notifier, answer["notification_id"])
     assert row.state == "failed" and row.failure_reason.startswith("有效期内无法再重试")
     assert len(notifier.channels["sms"].sent) == 2
+
+
+def test_events_recorded_in_one_group_keep_every_guarantee(make):
+    """The group commit's path: several events in one unit of work. A repeat inside the group or
+    from before creates nothing, each message once, a late rejection of a superseded attempt is
+    still ignored when the newer submission is in the same group."""
+    notifier = make()
+    before = submitted(application_id="app-0")
+    notifier.application_submitted(before, "notify", "13800000000", None)  # recorded alone, earlier
+    captured = []
+    notifier.store_group = lambda write_many, work: captured.append(work) or ([], [])
+    newer, other = submitted(attempt=2), submitted(application_id="app-2")
+    notifier.application_submitted(newer, "notify", "13812345678", "a@b.cn")
+    notifier.application_submitted(newer, "notify", "13812345678", "a@b.cn")  # redelivered meanwhile
+    notifier.application_submitted(other, "notify", "13912345678", None)
+    notifier.review_completed(rejected(attempt=1), "notify", "13812345678", "a@b.cn", None)
+    notifier.application_submitted(before, "notify", "13800000000", None)
+    assert len(captured) == 5
+
+    answers = notifier._store_events(captured)
+    created = [len(ids) for ids, _ in answers]
+    assert created == [2, 0, 1, 0, 0]
+    notifier.deliver([claim for _, claims in answers for claim in claims])
+    assert [m.recipient for m in notifier.channels["sms"].sent] == ["13800000000", "13812345678", "13912345678"]
+    assert [m.recipient for m in notifier.channels["email"].sent] == ["a@b.cn"]
+    delivered = [e for e in outbox(notifier) if e["type"] == "NotificationDelivered"]
+    assert len(delivered) == 4 and len({e["data"]["notification_id"] for e in delivered}) == 4
+    # and the same group again (the broker redelivers it all) changes nothing
+    assert [ids for ids, _ in notifier._store_events(captured)] == [[]] * 5
+    processed = Base.metadata.tables["processed_events"]
+    with notifier.db.engine.connect() as conn:
+        assert len(conn.execute(select(processed.c.event_id)).scalars().all()) == 4
