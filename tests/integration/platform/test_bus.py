@@ -91,8 +91,10 @@ def test_failing_handler_dead_letters_then_replays(make_config, start_service):
     dlq = "review.ApplicationSubmitted.dlq"
     wait_for(lambda: queue_depth(con_cfg["AMQP_URI"], dlq) == 1, message="dead letter")
     assert task_rows(consumer) == [("app-good", 1)]
-    after = metrics.EVENTS_DEAD_LETTERED.labels("review", "review.ApplicationSubmitted")._value.get()
-    assert after == before + 1
+    # the counter moves right after the letter is published: wait for it, then check it moved once
+    dead_lettered = metrics.EVENTS_DEAD_LETTERED.labels("review", "review.ApplicationSubmitted")._value.get
+    wait_for(lambda: dead_lettered() >= before + 1, message="the dead-letter metric")
+    assert dead_lettered() == before + 1
     assert "events_dead_lettered_total" in metrics.render()
 
     letters = deadletters.list_letters(con_cfg["AMQP_URI"], dlq)
