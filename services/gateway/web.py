@@ -3,11 +3,9 @@
 `api(method, path, ...)` is nameko's @http entrypoint that also records the route for the
 OpenAPI document and turns every failure into an honest status with a Chinese message.
 """
-import functools
 import json
 
 import amqp.exceptions
-import eventlet
 from kombu.exceptions import OperationalError
 from nameko.amqp.publish import UndeliverableMessage
 from nameko.exceptions import RemoteError, UnknownService
@@ -34,15 +32,6 @@ BROKER_ERRORS = (OperationalError, amqp.exceptions.ConnectionError, ConnectionEr
                  UnknownService)
 
 
-class ServiceUnavailable(Exception):
-    """A service did not answer within the RPC deadline.
-
-    `eventlet.Timeout` is a BaseException, which nameko's worker does not catch: the request would
-    hang with no answer. Each route turns it into this ordinary exception, answered 503.
-    """
-    log_without_traceback = True  # services.common.logs: the cause is in the message
-
-
 def json_response(payload, status=200, headers=None):
     body = json.dumps(payload, ensure_ascii=False, default=str)
     return Response(body, status=status, mimetype="application/json",
@@ -59,12 +48,14 @@ def response_for_exception(exc):
         headers = {}
         if exc.http_status == 429 and isinstance(exc.details, dict) and exc.details.get("retry_after"):
             headers["Retry-After"] = str(int(exc.details["retry_after"]))
+        if exc.http_status == 503:  # a deadline missed (GatewayService._call): worth another try soon
+            headers["Retry-After"] = "5"
         return error_response(exc.http_status, exc.code, exc.message, exc.details, headers)
     if isinstance(exc, RequestEntityTooLarge):
         return error_response(413, "too_large", "上传内容超过大小上限，请压缩后重新上传")
     if isinstance(exc, HTTPException):
         return error_response(exc.code or 400, "http_error", exc.description or "请求无效")
-    if isinstance(exc, (ServiceUnavailable, eventlet.Timeout, RemoteError, *BROKER_ERRORS)):
+    if isinstance(exc, (RemoteError, *BROKER_ERRORS)):
         return error_response(503, "unavailable", UNAVAILABLE, headers={"Retry-After": "5"})
     return error_response(500, "internal", "系统内部错误，请稍后再试；如持续出现请联系技术支持")
 
@@ -102,17 +93,8 @@ class ApiHandler(HttpRequestHandler):
 
 def api(method, path, **options):
     ROUTES.append((method, path, options))
-    register = ApiHandler.decorator(method, path, expected_exceptions=DomainError, **options)
-
-    def decorate(fn):
-        @functools.wraps(fn)
-        def route(*args, **kwargs):
-            try:
-                return fn(*args, **kwargs)
-            except eventlet.Timeout as exc:
-                raise ServiceUnavailable(f"{fn.__name__}: no answer within {exc.seconds} s") from None
-        return register(route)
-    return decorate
+    # Every RPC goes through GatewayService._call, which turns a missed deadline into `Unavailable`.
+    return ApiHandler.decorator(method, path, expected_exceptions=DomainError, **options)
 
 
 def read_json(request, schema=None, partial=False):

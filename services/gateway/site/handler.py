@@ -5,7 +5,6 @@ import functools
 import logging
 from urllib.parse import quote
 
-import eventlet
 from nameko.exceptions import RemoteError
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.exceptions import HTTPException
@@ -48,7 +47,7 @@ def response_for(exc, request):
         return error_page(exc.http_status, exc.message)
     if isinstance(exc, HTTPException):
         return error_page(exc.code or 400, "请求无效，请返回上一页重试")
-    if isinstance(exc, (eventlet.Timeout, RemoteError)):
+    if isinstance(exc, RemoteError):
         return error_page(503, "服务暂时不可用，请稍后再试")
     log.error("page failed", exc_info=exc)
     return error_page(500, "系统内部错误，请稍后再试；如持续出现请联系技术支持")

@@ -1,12 +1,11 @@
 """Every failure at the HTTP edge becomes an honest status with a Chinese message."""
 import json
 
-import eventlet
 from nameko.exceptions import RemoteError
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from services.contracts.errors import TooManyRequests, Unauthenticated
+from services.contracts.errors import TooManyRequests, Unauthenticated, Unavailable
 from services.gateway.site import handler
 from services.gateway.web import read_json, response_for_exception
 
@@ -22,7 +21,9 @@ def test_refusals_keep_their_status_and_a_rate_limit_says_when_to_retry():
 
 
 def test_a_silent_or_broken_service_is_503_not_500():
-    assert response_for_exception(eventlet.Timeout()).status_code == 503
+    late = response_for_exception(Unavailable("服务暂时不可用，请稍后再试"))  # GatewayService._call's deadline
+    assert late.status_code == 503 and late.headers["Retry-After"] == "5"
+    assert handler.response_for(Unavailable("服务暂时不可用，请稍后再试"), None).status_code == 503
     assert response_for_exception(RemoteError("KeyError", "x")).status_code == 503
     unknown = response_for_exception(KeyError("x"))
     assert unknown.status_code == 500 and "联系技术支持" in body(unknown)["message"]
