@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 import uuid
 
 import eventlet
@@ -39,6 +40,7 @@ sys.path.insert(0, ROOT)
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
 from bench.support import fresh_vhost, percentile, summary  # noqa: E402
+from services.common import spreadsheets  # noqa: E402
 from services.common.config import DEV_SECRETS  # noqa: E402
 from services.common.crypto import DataCipher  # noqa: E402
 from tests.support.journey import FORM  # noqa: E402
@@ -143,10 +145,10 @@ def fill_registration(conn, campaign_id, first, last, seals):
                    now() - (i || ' seconds')::interval, now(), 1
             FROM generate_series(%(first)s, %(last)s) AS i""",
                     {"campaign": campaign_id, "public": public, "app_enc": application_enc, "first": first, "last": last})
-        cur.execute(f"""
+        cur.execute("""
             INSERT INTO submissions (application_id, account_id, attempt, idempotency_key, form, personal_enc,
                 materials, answer_enc, event_id, submitted_at)
-            SELECT md5('app' || i)::uuid::text, 'acct-' || i, 1, NULL, %(public)s::json, %(sub_enc)s, '{{}}'::json,
+            SELECT md5('app' || i)::uuid::text, 'acct-' || i, 1, NULL, %(public)s::json, %(sub_enc)s, '{}'::json,
                    %(answer)s, md5('sub' || i)::uuid::text, now() - (i || ' seconds')::interval
             FROM generate_series(%(first)s, %(last)s) AS i WHERE mod(i, 10) <> 0""",
                     {"public": public, "sub_enc": submission_enc, "answer": answer_enc, "first": first, "last": last})
@@ -227,12 +229,28 @@ def measure(rpc, campaign_id, count, registration_pid):
     out["application + history"] = p95_ms(lambda i: (rpc.registration.get_application(ADMIN, ids[i % len(ids)]),
                                                      rpc.registration.history(ADMIN, ids[i % len(ids)])))
     out["report"] = p95_ms(lambda i: rpc.registration.report(ADMIN, None if i % 2 else campaign_id), repeat=10)
+    # The export as the gateway streams it: start_export, then export_page after export_page, written
+    # by the same stream_table; the registration process's peak and the writer's (tracemalloc) peak.
     reset_peak(registration_pid)
     before = peak_mb(registration_pid)
     t0 = time.perf_counter()
-    rows = rpc.registration.export_approved(ADMIN, "csv")["rows"]
+    tracemalloc.start()
+    started = rpc.registration.start_export(ADMIN, "csv")
+
+    def rows():
+        after = None
+        while True:
+            page = rpc.registration.export_page(ADMIN, None, after)
+            yield from page["rows"]
+            if (after := page["next"]) is None:
+                return
+
+    written = sum(len(piece) for piece in spreadsheets.stream_table("csv", started["header"], rows()))
+    out["writer MB"] = tracemalloc.get_traced_memory()[1] / 2 ** 20
+    tracemalloc.stop()
     out["export s"] = time.perf_counter() - t0
-    out["export rows"] = rows
+    out["export rows"] = started["rows"]
+    out["export file MB"] = written / 2 ** 20
     out["export MB"] = peak_mb(registration_pid) - before
     return out
 
@@ -303,11 +321,11 @@ def report(results):
                              ("one application + history p95", "application + history", 50),
                              ("admin report p95", "report", 500)):
         summary(f"{figure} at {big:,} applications", f"{r[key]:.1f} ms", f"≤ {bar} ms", r[key] <= bar, ceiling)
-    flat = r["export MB"] <= max(2 * s["export MB"], s["export MB"] + 20)
-    summary(f"export of approved: peak memory at {s['export rows']:,} → {r['export rows']:,} rows",
-            f"{s['export MB']:.0f} MB → {r['export MB']:.0f} MB ({r['export s']:.1f} s)", "flat as rows grow",
-            flat, "—")
-
+    flat = r["export MB"] <= s["export MB"] + 20 and r["writer MB"] <= s["writer MB"] + 5
+    summary(f"export of approved (streamed): peak memory, registration + writer, {s['export rows']:,} → "
+            f"{r['export rows']:,} rows ({r['export file MB']:.0f} MB of CSV in {r['export s']:.1f} s)",
+            f"{s['export MB']:.0f} + {s['writer MB']:.1f} MB → {r['export MB']:.0f} + {r['writer MB']:.1f} MB",
+            "flat as rows grow", flat, "—")
 
 if __name__ == "__main__":
     main()

@@ -10,7 +10,7 @@ from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
-from services.common import metrics
+from services.common import metrics, spreadsheets
 from services.common.providers import Config
 from services.common.validation import load
 from services.contracts.errors import NotFound, Unavailable, ValidationFailed
@@ -342,12 +342,21 @@ class GatewayService(ApplicantPages, ReviewPages, AdminPages):
     def export_approved(self, request):
         principal = self._principal(request)
         query = load(s.ExportQuery(), request.args.to_dict())
-        fmt = query["format"]
-        answer = self._call(self.registration.export_approved, principal, fmt, query.get("campaign_id"))
-        content = answer["content_b64"] if isinstance(answer, dict) else answer
-        mime = "text/csv" if fmt == "csv" else uploads.XLSX
-        return Response(base64.b64decode(content), mimetype=mime, headers={
-            **API_HEADERS, "Content-Disposition": f"attachment; filename=approved.{fmt}"})
+        campaign_id = query.get("campaign_id")
+        started = self._call(self.registration.start_export, principal, query["format"], campaign_id)
+        size = int(self.config.get("EXPORT_PAGE_SIZE", 500))
+
+        def rows():  # read while the file is sent: one page in memory, however many registrations
+            after = None
+            while True:
+                page = self._call(self.registration.export_page, principal, campaign_id, after, size)
+                yield from page["rows"]
+                if (after := page["next"]) is None:
+                    return
+
+        body = spreadsheets.stream_table(started["format"], started["header"], rows(), started["sheet"])
+        return Response(body, mimetype=started["content_type"].split(";")[0], headers={
+            **API_HEADERS, "Content-Disposition": f"attachment; filename={started['filename']}"})
 
     @api("GET", f"{V1}/admin/appeals", query=s.AppealQuery, response=s.Appeal(many=True), summary="反馈列表",
          roles=["admin"], tags=["admin"])

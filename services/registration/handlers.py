@@ -8,6 +8,7 @@ import base64
 import binascii
 import logging
 import uuid
+from collections import Counter
 from datetime import datetime, timedelta
 
 from prometheus_client import Gauge
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from services.common import spreadsheets
 from services.common.metrics import REGISTRY
 from services.common.validation import load
 from services.contracts.errors import Conflict, Forbidden, NotFound, TooManyRequests, ValidationFailed
@@ -22,7 +24,6 @@ from services.contracts.events import new_event
 from services.contracts.roles import STAFF_ROLES
 
 from . import models, repository, views
-from .adapters import spreadsheets
 from .domain import (
     campaigns,
     codes,
@@ -504,48 +505,71 @@ def _appeal_view(cipher, appeal):
 
 def report(uow, principal, campaign_id=None):
     require_admin(principal)
-    app = models.Application
-
-    def counts(column):
-        query = select(column, func.count()).group_by(column)
-        if campaign_id:
-            query = query.where(app.campaign_id == campaign_id)
-        return {key if key is not None else "UNSPECIFIED": n for key, n in uow.session.execute(query).all()}
-
-    by_state = counts(app.state)
-    return {"campaign_id": campaign_id, "total": sum(by_state.values()), "by_state": by_state,
-            "by_district": counts(app.district_code), "by_level": counts(app.cert_level)}
+    by = {"by_state": Counter(), "by_district": Counter(), "by_level": Counter()}
+    for (state, district, level), n in repository.count_by(uow.session, campaign_id).items():
+        for view, key in (("by_state", state), ("by_district", district), ("by_level", level)):
+            by[view][key if key is not None else "UNSPECIFIED"] += n
+    by = {view: dict(counts) for view, counts in by.items()}
+    return {"campaign_id": campaign_id, "total": sum(by["by_state"].values()), **by}
 
 
-def export_approved(uow, cipher, principal, fmt, now, campaign_id=None):
-    """Approved (and mailed) registrations for certificate printing, as CSV or XLSX, base64.
-    Admins see everything, reviewers a masked copy; every export is audited."""
+# An export is read a page at a time, so its size never weighs on one process: the gateway streams
+# `start_export` + `export_page`s to the browser; `export_approved` assembles a whole file for RPC callers.
+EXPORT_PAGE = 500
+EXPORT_SHEET = "登记证书"
+
+
+def start_export(uow, principal, fmt, now, campaign_id=None):
+    """Check who asks and for what, audit the export, and say what the file will be (not its rows).
+    Admins see everything, reviewers a masked copy."""
     view = exports.view_for(roles_of(principal))
     fmt = (fmt or "").lower()
     if fmt not in spreadsheets.CONTENT_TYPES:
         raise ValidationFailed("导出格式应为csv或xlsx", details={"fmt": ["导出格式应为csv或xlsx"]})
-    query = select(models.Application).where(
-        models.Application.state.in_((states.APPROVED, states.DISPATCHED))).order_by(
-        models.Application.registration_number)
-    if campaign_id:
-        query = query.where(models.Application.campaign_id == campaign_id)
-    dispatches = {d.application_id: d for d in uow.session.scalars(select(models.Dispatch))}
+    rows = repository.count_approved(uow.session, campaign_id)
+    stamp = now.astimezone(views.BEIJING).strftime("%Y%m%d%H%M%S")
+    filename = f"registrations-{stamp}.{fmt}"
+    audit(uow, principal, "export_approved", now, campaign_id, format=fmt, rows=rows, view=view,
+          filename=filename)
+    return {"filename": filename, "content_type": spreadsheets.CONTENT_TYPES[fmt], "rows": rows, "view": view,
+            "format": fmt, "header": list(exports.HEADER), "sheet": EXPORT_SHEET}
+
+
+def export_page(uow, cipher, principal, campaign_id=None, after=None, limit=EXPORT_PAGE):
+    """Approved (and mailed) registrations after registration number `after`, as export lines for the
+    caller's view; `next` is the cursor of the following page, None after the last."""
+    view = exports.view_for(roles_of(principal))
+    if after is not None and not isinstance(after, str):
+        raise ValidationFailed("分页位置无效", details={"after": ["应为文本"]})
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= EXPORT_PAGE:
+        raise ValidationFailed("每页条数无效", details={"limit": [f"应为 1 到 {EXPORT_PAGE} 之间的整数"]})
+    page = repository.approved_page(uow.session, campaign_id, after, limit)
     lines = []
-    for row in uow.session.scalars(query):
+    for row, dispatch in page:
         app = repository.application_to_domain(cipher, row)
-        dispatch = dispatches.get(row.id)
         lines.append(exports.export_row({
             "form": app.form, "registration_number": app.registration_number, "valid_from": app.valid_from,
             "valid_until": app.valid_until, "state": app.state,
             "carrier": dispatch.carrier if dispatch else None,
             "tracking_number": dispatch.tracking_number if dispatch else None}, view))
-    content = spreadsheets.write_table(fmt, exports.HEADER, lines, sheet_title="登记证书")
-    stamp = now.astimezone(views.BEIJING).strftime("%Y%m%d%H%M%S")
-    filename = f"registrations-{stamp}.{fmt}"
-    audit(uow, principal, "export_approved", now, campaign_id, format=fmt, rows=len(lines), view=view,
-          filename=filename)
-    return {"filename": filename, "content_type": spreadsheets.CONTENT_TYPES[fmt], "rows": len(lines),
-            "view": view, "content_b64": base64.b64encode(content).decode()}
+    return {"rows": lines, "next": page[-1][0].registration_number if len(page) == limit else None}
+
+
+def export_approved(uow, cipher, principal, fmt, now, campaign_id=None):
+    """The whole export as one file, base64 (RPC callers; the gateway streams pages instead)."""
+    started = start_export(uow, principal, fmt, now, campaign_id)
+
+    def lines():
+        after = None
+        while True:
+            page = export_page(uow, cipher, principal, campaign_id, after)
+            yield from page["rows"]
+            if (after := page["next"]) is None:
+                return
+
+    content = spreadsheets.write_table(started["format"], started["header"], lines(), started["sheet"])
+    return {key: started[key] for key in ("filename", "content_type", "rows", "view")} | {
+        "content_b64": base64.b64encode(content).decode()}
 
 
 def stuck_applications(uow, days, now, service="registration"):

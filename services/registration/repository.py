@@ -4,7 +4,7 @@ No nameko here; every function takes a SQLAlchemy session (the unit of work's) a
 """
 import json
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from services.common.idnumbers import normalise_number
 from services.contracts.errors import NotFound
@@ -166,3 +166,40 @@ def ensure_sequence(session, year):
     """Create a year's sequence row ahead of the first approval, so approvals only ever lock it."""
     if session.get(models.NumberSequence, year) is None:
         session.add(models.NumberSequence(year=year, last_seq=0))
+
+
+# -- reports and exports ---------------------------------------------------------------------------
+
+EXPORTED_STATES = (states.APPROVED, states.DISPATCHED)
+
+
+def _approved(campaign_id):
+    query = select(models.Application).where(models.Application.state.in_(EXPORTED_STATES))
+    return query.where(models.Application.campaign_id == campaign_id) if campaign_id else query
+
+
+def count_approved(session, campaign_id=None):
+    return session.scalar(select(func.count()).select_from(_approved(campaign_id).subquery()))
+
+
+def approved_page(session, campaign_id=None, after=None, limit=500):
+    """One page of approved registrations in registration-number order, after the number `after`
+    (keyset: every page costs the same however deep), with the mailing of each: [(row, dispatch|None)]."""
+    query = _approved(campaign_id).order_by(models.Application.registration_number).limit(limit)
+    if after:
+        query = query.where(models.Application.registration_number > after)
+    rows = session.scalars(query).all()
+    ids = [row.id for row in rows]
+    dispatches = {d.application_id: d for d in session.scalars(
+        select(models.Dispatch).where(models.Dispatch.application_id.in_(ids)))} if ids else {}
+    return [(row, dispatches.get(row.id)) for row in rows]
+
+
+def count_by(session, campaign_id=None):
+    """{(state, district, level): n} in one pass over the table (the report reads its three views from it)."""
+    app = models.Application
+    query = select(app.state, app.district_code, app.cert_level, func.count()).group_by(
+        app.state, app.district_code, app.cert_level)
+    if campaign_id:
+        query = query.where(app.campaign_id == campaign_id)
+    return {(state, district, level): n for state, district, level, n in session.execute(query).all()}

@@ -157,6 +157,16 @@ class RegistrationService(ServiceBase):
             return console.audit_entries(uow, principal, filters)
 
     @rpc
+    def start_export(self, principal, fmt="xlsx", campaign_id=None):
+        with self.db.uow() as uow:
+            return handlers.start_export(uow, principal, fmt, clock.now(), campaign_id)
+
+    @rpc
+    def export_page(self, principal, campaign_id=None, after=None, limit=handlers.EXPORT_PAGE):
+        with self.db.uow() as uow:
+            return handlers.export_page(uow, self.cipher, principal, campaign_id, after, limit)
+
+    @rpc
     def export_approved(self, principal, fmt="xlsx", campaign_id=None):
         with self.db.uow() as uow:
             return handlers.export_approved(uow, self.cipher, principal, fmt, clock.now(), campaign_id)

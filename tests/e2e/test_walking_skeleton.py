@@ -94,8 +94,13 @@ def test_applicant_path_of_the_notice(system):
 
     figures = reviewer.call("GET", "/api/v1/review/figures", expect=200).json()
     assert figures
+    system.containers["gateway"].config["EXPORT_PAGE_SIZE"] = 1  # stream page after page, as at scale
     export = admin.call("GET", "/api/v1/admin/exports/approved?format=csv", expect=200)
     assert number in export.content.decode("utf-8-sig") and export.headers["Cache-Control"] == "no-store"
+    assert export.content.decode("utf-8-sig").count("\r\n") == 2  # the header and the one registration
+    assert export.headers["Content-Disposition"].startswith("attachment; filename=registrations-")
+    workbook = admin.call("GET", "/api/v1/admin/exports/approved?format=xlsx", expect=200)
+    assert workbook.content.startswith(b"PK") and "spreadsheetml" in workbook.headers["Content-Type"]
     assert me.call("GET", "/api/v1/admin/exports/approved").status_code == 403
     appeal = stranger_appeal(system)
     listed = admin.call("GET", "/api/v1/admin/appeals", expect=200).json()
