@@ -134,6 +134,9 @@ def upload(p, kind, path, expect="已上传，检查通过"):
 def tab_to(page, text, limit=80):
     """Press Tab until the focused element reads `text` (a keyboard user's only way around), and
     check that the focus can be seen."""
+    # After the page's script has run: it puts the focus on the error summary when there is one, and
+    # would otherwise take it back from under the Tab presses (the keys would then go elsewhere).
+    page.wait_for_load_state("load")
     for _ in range(limit):
         page.keyboard.press("Tab")
         focused = page.evaluate("""() => { const e = document.activeElement;
