@@ -23,9 +23,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from bench.support import breakdown, fresh_vhost, percentile, profiled, summary  # noqa: E402
-from services.common.idnumbers import checksum_char  # noqa: E402
 from tests.support import images  # noqa: E402
 from tests.support.journey import APPLICANT_PASSWORD, FORM, STAFF_PASSWORD  # noqa: E402
+from tests.support.journey import numbered_id_number as id_number  # noqa: E402
 
 N = int(os.environ.get("BENCH_APPLICANTS", 200))
 # Submitted after the measured ones, with py-spy sampling the services: where a submit's time goes.
@@ -39,11 +39,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def id_number(i):
-    first17 = f"110105199{i % 10}0101{i:03d}"[:17]
-    return first17 + checksum_char(first17)
 
 
 class Api:

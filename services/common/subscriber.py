@@ -6,6 +6,9 @@ nameko's own @event_handler acks and loses a message whose handler raised. Here:
 - a message that is not a valid event of the contract goes straight to the DLQ with the reason;
 - a handler that raises is retried with backoff up to EVENT_MAX_ATTEMPTS, then dead-lettered
   with the error in the headers (`x-error`), counted in `events_dead_lettered_total`;
+- except when the database is away (ours, or a peer's behind an RPC): the message is not at fault,
+  so it is retried for as long as the outage lasts without spending its attempts (a database
+  restart must not dead-letter the events that arrive meanwhile);
 - acks and republishes happen on the consumer's own green thread (one connection, one writer).
 Handlers must be idempotent: open a unit of work and call `uow.first_time(event, self.name)` first.
 """
@@ -17,7 +20,9 @@ import eventlet
 from eventlet.queue import LightQueue
 from kombu import Connection, Exchange, Producer, Queue
 from kombu.mixins import ConsumerMixin
+from nameko.exceptions import RemoteError
 from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
+from sqlalchemy import exc as db_errors
 
 from services.contracts.events import MalformedEvent, exchange_of, parse_event
 
@@ -25,6 +30,19 @@ from .metrics import ServiceMetrics
 from .queues import queue_arguments, quorum_enabled
 
 log = logging.getLogger(__name__)
+
+
+# The database cannot be reached or dropped the connection (OperationalError also covers a
+# deadlock or a serialization failure: retrying is right for those too).
+DATABASE_OUTAGES = (db_errors.OperationalError, db_errors.InterfaceError, db_errors.DisconnectionError,
+                    db_errors.TimeoutError)
+
+
+def is_database_outage(exc):
+    """True when `exc` says a database is away: this service's, or a peer's (an RPC's RemoteError)."""
+    if isinstance(exc, RemoteError):
+        return exc.exc_type in {cls.__name__ for cls in DATABASE_OUTAGES}
+    return isinstance(exc, DATABASE_OUTAGES)
 
 
 def queue_name(service, event_type):
@@ -160,17 +178,20 @@ class EventConsumer(SharedExtension, ProviderCollector):
             self.metrics.consumed(provider.event_type, "ok")
             self._settle(channel, message.ack)
             return result, exc_info
-        attempts = int((message.headers or {}).get("x-attempts", 0)) + 1
+        # Waiting for the database is counted apart: it does not bring the message nearer the DLQ.
+        counter = "x-outage-retries" if is_database_outage(exc_info[1]) else "x-attempts"
+        tries = int((message.headers or {}).get(counter, 0)) + 1
         error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
-        if attempts >= self.max_attempts:
+        if counter == "x-attempts" and tries >= self.max_attempts:
             self.metrics.consumed(provider.event_type, "dead_lettered")
-            self._settle(channel, lambda: self._dead_letter(provider, message, error, attempts))
+            self._settle(channel, lambda: self._dead_letter(provider, message, error, tries))
         else:
+            # Held unacked until the delay is over: the prefetch bounds how fast a backlog is churned.
             self.metrics.consumed(provider.event_type, "retried")
-            delay = min(5.0, 0.1 * 2 ** attempts)
+            delay = min(5.0, 0.1 * 2 ** tries)
             eventlet.spawn_after(delay, self._settle, channel,
                                  lambda: self._republish(message, queue_name(self.service, provider.event_type),
-                                                         {"x-attempts": attempts, "x-last-error": error[:1000]}))
+                                                         {counter: tries, "x-last-error": error[:1000]}))
         return result, exc_info
 
     def _republish(self, message, routing_key, headers):

@@ -48,7 +48,8 @@ DESCRIPTION = """社会工作者职业水平证书登记（北京）的 HTTP JSO
   浏览器用 HttpOnly 会话 Cookie，改变状态的请求另带 `X-CSRF-Token`。每个接口的 `security` 与
   `x-roles` 说明需要的认证与角色；`security: []` 的接口无需登录。
 - 错误统一为 `{"error": {"code", "message", "details"}}`，`message` 为中文，说明问题与修改方法；
-  状态码如实：400/401/403/404/409/413/422/429/503，输入有误从不返回 500。
+  状态码如实：400/401/403/404/409/413/422/429/431/503，输入有误从不返回 500；请求头一行超过 8 KB
+  或合计超过 64 KB（如过长的 token 或 Cookie）时答 431 `headers_too_large`。
 - 代码值（民族、学历、服务地域……）见 `GET /api/v1/code-tables`。"""
 
 

@@ -17,8 +17,13 @@ from services.common.validation import load
 from services.contracts.errors import DomainError, ValidationFailed
 
 from . import http_metrics
+from .http_server import GatewayWebServer
 
 ROUTES = []  # (method, path, options) for services.gateway.openapi
+
+# Every HTTP entrypoint of the gateway (API routes, pages, static files) shares one server: set on
+# nameko's base class, so all of them get the one that refuses oversized headers in JSON.
+HttpRequestHandler.server = GatewayWebServer()
 
 NO_STORE = {"Cache-Control": "no-store"}
 # Every JSON answer: never cached, never sniffed into HTML, never framed by another site, and the

@@ -15,6 +15,7 @@ from nameko.containers import ServiceContainer
 from services.common import clock
 from services.common.config import service_config
 from tests.support.private_broker import make_private_config, private_rabbit  # noqa: F401 — fixtures
+from tests.support.private_postgres import private_postgres  # noqa: F401 — fixture
 
 RABBIT_HOST = os.environ.get("TEST_RABBIT_HOST", "127.0.0.1")
 RABBIT_MGMT = os.environ.get("TEST_RABBIT_MGMT", f"http://{RABBIT_HOST}:15672")

@@ -3,6 +3,7 @@ import uuid
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.common.idnumbers import checksum_char
 from tests.support import images
 from tests.support.system import beijing_window_around_now
 
@@ -44,6 +45,12 @@ def import_roster(admin, rows):
 
 def roster_row(name, id_number, management_number, level="中级"):
     return [name, "居民身份证", id_number, level, "2019", management_number, "2019-12-20", "否"]
+
+
+def numbered_id_number(i):
+    """The i-th of a run of valid resident ID numbers (Beijing 朝阳, born in the 1990s), for rosters."""
+    first17 = f"110105199{i % 10}0101{i:03d}"[:17]
+    return first17 + checksum_char(first17)
 
 
 def applicant(system, phone, name, id_number):

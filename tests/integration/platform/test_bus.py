@@ -20,8 +20,10 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(autouse=True)
 def _reset_faults():
     Consumer.failing.clear()
+    Consumer.database_away.clear()
     yield
     Consumer.failing.clear()
+    Consumer.database_away.clear()
 
 
 def task_rows(container):
@@ -107,6 +109,21 @@ def test_failing_handler_dead_letters_then_replays(make_config, start_service):
     assert deadletters.replay(con_cfg["AMQP_URI"], dlq) == 1
     wait_for(lambda: count(consumer) == 2, message="replayed letter handled")
     assert queue_depth(con_cfg["AMQP_URI"], dlq) == 0
+
+
+def test_waiting_for_the_database_does_not_spend_attempts(make_config, start_service):
+    pub_cfg, con_cfg = make_config("registration"), make_config("review", EVENT_MAX_ATTEMPTS=3)
+    start_service(Publisher, pub_cfg)
+    consumer = start_service(Consumer, con_cfg)
+    retried = metrics.EVENTS_CONSUMED.labels("review", "ApplicationSubmitted", "retried")._value.get
+    before = retried()
+    Consumer.database_away.add("app-1")  # the database restarts: longer than 3 attempts take
+    with rpc(pub_cfg) as cluster:
+        cluster.registration.submit("app-1")
+    wait_for(lambda: retried() >= before + 5, timeout=30, message="more retries than EVENT_MAX_ATTEMPTS")
+    Consumer.database_away.clear()  # the database is back
+    wait_for(lambda: count(consumer) == 1, timeout=30, message="the event handled once the database is back")
+    assert queue_depth(con_cfg["AMQP_URI"], "review.ApplicationSubmitted.dlq") == 0
 
 
 @pytest.mark.parametrize("body", [b"not json {", b'{"specversion": "1.0"}', json.dumps(

@@ -79,3 +79,21 @@ def test_json_nested_too_deeply_is_a_bad_request(gateway):
                       headers={"Content-Type": "application/json"})
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "malformed_json"
+
+
+@pytest.mark.parametrize(("method", "token_size", "status", "code"), [
+    ("GET", 2 * 1024, 400, "malformed_token"),       # the gateway's own limit (auth.MAX_TOKEN_LENGTH)
+    ("GET", 10 * 1024, 431, "headers_too_large"),    # over the HTTP server's 8 KB header line
+    ("GET", 100 * 1024, 431, "headers_too_large"),
+    ("POST", 100 * 1024, 431, "headers_too_large"),  # with a body behind the headers
+])
+def test_an_oversized_token_is_refused_in_chinese_json(gateway, method, token_size, status, code):
+    base, _ = gateway()
+    answer = requests.request(method, base + "/api/v1/applications", json={"campaign_id": "c1"}, timeout=30,
+                              headers={"Authorization": "Bearer " + "a" * token_size})
+    assert answer.status_code == status, answer.text
+    assert answer.headers["Content-Type"].startswith("application/json")
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    error = answer.json()["error"]
+    assert error["code"] == code and re.search(r"[\u4e00-\u9fff]", error["message"])
+    assert requests.get(base + "/api/v1/openapi.json", timeout=30).status_code == 200  # still serving

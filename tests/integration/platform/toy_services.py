@@ -1,6 +1,7 @@
 """Two toy services on the real platform: a publisher (as "registration") and a consumer (as "review")."""
 from nameko.rpc import rpc
 from sqlalchemy import Column, Integer, MetaData, String, Table, UniqueConstraint, func, insert, select
+from sqlalchemy.exc import OperationalError
 
 from services.common.base import ServiceBase
 from services.common.providers import Database
@@ -54,12 +55,16 @@ class Consumer(ServiceBase):
     name = "review"
     db = Database(consumer_meta)
     failing = set()  # application ids whose handling raises (a fault the test can fix)
+    database_away = set()  # application ids whose handling finds the database unreachable
+
 
     @subscribe("registration", "ApplicationSubmitted")
     def on_application_submitted(self, event):
         data = event["data"]
         if data["application_id"] in Consumer.failing:
             raise RuntimeError(f"fault while handling {data['application_id']}")
+        if data["application_id"] in Consumer.database_away:
+            raise OperationalError("INSERT INTO tasks", {}, ConnectionRefusedError("connection refused"))
         with self.db.uow() as uow:
             if not uow.first_time(event, self.name):
                 return
