@@ -125,7 +125,11 @@ def test_the_cluster_profile_is_three_rabbitmq_nodes_of_one_cluster():
         # the node name is rabbit@<hostname>: fixed, or the node forgets its data when recreated
         assert node["hostname"] == name and f"rabbit@{name}" in listed
         assert "./deploy/rabbitmq/cluster.conf:/etc/rabbitmq/conf.d/30-cluster.conf:ro" in node["volumes"]
-        assert node["environment"]["RABBITMQ_ERLANG_COOKIE"].startswith("${RABBITMQ_ERLANG_COOKIE:?")
+        # the one-node default needs no cookie; the cluster's extra nodes refuse to start without one
+        assert node["environment"]["RABBITMQ_ERLANG_COOKIE"] == "${RABBITMQ_ERLANG_COOKIE:-}"
+        if name != "rabbitmq":
+            assert 'test -n "$$RABBITMQ_ERLANG_COOKIE" || {' in node["command"][2]
+            assert node["command"][2].endswith("exec docker-entrypoint.sh rabbitmq-server")
         data_volumes |= {v.split(":")[0] for v in node["volumes"] if v.endswith(":/var/lib/rabbitmq")}
         assert node["healthcheck"]["test"][:2] == ["CMD", "rabbitmq-diagnostics"]
     assert len(listed) == 3 and len(data_volumes) == 3 and data_volumes <= set(doc["volumes"])
@@ -143,10 +147,18 @@ def test_env_example_shows_the_cluster_settings_the_services_need():
 
     from services.common.config import _amqp_problem
     text = (ROOT / ".env.example").read_text()
-    assert "RABBITMQ_ERLANG_COOKIE=change-me" in text.splitlines()
-    settings = commented_settings(text, {"COMPOSE_PROFILES", "QUORUM_QUEUES", "AMQP_URI"})
+    assert "RABBITMQ_ERLANG_COOKIE" not in {line.split("=")[0] for line in text.splitlines()}  # one node: none
+    settings = commented_settings(text, {"COMPOSE_PROFILES", "QUORUM_QUEUES", "AMQP_URI", "RABBITMQ_ERLANG_COOKIE"})
+    assert settings["RABBITMQ_ERLANG_COOKIE"] == "change-me"
     assert settings["COMPOSE_PROFILES"] == "cluster" and settings["QUORUM_QUEUES"] == "1"
     uri = settings["AMQP_URI"]
     assert _amqp_problem(uri) is None  # an account of its own on every node
     # kombu fails over in the order listed: every node, on the port the nodes listen on
     assert [alt.split("@")[1] for alt in Connection(uri).alt] == [f"{n}:5672/" for n in RABBIT_NODES]
+
+
+def test_prometheus_scrapes_every_rabbitmq_node_of_the_cluster_profile():
+    config = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    [job] = [job for job in config["scrape_configs"] if job["job_name"] == "rabbitmq"]
+    [lookup] = job["dns_sd_configs"]  # names of profiles not running resolve to nothing: no TargetDown
+    assert lookup["names"] == list(RABBIT_NODES) and lookup["port"] == 15692
