@@ -52,12 +52,15 @@ def test_env_example_names_every_secret_and_runs_in_production_mode():
         assert key in lines and lines[key] != DEV_SECRETS[key]
 
 
-def test_only_the_tls_proxy_is_published_and_the_gateway_trusts_only_it():
+def test_only_tls_listeners_are_published_and_the_gateway_trusts_only_the_proxy():
     doc = compose()
-    # everything else published (management UI, Prometheus, Grafana) is on the host's loopback only
+    # everything else published (management UI, Prometheus, Grafana) is on the host's loopback only;
+    # outside subscribers reach the broker by AMQPS (5671), never plain AMQP
+    public = {"proxy": [], "rabbitmq": ["5671:5671"]}
     for name, service in doc["services"].items():
         if name != "proxy":
-            assert all(str(port).startswith("127.0.0.1:") for port in service.get("ports", [])), name
+            ports = [str(port) for port in service.get("ports", [])]
+            assert [p for p in ports if not p.startswith("127.0.0.1:")] == public.get(name, []), name
     assert doc["services"]["proxy"]["ports"] == ["80:80", "443:443"]
     assert doc["services"]["proxy"]["image"].startswith("nginx:")
     gateway = doc["services"]["gateway"]
@@ -162,3 +165,14 @@ def test_prometheus_scrapes_every_rabbitmq_node_of_the_cluster_profile():
     [job] = [job for job in config["scrape_configs"] if job["job_name"] == "rabbitmq"]
     [lookup] = job["dns_sd_configs"]  # names of profiles not running resolve to nothing: no TargetDown
     assert lookup["names"] == list(RABBIT_NODES) and lookup["port"] == 15692
+
+
+def test_the_amqps_listener_uses_the_operators_certificate():
+    rabbitmq = compose()["services"]["rabbitmq"]
+    assert "./deploy/rabbitmq/tls.conf:/etc/rabbitmq/conf.d/40-tls.conf:ro" in rabbitmq["volumes"]
+    assert "${TLS_CERT_DIR:?set TLS_CERT_DIR in .env}:/etc/rabbitmq/certs:ro" in rabbitmq["volumes"]
+    conf = dict(line.split(" = ", 1) for line in (ROOT / "deploy" / "rabbitmq" / "tls.conf").read_text()
+                .splitlines() if line and not line.startswith("#"))
+    assert conf["listeners.ssl.default"] == "5671"
+    assert conf["ssl_options.certfile"] == "/etc/rabbitmq/certs/fullchain.pem"
+    assert conf["ssl_options.keyfile"] == "/etc/rabbitmq/certs/privkey.pem"
