@@ -107,14 +107,18 @@ class AmqpPublisher:
             self._declared.add(exchange)
 
     def publish_batch(self, messages):
-        """messages: [(exchange, routing_key, body_str, event_id)]. Raises on any failure."""
+        """messages: [(exchange, routing_key, body_str, event_id[, event_type])]. Raises on any failure.
+        The event type (the message's `type`) is the routing key unless given: a replay sends to a
+        queue by name through the default exchange "" (services/ops/replay.py)."""
         if self._channel is None:
             self._connect()
         try:
-            for exchange, routing_key, body, event_id in messages:
-                self.declare_exchange(exchange)
+            for exchange, routing_key, body, event_id, *event_type in messages:
+                if exchange:
+                    self.declare_exchange(exchange)
                 msg = amqp.Message(body.encode(), delivery_mode=2, content_type=CONTENT_TYPE,
-                                   content_encoding="utf-8", message_id=event_id, type=routing_key)
+                                   content_encoding="utf-8", message_id=event_id,
+                                   type=event_type[0] if event_type else routing_key)
                 self._channel.basic_publish(msg, exchange=exchange, routing_key=routing_key)
                 self._next_tag += 1
             deadline = time.monotonic() + self.confirm_timeout
