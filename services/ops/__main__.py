@@ -1,7 +1,7 @@
 """python -m services.ops backup DIR | restore DIR [--republish-minutes N] | trail APPLICATION_ID
                         | rotate-keys [--batch-size N] [--max-batches N] [--status]
                         | reindex --services-stopped [--batch-size N]
-                        | add-subscriber NAME [--password-stdin] [--reset-password]
+                        | add-subscriber NAME [--password-stdin] [--reset-password] [--max-queue-mb N]
                         | replay-events --to NAME --since TIME
 
 Run with the same environment as the services (the <SERVICE>_DATABASE_URL variables, VAR_DIR or
@@ -49,6 +49,9 @@ def parse_args(argv):
     a.add_argument("--password-stdin", action="store_true",
                    help="从标准输入读取密码（否则生成并只显示一次）/ read the password from stdin")
     a.add_argument("--reset-password", action="store_true", help="账号已存在时更换密码 / give an existing account a new one")
+    a.add_argument("--max-queue-mb", type=int, default=1024, metavar="N",
+                   help="对方每个队列最多占用N MB，超出丢弃最旧的消息（可重放）/ cap per queue, oldest dropped "
+                        "beyond it (default 1024)")
     e = commands.add_parser("replay-events", help="把存档的事件重新发送到订阅方自己的队列 / send archived events to a "
                                                   "subscriber's own queues (same ids and bodies)")
     e.add_argument("--to", required=True, metavar="NAME")

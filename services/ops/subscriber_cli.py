@@ -26,10 +26,15 @@ def _add(args, management):
     if args.password_stdin and len(password) < 16:
         print("add-subscriber: 密码至少16个字符 / the password needs 16 characters or more", file=sys.stderr)
         return 2
-    password = add_subscriber(management, args.name, password, reset_password=args.reset_password)
+    if args.max_queue_mb < 1:
+        print("add-subscriber: --max-queue-mb 应为正整数 / must be 1 or more", file=sys.stderr)
+        return 2
+    password = add_subscriber(management, args.name, password, reset_password=args.reset_password,
+                              max_queue_mb=args.max_queue_mb)
     print(f"订阅方账号已就绪 / subscriber account ready: {args.name} (virtual host {management.vhost})")
     if not args.password_stdin:
         print(f"密码（只显示这一次，请安全地交给对方）/ password (shown once): {password}")
-    print(f"队列名须以 {args.name}. 开头 / its queues must be named {args.name}.<anything>")
+    print(f"队列名须以 {args.name}. 开头，每个队列最多 {args.max_queue_mb} MB / its queues must be named "
+          f"{args.name}.<anything>, at most {args.max_queue_mb} MB each (oldest dropped beyond)")
     print("可绑定的交换机 / exchanges it may bind to: " + ", ".join(event_exchanges()))
     return 0

@@ -11,6 +11,11 @@ What the account may do, in RabbitMQ's permission regexes on our virtual host:
   exchanges (queue.bind needs read on the exchange). Not our queues, not the RPC exchange.
 Names are lower-case letters, digits and `-` (no `.`): one subscriber's prefix can never cover
 another's queues, and names our own queues start with are refused. No management UI access (no tag).
+
+A subscriber that stops consuming must not fill the broker's disk (a disk alarm would block our own
+publishers): the policy `subscriber-NAME` caps each of its queues at `max_queue_mb` (the oldest
+messages are dropped: the archive can replay them; never reject-publish, which would stall our
+outbox relay), and the account may hold at most MAX_CONNECTIONS connections.
 """
 import re
 import secrets
@@ -23,6 +28,7 @@ NAME = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 # our queues and exchanges start with these (service queues `<service>.<Event>`, `rpc-…`, `rpc.reply-…`)
 RESERVED = {source for source, _, _ in CATALOGUE.values()} | {
     "identity", "registration", "review", "notify", "gateway", "ops", "rpc", "nameko", "amq"}
+MAX_CONNECTIONS = 10
 
 
 def check_name(name):
@@ -38,7 +44,12 @@ def permissions(name):
     return {"configure": rf"^{name}\.", "write": rf"^{name}\.", "read": rf"^({name}\..*|{ours})$"}
 
 
-def add_subscriber(management, name, password=None, reset_password=False):
+def queue_policy(name, max_queue_mb):
+    return {"pattern": rf"^{name}\.", "apply-to": "queues", "priority": 0,
+            "definition": {"max-length-bytes": max_queue_mb * 1024 * 1024, "overflow": "drop-head"}}
+
+
+def add_subscriber(management, name, password=None, reset_password=False, max_queue_mb=1024):
     """Create the account (or give it a new password); returns the password it now has."""
     check_name(name)
     exists = management.call("GET", f"users/{name}") is not None
@@ -51,4 +62,6 @@ def add_subscriber(management, name, password=None, reset_password=False):
     password = password or secrets.token_urlsafe(24)
     management.call("PUT", f"users/{name}", {"password": password, "tags": ""})
     management.call("PUT", management.path("permissions", name), permissions(name))
+    management.call("PUT", management.path("policies", f"subscriber-{name}"), queue_policy(name, max_queue_mb))
+    management.call("PUT", f"user-limits/{name}/max-connections", {"value": MAX_CONNECTIONS})
     return password

@@ -20,9 +20,10 @@ from services.common.subscriber import declare_subscription
 from services.common.tables import add_platform_tables
 from services.contracts.events import new_event
 from services.ops.__main__ import main
+from services.ops.broker import Management
 from tests.integration.platform.toy_services import submitted
 from tests.ops.nginx import self_signed_certificate
-from tests.support.infra import queue_depth
+from tests.support.infra import queue_depth, wait_for
 from tests.support.private_broker import PrivateRabbit, _free_port, _needs_rabbitmq
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -160,6 +161,12 @@ def test_a_subscriber_reads_over_tls_touches_nothing_of_ours_and_catches_up_by_r
         refused(conn, lambda ch: ch.exchange_declare("registration.events", "topic", durable=True, auto_delete=False))
         refused(conn, lambda ch: ch.queue_declare("elsewhere", durable=True, auto_delete=False))
         refused(conn, lambda ch: ch.queue_bind(QUEUE, "amq.topic", "#"))  # no exchange but our *.events
+
+        management = Management.from_environment(environ)  # capped: it cannot fill the broker's disk
+        queue = wait_for(lambda: (q := management.call("GET", f"queues/%2F/{QUEUE}")).get("policy") and q,
+                         timeout=30, message="the management API to show the queue's policy")
+        assert queue["policy"] == f"subscriber-{NAME}"
+        assert queue["effective_policy_definition"]["overflow"] == "drop-head"
 
         late = [submitted("app-7"), submitted("app-8")]
         publish(engines, node, late, frozen_clock, AFTER)
