@@ -176,3 +176,9 @@ def test_the_amqps_listener_uses_the_operators_certificate():
     assert conf["listeners.ssl.default"] == "5671"
     assert conf["ssl_options.certfile"] == "/etc/rabbitmq/certs/fullchain.pem"
     assert conf["ssl_options.keyfile"] == "/etc/rabbitmq/certs/privkey.pem"
+
+
+def test_the_ops_commands_reach_the_brokers_management_api():
+    ops = compose()["services"]["ops"]  # add-subscriber, replay-events
+    assert ops["environment"]["RABBITMQ_MANAGEMENT_URL"] == "http://rabbitmq:15672"
+    assert ops["depends_on"]["rabbitmq"] == {"condition": "service_healthy"}
