@@ -4,6 +4,7 @@ read our events over TLS and do nothing else, and `replay-events` gives a late s
 archived event, each id once per run, with the body first published."""
 import importlib.util
 import pathlib
+import ssl
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 
@@ -139,6 +140,8 @@ def test_a_subscriber_reads_over_tls_touches_nothing_of_ours_and_catches_up_by_r
     early = [submitted(f"app-{i}") for i in range(3)] + [review_completed("app-0")]
     publish(engines, node, early, frozen_clock, BEFORE)  # nobody of theirs bound yet: they miss these
 
+    with pytest.raises(ssl.SSLCertVerificationError):  # the client checks the broker's certificate
+        example.connect(subscriber_uri(node, password))  # (system CAs: they do not know this one)
     conn = example.connect(subscriber_uri(node, password), ca_file=node.ca_file)  # AMQPS, certificate checked
     try:
         channel = conn.channel()
