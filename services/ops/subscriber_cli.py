@@ -21,7 +21,8 @@ def subscriber_command(args, site, environ=None):
 
 
 def _add(args, management):
-    from .subscribers import add_subscriber
+    from .subscribers import add_subscriber, check_name
+    check_name(args.name)  # before anything is read or asked of the broker
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
     if args.password_stdin and len(password) < 16:
         print("add-subscriber: 密码至少16个字符 / the password needs 16 characters or more", file=sys.stderr)

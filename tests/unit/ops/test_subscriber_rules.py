@@ -1,4 +1,5 @@
 """add-subscriber's names and permissions, replay's topic matching and --since (no broker needed)."""
+import io
 import re
 from datetime import timezone
 
@@ -48,3 +49,17 @@ def test_since_without_a_zone_is_beijing_time_and_nonsense_is_refused():
     assert parse_since("2026-03-01T08:00:00+00:00").hour == 8
     with pytest.raises(BrokerError, match="不是日期时间"):
         parse_since("yesterday")
+
+
+ENVIRON = {"AMQP_URI": "amqp://registration:pw@127.0.0.1:1/", "RABBITMQ_MANAGEMENT_URL": "http://127.0.0.1:1"}
+
+
+def test_bad_input_is_refused_before_the_broker_is_asked(capsys, monkeypatch):
+    from services.ops.__main__ import main
+    assert main(["add-subscriber", "Bad.Name"], environ=ENVIRON) == 2  # port 1: nothing answers there
+    assert "订阅方名称" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["add-subscriber", "printing-office", "--password-stdin"], environ=ENVIRON) == 2
+    assert "密码至少16个字符" in capsys.readouterr().err
+    assert main(["replay-events", "--to", "printing-office", "--since", "soon"], environ=ENVIRON) == 2
+    assert "不是日期时间" in capsys.readouterr().err
