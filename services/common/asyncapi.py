@@ -121,11 +121,19 @@ def document():
             "description": (
                 "CloudEvents 1.0 (structured JSON) on AMQP 0-9-1. Messages are persistent, "
                 "content_type application/cloudevents+json, message_id = event id, type = event type. "
-                "Delivery is at-least-once: de-duplicate on (source, id). `dataversion` starts at 1; "
-                "a breaking change makes a new event type. Generated from services/contracts/events.py."),
+                "Delivery is at-least-once: de-duplicate on (source, id); a replay of the archive "
+                "(docs/operations.md, \"Outside subscribers\") sends events again with the same id and body. "
+                "An outside system gets an account that may declare and bind only queues named "
+                "`<account>.<anything>`. `dataversion` starts at 1; a breaking change makes a new event type. "
+                "Generated from services/contracts/events.py."),
         },
         "defaultContentType": CONTENT_TYPE,
-        "servers": {"local": {"host": "127.0.0.1:5672", "protocol": "amqp", "protocolVersion": "0.9.1"}},
+        "servers": {
+            "local": {"host": "127.0.0.1:5672", "protocol": "amqp", "protocolVersion": "0.9.1"},
+            "production": {"host": "{server_name}:5671", "protocol": "amqps", "protocolVersion": "0.9.1",
+                           "description": "TLS with the operator's certificate (the web site's host name)",
+                           "variables": {"server_name": {"description": "SERVER_NAME of the deployment"}}},
+        },
         "channels": channels,
         "operations": operations,
         "components": {"messages": messages, "schemas": schemas},

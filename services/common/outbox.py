@@ -9,25 +9,24 @@ some events carry a full ID number, name, phone and address (RegistrationComplet
 wait for hours while the broker is away, so deleting sent rows alone would not keep them out of
 the files and backups. Sealing all events, not a list of personal ones, cannot miss a new event
 type. The envelope (id, type, subject, time) stays readable for `python -m services.ops trail`.
-Sent rows are deleted after OUTBOX_RETENTION_HOURS (default 168: a week to look into a delivery).
+Sent rows are the event archive (services/common/retention.py): kept EVENT_ARCHIVE_DAYS, then deleted.
 """
 import functools
 import json
 import logging
 import time
-from datetime import timedelta
 
 import amqp
 from kombu import Connection
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 
 from services.contracts.events import CONTENT_TYPE
 
 from . import clock
 from .crypto import DataCipher
+from .retention import Retention, cutoff, purge_older
 
 SEAL_CONTEXT = "outbox"
-DEFAULT_RETENTION_HOURS = 168.0
 
 
 def seal_payload(cipher, event):
@@ -108,14 +107,18 @@ class AmqpPublisher:
             self._declared.add(exchange)
 
     def publish_batch(self, messages):
-        """messages: [(exchange, routing_key, body_str, event_id)]. Raises on any failure."""
+        """messages: [(exchange, routing_key, body_str, event_id[, event_type])]. Raises on any failure.
+        The event type (the message's `type`) is the routing key unless given: a replay sends to a
+        queue by name through the default exchange "" (services/ops/replay.py)."""
         if self._channel is None:
             self._connect()
         try:
-            for exchange, routing_key, body, event_id in messages:
-                self.declare_exchange(exchange)
+            for exchange, routing_key, body, event_id, *event_type in messages:
+                if exchange:
+                    self.declare_exchange(exchange)
                 msg = amqp.Message(body.encode(), delivery_mode=2, content_type=CONTENT_TYPE,
-                                   content_encoding="utf-8", message_id=event_id, type=routing_key)
+                                   content_encoding="utf-8", message_id=event_id,
+                                   type=event_type[0] if event_type else routing_key)
                 self._channel.basic_publish(msg, exchange=exchange, routing_key=routing_key)
                 self._next_tag += 1
             deadline = time.monotonic() + self.confirm_timeout
@@ -134,14 +137,14 @@ class OutboxRelay:
     """Moves outbox rows to the broker. Pure of nameko: the service provider drives `relay_batch`."""
 
     def __init__(self, engine, outbox_table, publisher, batch_size=500, metrics=None, cipher=None,
-                 retention_hours=DEFAULT_RETENTION_HOURS):
+                 archive_days=Retention.archive_days):
         self.engine = engine
         self.table = outbox_table
         self.publisher = publisher
         self.batch_size = batch_size
         self.metrics = metrics
         self.cipher = cipher or environment_cipher()
-        self.retention = timedelta(hours=retention_hours)
+        self.archive_days = archive_days
         self.skip_locked = engine.dialect.name == "postgresql"
 
     def relay_batch(self):
@@ -184,17 +187,8 @@ class OutboxRelay:
                 self.metrics.published(r.event_type)
 
     def purge_sent(self, batch=5000):
-        """Delete rows sent longer than the retention period ago; returns how many went."""
-        t = self.table
-        cutoff = clock.now() - self.retention
-        purged = 0
-        while True:
-            with self.engine.begin() as conn:
-                ids = select(t.c.id).where(t.c.sent_at.is_not(None), t.c.sent_at < cutoff).limit(batch)
-                gone = conn.execute(delete(t).where(t.c.id.in_(ids.scalar_subquery()))).rowcount
-            purged += gone
-            if gone < batch:
-                return purged
+        """Delete rows sent more than EVENT_ARCHIVE_DAYS ago (out of the archive); returns how many went."""
+        return purge_older(self.engine, self.table, self.table.c.sent_at, cutoff(self.archive_days), batch)
 
     def lag(self):
         """(unsent rows, age in seconds of the oldest unsent row)."""

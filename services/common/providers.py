@@ -9,7 +9,8 @@ from . import migrations, rpc_errors  # noqa: F401 — domain errors cross RPC a
 from .crypto import DataCipher
 from .db import UnitOfWork, create_schema, make_engine
 from .metrics import ServiceMetrics
-from .outbox import DEFAULT_RETENTION_HOURS, AmqpPublisher, OutboxRelay
+from .outbox import AmqpPublisher, OutboxRelay
+from .retention import Retention, cutoff, purge_older
 from .subscriber import declare_topology
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class Database(DependencyProvider):
             create_schema(self.engine, self.metadata)
         self.metrics = ServiceMetrics(self.service)
         self.cipher = DataCipher.from_config(config)  # seals outbox payloads at rest
+        self.retention = Retention.from_config(config)
         self._wake = LightQueue()
         self._running = False
         self.relay = None
@@ -55,9 +57,8 @@ class Database(DependencyProvider):
             self.relay = OutboxRelay(
                 self.engine, self.metadata.tables["outbox"], self.publisher,
                 batch_size=int(config.get("OUTBOX_BATCH", 500)), metrics=self.metrics, cipher=self.cipher,
-                retention_hours=float(config.get("OUTBOX_RETENTION_HOURS", DEFAULT_RETENTION_HOURS)))
+                archive_days=self.retention.archive_days)
             self.poll_seconds = float(config.get("OUTBOX_POLL_SECONDS", 0.5))
-            self.purge_seconds = float(config.get("OUTBOX_PURGE_SECONDS", 600))
 
     def start(self):
         if self.topology:
@@ -85,15 +86,23 @@ class Database(DependencyProvider):
             self._wake.put(None)
 
     def _purge_if_due(self, now):
+        """The retention schedule (services/common/retention.py), run by the relay's thread."""
         if now < self._next_purge:
             return
-        self._next_purge = now + self.purge_seconds
+        self._next_purge = now + self.retention.purge_seconds
         try:
-            purged = self.relay.purge_sent()
-            if purged:
-                log.info("outbox: deleted %s sent rows older than the retention period", purged)
+            self.purge_expired()
         except Exception as exc:  # noqa: BLE001 — the database is away: try again next time
-            log.warning("outbox purge failed: %s", exc)
+            log.warning("retention purge failed: %s", exc)
+
+    def purge_expired(self):
+        """Sent outbox rows past the archive period, processed-event records past theirs."""
+        archived = self.relay.purge_sent()
+        processed = self.metadata.tables.get("processed_events")
+        marks = purge_older(self.engine, processed, processed.c.processed_at,
+                            cutoff(self.retention.processed_days)) if processed is not None else 0
+        if archived or marks:
+            log.info("retention: deleted %s archived events and %s processed-event records", archived, marks)
 
     def _relay_loop(self):
         failures = 0

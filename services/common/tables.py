@@ -22,5 +22,6 @@ def add_platform_tables(metadata: MetaData):
         Column("source", String(40), primary_key=True),
         Column("event_id", String(36), primary_key=True),
         Column("processed_at", UtcDateTime(), nullable=False),
+        Index("ix_processed_events_processed_at", "processed_at"),  # the retention purge
     )
     return outbox, processed

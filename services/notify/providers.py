@@ -1,8 +1,6 @@
 """nameko extensions of the notify service: channels, templates and settings built once per container
-(a bad template or channel setting stops the start, not a message), and a timer whose interval
-comes from configuration."""
+(a bad template or channel setting stops the start, not a message)."""
 from nameko.extensions import DependencyProvider
-from nameko.timer import Timer
 
 from .channels import build_channels
 from .domain.templates import TemplateRegistry
@@ -51,18 +49,3 @@ class GroupCommits(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self
-
-
-class ConfiguredTimer(Timer):
-    """nameko's timer, its interval read from the config key `setting` at start (default `default`)."""
-
-    def __init__(self, setting, default, **kwargs):
-        self.setting = setting
-        self.default = default
-        super().__init__(interval=default, **kwargs)
-
-    def setup(self):
-        self.interval = float(self.container.config.get(self.setting) or self.default)
-
-
-timer = ConfiguredTimer.decorator

@@ -16,11 +16,12 @@ from nameko.rpc import RpcProxy, rpc
 from services.common.base import ServiceBase
 from services.common.providers import Cipher, Database
 from services.common.subscriber import subscribe
+from services.common.timer import timer
 from services.contracts.subscriptions import SUBSCRIPTIONS
 
 from .handlers import Notifier
 from .models import Base
-from .providers import Channels, GroupCommits, NotifySettings, Templates, timer
+from .providers import Channels, GroupCommits, NotifySettings, Templates
 
 
 class ContactUnavailable(RuntimeError):

@@ -1,16 +1,20 @@
 """python -m services.ops backup DIR | restore DIR [--republish-minutes N] | trail APPLICATION_ID
                         | rotate-keys [--batch-size N] [--max-batches N] [--status]
                         | reindex --services-stopped [--batch-size N]
+                        | add-subscriber NAME [--password-stdin] [--reset-password] [--max-queue-mb N]
+                        | replay-events --to NAME --since TIME
 
 Run with the same environment as the services (the <SERVICE>_DATABASE_URL variables, VAR_DIR or
 MATERIALS_DIR, DATA_KEYS); in compose: `docker compose run --rm ops backup /backups/<date>`.
-No broker is needed. Exit 0 on success, 2 on a refusal (the message says why and what to do).
+Only add-subscriber and replay-events use the broker (AMQP_URI, RABBITMQ_MANAGEMENT_URL).
+Exit 0 on success, 2 on a refusal (the message says why and what to do).
 """
 import argparse
 import json
 import sys
 
 from .backup import Site, backup, restore
+from .broker import BrokerError
 from .databases import BackupError
 
 
@@ -39,6 +43,20 @@ def parse_args(argv):
     i.add_argument("--services-stopped", action="store_true", required=True,
                    help="确认所有服务都已停止 / confirm that every service is stopped")
     i.add_argument("--batch-size", type=int, default=500, metavar="N")
+    a = commands.add_parser("add-subscriber", help="为外部系统建一个只能订阅事件的 RabbitMQ 账号 / a broker account "
+                                                   "for an outside system: its own queues NAME.*, our *.events only")
+    a.add_argument("name")
+    a.add_argument("--password-stdin", action="store_true",
+                   help="从标准输入读取密码（否则生成并只显示一次）/ read the password from stdin")
+    a.add_argument("--reset-password", action="store_true", help="账号已存在时更换密码 / give an existing account a new one")
+    a.add_argument("--max-queue-mb", type=int, default=1024, metavar="N",
+                   help="对方每个队列最多占用N MB，超出丢弃最旧的消息（可重放）/ cap per queue, oldest dropped "
+                        "beyond it (default 1024)")
+    e = commands.add_parser("replay-events", help="把存档的事件重新发送到订阅方自己的队列 / send archived events to a "
+                                                  "subscriber's own queues (same ids and bodies)")
+    e.add_argument("--to", required=True, metavar="NAME")
+    e.add_argument("--since", required=True, metavar="TIME",
+                   help="ISO 日期或时间，无时区按北京时间，例如 2026-03-01 / ISO date or date-time (Beijing time)")
     return parser.parse_args(argv)
 
 
@@ -67,7 +85,10 @@ def main(argv=None, environ=None):
         elif args.command == "reindex":
             from .rotate_cli import reindex_command
             return reindex_command(args, site, environ)
-    except BackupError as exc:
+        elif args.command in ("add-subscriber", "replay-events"):
+            from .subscriber_cli import subscriber_command
+            return subscriber_command(args, site, environ)
+    except (BackupError, BrokerError) as exc:
         print(f"{args.command}: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -676,9 +676,10 @@ def purge_materials(ctx, older_than_days, now=None):
         s = uow.session
         approved = select(ReviewTask.application_id).where(
             ReviewTask.state == DECIDED, ReviewTask.decision == "approved", ReviewTask.decided_at <= cutoff)
+        # Several copies run the scheduled purge: each takes rows no other copy holds (PostgreSQL).
         victims = s.scalars(select(Material).where(
             Material.application_id.in_(approved), Material.kind.in_(PURGEABLE_KINDS),
-            Material.purged_at.is_(None), Material.path.is_not(None))).all()
+            Material.purged_at.is_(None), Material.path.is_not(None)).with_for_update(skip_locked=True)).all()
         paths = set()
         for m in victims:
             m.purged_at = now

@@ -1,5 +1,7 @@
 """The review service on nameko: the RPCs of docs/rpc.md and the ApplicationSubmitted subscription,
 each translated to one handler call. Pillow and AES work runs in eventlet's thread pool."""
+import logging
+
 from eventlet import tpool
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
@@ -7,7 +9,9 @@ from nameko.rpc import rpc
 from services.common import metrics as platform_metrics
 from services.common.base import ServiceBase
 from services.common.providers import Cipher, Database
+from services.common.retention import Retention
 from services.common.subscriber import subscribe
+from services.common.timer import timer
 from services.contracts.errors import DomainError
 from services.contracts.subscriptions import SUBSCRIPTIONS
 
@@ -16,6 +20,8 @@ from . import metrics as review_metrics
 from .adapters.storage import MaterialStore
 from .models import Base
 from .settings import ReviewSettings
+
+log = logging.getLogger("services.review")
 
 
 class Settings(DependencyProvider):
@@ -114,3 +120,16 @@ class ReviewService(ServiceBase):
     def metrics(self):
         review_metrics.publish(handlers.figures_snapshot(self._ctx()))
         return platform_metrics.render()
+
+    # --- retention -------------------------------------------------------------------------
+    @timer("RETENTION_PURGE_SECONDS", Retention.purge_seconds)
+    def purge_expired_materials(self):
+        """The images of applications approved MATERIALS_RETENTION_DAYS ago (services/common/retention.py)."""
+        days = self.settings.materials_retention_days
+        try:
+            answer = handlers.purge_materials(self._ctx(), days)
+        except Exception as exc:  # noqa: BLE001 — the database is away: the next tick tries again
+            log.warning("materials retention purge failed: %s", exc)
+            return
+        if answer["purged"]:
+            log.info("retention: purged %s materials approved more than %s days ago", answer["purged"], days)

@@ -1,6 +1,7 @@
 """docs/operations.md names only commands that exist, and explains every alert it is linked from."""
 import pathlib
 import re
+import shlex
 
 import yaml
 
@@ -10,11 +11,25 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 RUNBOOK = (ROOT / "docs" / "operations.md").read_text()
 
 
+def ops_commands():
+    """The arguments of every `docker compose run --rm ops …` line: `$(…)` and `<placeholder>` stand
+    for one word, and the shell's redirections and comments end the command."""
+    for line in re.findall(r"docker compose run --rm ops ([^\n`]+)", RUNBOOK):
+        line = re.sub(r"\$\([^)]*\)|<[^<>]*>", "X", line)
+        yield shlex.split(re.split(r"\s(?:>>?|2>|#|&&|\|)", line)[0])
+
+
 def test_every_ops_command_in_the_runbook_parses():
-    commands = re.findall(r"docker compose run --rm ops (\S+) (\S+)", RUNBOOK)
-    assert {name for name, _ in commands} >= {"backup", "restore", "trail"}
-    for name, argument in commands:
-        parse_args([name, argument])  # argparse exits on an unknown command
+    commands = list(ops_commands())
+    assert {argv[0] for argv in commands} >= {"backup", "restore", "trail", "rotate-keys", "reindex",
+                                              "add-subscriber", "replay-events"}
+    for argv in commands:
+        parse_args(argv)  # argparse exits on an unknown command, option or a missing argument
+
+
+def test_the_log_archive_keeps_six_months():
+    [days] = re.findall(r"find /var/log/sw-registration -name '\*\.jsonl\.gz' -mtime \+(\d+) -delete", RUNBOOK)
+    assert int(days) >= 183
 
 
 def test_every_alert_links_to_a_section_of_the_runbook():

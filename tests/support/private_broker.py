@@ -33,15 +33,24 @@ def _free_port():
 
 
 class PrivateRabbit:
-    def __init__(self, base_dir, cookie=None):
+    """`management=True`: the management plugin (HTTP API) on a free port, `management_url`.
+    `extra_conf`: more rabbitmq.conf lines (a TLS listener: tests/ops/test_outside_subscribers.py)."""
+
+    def __init__(self, base_dir, cookie=None, management=False, extra_conf=""):
         self.base = base_dir
         self.node = f"test-{uuid.uuid4().hex[:10]}@localhost"
         self.port = _free_port()
         self.amqp_uri = f"amqp://guest:guest@127.0.0.1:{self.port}/"
         for sub in ("mnesia", "log"):
             os.makedirs(os.path.join(base_dir, sub), exist_ok=True)
-        self._write("enabled_plugins", "[].\n")  # no management: nothing to clash with port 15672
-        self._write("rabbitmq.conf", f"listeners.tcp.default = 127.0.0.1:{self.port}\n")
+        conf = f"listeners.tcp.default = 127.0.0.1:{self.port}\n"
+        self.management_url = None
+        if management:  # on a port of its own: nothing to clash with the shared node's 15672
+            management_port = _free_port()
+            self.management_url = f"http://127.0.0.1:{management_port}"
+            conf += f"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {management_port}\n"
+        self._write("enabled_plugins", "[rabbitmq_management].\n" if management else "[].\n")
+        self._write("rabbitmq.conf", conf + extra_conf)
         self._write("rabbitmq-env.conf", "")  # not /etc/rabbitmq's, which names the shared node
         if cookie:  # nodes of one cluster share it; otherwise Erlang makes one up in HOME
             path = os.path.join(base_dir, ".erlang.cookie")

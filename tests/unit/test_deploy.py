@@ -52,12 +52,15 @@ def test_env_example_names_every_secret_and_runs_in_production_mode():
         assert key in lines and lines[key] != DEV_SECRETS[key]
 
 
-def test_only_the_tls_proxy_is_published_and_the_gateway_trusts_only_it():
+def test_only_tls_listeners_are_published_and_the_gateway_trusts_only_the_proxy():
     doc = compose()
-    # everything else published (management UI, Prometheus, Grafana) is on the host's loopback only
+    # everything else published (management UI, Prometheus, Grafana) is on the host's loopback only;
+    # outside subscribers reach the broker by AMQPS (5671), never plain AMQP
+    public = {"proxy": [], "rabbitmq": ["5671:5671"]}
     for name, service in doc["services"].items():
         if name != "proxy":
-            assert all(str(port).startswith("127.0.0.1:") for port in service.get("ports", [])), name
+            ports = [str(port) for port in service.get("ports", [])]
+            assert [p for p in ports if not p.startswith("127.0.0.1:")] == public.get(name, []), name
     assert doc["services"]["proxy"]["ports"] == ["80:80", "443:443"]
     assert doc["services"]["proxy"]["image"].startswith("nginx:")
     gateway = doc["services"]["gateway"]
@@ -125,7 +128,11 @@ def test_the_cluster_profile_is_three_rabbitmq_nodes_of_one_cluster():
         # the node name is rabbit@<hostname>: fixed, or the node forgets its data when recreated
         assert node["hostname"] == name and f"rabbit@{name}" in listed
         assert "./deploy/rabbitmq/cluster.conf:/etc/rabbitmq/conf.d/30-cluster.conf:ro" in node["volumes"]
-        assert node["environment"]["RABBITMQ_ERLANG_COOKIE"].startswith("${RABBITMQ_ERLANG_COOKIE:?")
+        # the one-node default needs no cookie; the cluster's extra nodes refuse to start without one
+        assert node["environment"]["RABBITMQ_ERLANG_COOKIE"] == "${RABBITMQ_ERLANG_COOKIE:-}"
+        if name != "rabbitmq":
+            assert 'test -n "$$RABBITMQ_ERLANG_COOKIE" || {' in node["command"][2]
+            assert node["command"][2].endswith("exec docker-entrypoint.sh rabbitmq-server")
         data_volumes |= {v.split(":")[0] for v in node["volumes"] if v.endswith(":/var/lib/rabbitmq")}
         assert node["healthcheck"]["test"][:2] == ["CMD", "rabbitmq-diagnostics"]
     assert len(listed) == 3 and len(data_volumes) == 3 and data_volumes <= set(doc["volumes"])
@@ -143,10 +150,35 @@ def test_env_example_shows_the_cluster_settings_the_services_need():
 
     from services.common.config import _amqp_problem
     text = (ROOT / ".env.example").read_text()
-    assert "RABBITMQ_ERLANG_COOKIE=change-me" in text.splitlines()
-    settings = commented_settings(text, {"COMPOSE_PROFILES", "QUORUM_QUEUES", "AMQP_URI"})
+    assert "RABBITMQ_ERLANG_COOKIE" not in {line.split("=")[0] for line in text.splitlines()}  # one node: none
+    settings = commented_settings(text, {"COMPOSE_PROFILES", "QUORUM_QUEUES", "AMQP_URI", "RABBITMQ_ERLANG_COOKIE"})
+    assert settings["RABBITMQ_ERLANG_COOKIE"] == "change-me"
     assert settings["COMPOSE_PROFILES"] == "cluster" and settings["QUORUM_QUEUES"] == "1"
     uri = settings["AMQP_URI"]
     assert _amqp_problem(uri) is None  # an account of its own on every node
     # kombu fails over in the order listed: every node, on the port the nodes listen on
     assert [alt.split("@")[1] for alt in Connection(uri).alt] == [f"{n}:5672/" for n in RABBIT_NODES]
+
+
+def test_prometheus_scrapes_every_rabbitmq_node_of_the_cluster_profile():
+    config = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    [job] = [job for job in config["scrape_configs"] if job["job_name"] == "rabbitmq"]
+    [lookup] = job["dns_sd_configs"]  # names of profiles not running resolve to nothing: no TargetDown
+    assert lookup["names"] == list(RABBIT_NODES) and lookup["port"] == 15692
+
+
+def test_the_amqps_listener_uses_the_operators_certificate():
+    rabbitmq = compose()["services"]["rabbitmq"]
+    assert "./deploy/rabbitmq/tls.conf:/etc/rabbitmq/conf.d/40-tls.conf:ro" in rabbitmq["volumes"]
+    assert "${TLS_CERT_DIR:?set TLS_CERT_DIR in .env}:/etc/rabbitmq/certs:ro" in rabbitmq["volumes"]
+    conf = dict(line.split(" = ", 1) for line in (ROOT / "deploy" / "rabbitmq" / "tls.conf").read_text()
+                .splitlines() if line and not line.startswith("#"))
+    assert conf["listeners.ssl.default"] == "5671"
+    assert conf["ssl_options.certfile"] == "/etc/rabbitmq/certs/fullchain.pem"
+    assert conf["ssl_options.keyfile"] == "/etc/rabbitmq/certs/privkey.pem"
+
+
+def test_the_ops_commands_reach_the_brokers_management_api():
+    ops = compose()["services"]["ops"]  # add-subscriber, replay-events
+    assert ops["environment"]["RABBITMQ_MANAGEMENT_URL"] == "http://rabbitmq:15672"
+    assert ops["depends_on"]["rabbitmq"] == {"condition": "service_healthy"}

@@ -1,4 +1,4 @@
-"""The outbox keeps no personal data in plaintext and forgets sent rows after the retention period."""
+"""The outbox keeps no personal data in plaintext and forgets sent rows after the archive period."""
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -81,7 +81,7 @@ def test_sent_rows_are_purged_after_the_retention_period_only(tmp_path, frozen_c
     with UnitOfWork(engine, publisher_meta) as uow:
         for _ in range(3):
             uow.publish(completed())
-    relay = OutboxRelay(engine, outbox, Recorder(), batch_size=2, retention_hours=24)
+    relay = OutboxRelay(engine, outbox, Recorder(), batch_size=2, archive_days=1)
     relay.relay_batch()  # two sent at T0, one still waiting
     frozen_clock(T0 + timedelta(hours=23))
     assert relay.purge_sent() == 0
@@ -93,8 +93,8 @@ def test_sent_rows_are_purged_after_the_retention_period_only(tmp_path, frozen_c
 
 
 def test_a_running_service_purges_what_it_sent(make_config, start_service):
-    publisher = start_service(Publisher, make_config("registration", OUTBOX_RETENTION_HOURS="0",
-                                                     OUTBOX_PURGE_SECONDS="0.05"))
+    publisher = start_service(Publisher, make_config("registration", EVENT_ARCHIVE_DAYS="0",
+                                                     RETENTION_PURGE_SECONDS="0.05"))
     consumer = start_service(Consumer, make_config("review"))
     db = dependency(publisher, "db")
     with UnitOfWork(db.engine, db.metadata, on_commit_with_events=db.wake_relay, cipher=db.cipher) as uow:

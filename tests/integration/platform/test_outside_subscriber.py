@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from kombu import Connection, Exchange
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from .toy_services import Publisher
@@ -15,6 +16,8 @@ pytestmark = pytest.mark.integration
 
 def test_example_subscriber_gets_each_event_once(make_config, start_service):
     config = make_config("registration")
+    with Connection(config["AMQP_URI"]) as conn:  # as add-subscriber does: the subscriber may not create it
+        Exchange("registration.events", "topic", durable=True, channel=conn.channel()).declare()
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "examples" / "subscriber.py"), "--uri", config["AMQP_URI"],
          "--queue", "printing-office", "--bind", "registration.events:#", "--max-messages", "3",

@@ -131,3 +131,33 @@ def test_purge_keeps_a_file_another_live_material_still_uses(review, frozen_cloc
 def test_purge_refuses_a_negative_age(review, capsys):
     assert cli.main(["purge", "--older-than-days", "-1"], config=review.config) == 2
     assert "--older-than-days" in capsys.readouterr().err
+
+
+def test_the_running_service_purges_on_its_retention_schedule(start_review):
+    """Item 8: the purges run inside the service (Database provider + a nameko timer), not only as
+    commands: images past MATERIALS_RETENTION_DAYS, sent events past EVENT_ARCHIVE_DAYS, processed-event
+    records past PROCESSED_EVENTS_RETENTION_DAYS, checked every RETENTION_PURGE_SECONDS."""
+    review = start_review(RETENTION_PURGE_SECONDS="0.1", MATERIALS_RETENTION_DAYS="0", EVENT_ARCHIVE_DAYS="0",
+                          PROCESSED_EVENTS_RETENTION_DAYS="0")
+    card = review.upload(jpeg(id_card(seed=1)), kind="id_card_front")["material_id"]
+    kept = review.upload(jpeg(photo(seed=4)), kind="photo")["material_id"]
+    review.submit(submitted_data("app-1", material_ids={"id_card_front": card, "photo": kept}))
+    task_id = wait_for(lambda: review.task_for("app-1"))
+    [card_path] = [m["path"] for m in review.materials() if m["id"] == card]
+    with review.rpc() as rpc:
+        rpc.claim(REVIEWER, task_id)
+        rpc.decide(REVIEWER, task_id, "approved", None, [], None)  # publishes ReviewCompleted
+
+    tables = review.db.metadata.tables
+
+    def remaining(table):
+        with review.db.engine.connect() as conn:
+            return conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+    wait_for(lambda: review.materials(Material.id == card)[0]["purged_at"] is not None,
+             message="the ID-card image purged by the timer")
+    assert not review.store.exists(card_path)
+    assert review.materials(Material.id == kept)[0]["purged_at"] is None  # the photo stays
+    wait_for(lambda: remaining("outbox") == 0, message="the sent ReviewCompleted out of the archive")
+    wait_for(lambda: remaining("processed_events") == 0, message="the processed-event record purged")
+    assert set(tables) >= {"outbox", "processed_events"}
+    assert [e["subject"] for e in review.audit("material.purged")] == [f"material:{card}"]
