@@ -7,6 +7,7 @@ every service alike; ERROR is for what an operator must look at.
 import json
 import logging
 import sys
+import time
 
 from . import clock
 from .masking import mask_text
@@ -48,6 +49,37 @@ class RefusalFilter(logging.Filter):
         return True
 
 
+class RepeatFilter(logging.Filter):
+    """The same failure over and over is one line a minute, with how many were held back.
+
+    A database away for ten seconds fails every worker alike: thousands of identical tracebacks would
+    bury the one line an operator needs (and fill the disk). Only ERROR records with an exception are
+    grouped, by logger, exception type and message.
+    """
+
+    def __init__(self, window=60.0, clock=time.monotonic, remember=1000):
+        super().__init__()
+        self.window, self.clock, self.remember = window, clock, remember
+        self.seen = {}  # key → [when it was last let through, how many held back since]
+
+    def filter(self, record):
+        if record.levelno < logging.ERROR or not record.exc_info or record.exc_info[1] is None:
+            return True
+        exc = record.exc_info[1]
+        key = (record.name, type(exc).__name__, str(exc)[:200])
+        now = self.clock()
+        entry = self.seen.get(key)
+        if entry is not None and now - entry[0] < self.window:
+            entry[1] += 1
+            return False
+        if entry is not None and entry[1]:
+            record.msg = f"{record.msg} [the same failure {entry[1]} more times since the last line]"
+        if len(self.seen) >= self.remember:  # forget the longest-quiet failure
+            self.seen.pop(min(self.seen, key=lambda k: self.seen[k][0]))
+        self.seen[key] = [now, 0]
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     def __init__(self, service):
         super().__init__()
@@ -70,6 +102,7 @@ def setup_logging(service, level="INFO", stream=None):
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter(service))
     handler.addFilter(RefusalFilter())
+    handler.addFilter(RepeatFilter())  # after RefusalFilter: refusals are WARNING by then, never grouped
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
