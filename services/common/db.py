@@ -59,16 +59,22 @@ def _set_wal(cursor, attempts=100):
 class UnitOfWork:
     """One transaction: state changes, the outbox rows of their events, the processed-event marks.
 
-    `with db.uow() as uow:` commits on success and rolls back on error.
+    `with db.uow() as uow:` commits on success and rolls back on error. `repositories(session,
+    cipher)` — the service's own, e.g. registration.repository.repositories — returns a mapping of
+    name → repository; each becomes an attribute (`uow.applications`), so a service layer reaches
+    its data only through them and a fake unit of work with the same attributes can stand in.
     """
 
-    def __init__(self, engine, metadata, on_commit_with_events=None, cipher=None):
+    def __init__(self, engine, metadata, on_commit_with_events=None, cipher=None, repositories=None):
         self.session = Session(engine, expire_on_commit=False)
         self._cipher = cipher  # seals outbox payloads; the environment's keys when None
         self._outbox = metadata.tables.get("outbox")
         self._processed = metadata.tables.get("processed_events")
         self._on_events = on_commit_with_events
         self.events = []
+        if repositories is not None:
+            for name, repository in repositories(self.session, cipher or environment_cipher()).items():
+                setattr(self, name, repository)
 
     def __enter__(self):
         return self
