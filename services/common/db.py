@@ -101,6 +101,38 @@ class UnitOfWork:
             payload=seal_payload(self._cipher or environment_cipher(), event), created_at=clock.now()))
         self.events.append(event)
 
+    def publish_many(self, events):
+        """`publish` of many events in one INSERT (one round trip instead of one each)."""
+        if len(events) <= 1:
+            for event in events:
+                self.publish(event)
+            return
+        cipher, now = self._cipher or environment_cipher(), clock.now()
+        self.session.execute(insert(self._outbox), [
+            {"event_id": e["id"], "event_type": e["type"], "exchange": f"{e['source']}.events",
+             "payload": seal_payload(cipher, e), "created_at": now} for e in events])
+        self.events.extend(events)
+
+    def seen_before(self, keys):
+        """The (consumer, source, event id) keys among `keys` processed before: first_time for a
+        batch, one query per (consumer, source); record the new ones with mark_processed."""
+        keys, seen = list(keys), set()
+        for consumer, source in {(c, s) for c, s, _ in keys}:
+            ids = [i for c, s, i in keys if (c, s) == (consumer, source)]
+            seen.update((consumer, source, i) for i in self.session.scalars(
+                select(self._processed.c.event_id).where(self._processed.c.consumer == consumer,
+                                                         self._processed.c.source == source,
+                                                         self._processed.c.event_id.in_(ids))))
+        return seen
+
+    def mark_processed(self, keys):
+        """Record (consumer, source, event id) keys as processed in one INSERT; a key recorded by a
+        concurrent copy meanwhile makes it fail (IntegrityError), rolling the transaction back."""
+        now = clock.now()
+        rows = [{"consumer": c, "source": s, "event_id": i, "processed_at": now} for c, s, i in keys]
+        if rows:
+            self.session.execute(insert(self._processed), rows)
+
     def first_time(self, event, consumer):
         """Record (source, id) for this consumer; False when it was processed before (skip it).
 

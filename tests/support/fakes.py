@@ -2,7 +2,8 @@
 
 It has the interface of services.common.db.UnitOfWork as handlers see it: the service's
 repositories as attributes (in-memory twins, e.g. tests/unit/registration/fakes.py), `publish`
-(events land in `published`), `first_time` and `commit`. A `with` block that raises restores the
+and `publish_many` (events land in `published`), `first_time`, `seen_before`, `mark_processed`
+and `commit`. A `with` block that raises restores the
 repositories, `published` and the processed marks as they were: the fake rolls back too.
 """
 import copy
@@ -48,6 +49,18 @@ class FakeUnitOfWork:
     def publish(self, event):
         self.published.append(event)
         self.events.append(event)
+
+    def publish_many(self, events):
+        for event in events:
+            self.publish(event)
+
+    def seen_before(self, keys):
+        return {key for key in keys if key in self.processed}
+
+    def mark_processed(self, keys):
+        keys = list(keys)
+        assert not self.seen_before(keys), "processed_events primary key"
+        self.processed.update(keys)
 
     def first_time(self, event, consumer):
         key = (consumer, event["source"], event["id"])
