@@ -23,19 +23,22 @@ class DatabaseHandle:
 
     def uow(self):
         p = self._provider
-        return UnitOfWork(p.engine, p.metadata, on_commit_with_events=p.wake_relay, cipher=p.cipher)
+        return UnitOfWork(p.engine, p.metadata, on_commit_with_events=p.wake_relay, cipher=p.cipher,
+                          repositories=p.repositories)
 
 
 class Database(DependencyProvider):
-    """Each worker gets a handle whose `uow()` opens a unit of work on the service's own database.
+    """Each worker gets a handle whose `uow()` opens a unit of work on the service's own database,
+    carrying the service's repositories when `repositories` is given (db.UnitOfWork).
 
     When the metadata carries an outbox table, the provider also runs the outbox relay in a
     managed green thread, woken at once by every commit that wrote events.
     """
 
-    def __init__(self, metadata, topology=()):
+    def __init__(self, metadata, topology=(), repositories=None):
         self.metadata = metadata
         self.topology = topology  # (service, source, event_type) subscriptions to declare at start
+        self.repositories = repositories  # (session, cipher) → {name: repository}; see db.UnitOfWork
 
     def setup(self):
         config = self.container.config

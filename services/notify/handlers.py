@@ -1,5 +1,7 @@
-"""The notify service layer: one method per command and event, no nameko (integration tests and the
-bench drive it directly).
+"""The notify service layer: one method per command and event, no nameko, no SQL: data only through
+the unit of work's repositories (`uow.notifications`, `uow.application_attempts` — repository.py),
+so unit tests run it on a fake unit of work. A class rather than plain functions because a message
+takes two units of work with the send between them, and concurrent workers' writes are grouped.
 
 Every message goes the same way:
 1. a unit of work records it (`notifications`, unique `dedupe_key`) and, when it is due now,
@@ -10,15 +12,11 @@ Every message goes the same way:
 Messages held by quiet hours or waiting for a retry are claimed by `process_due` (the timer), which
 also takes back messages left in `sending` by a process that died mid-send (`sending_lease`).
 """
-import json
 import logging
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-
-from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
 
 from services.common import clock
 from services.contracts import notifications as labels
@@ -28,17 +26,17 @@ from services.contracts.events import new_event
 from . import metrics
 from .channels import DeliveryFailure, OutgoingMessage, PermanentFailure, TemporaryFailure
 from .domain import triggers
-from .domain.delivery import Attempt, Delivery, Outcome, State, dedupe_key, mask_recipient
+from .domain.delivery import Delivery, Outcome, State, dedupe_key
 from .domain.quiet_hours import QuietHoursPolicy, release_time
+from .domain.records import AlreadyRecorded
 from .domain.retry import RetryPolicy
 from .group_commit import write_alone
-from .models import BODY, CODE, PARAMS, RECIPIENT, ApplicationAttempt, DeliveryAttempt, Notification
+from .models import CODE
 
 log = logging.getLogger(__name__)
 
 STATES = tuple(state.value for state in State)
 NEEDS_ATTENTION = (State.QUEUED.value, State.SENDING.value, State.FAILED.value)
-FINAL = (State.DELIVERED, State.FAILED)
 INTERRUPTED = "发送中断，结果未知（服务在发送时停止），将重试"
 
 
@@ -122,7 +120,7 @@ class EventWork:
     event: dict
     consumer: str
     prepared: list
-    check: object  # (session, now) -> bool, or None
+    check: object  # (uow, now) -> bool, or None
     now: datetime
 
 
@@ -155,17 +153,17 @@ class Notifier:
         prepared = self._prepare(intent, cause, now, expires_at=expires)
         try:
             with self.db.uow() as uow:
-                existing = self._by_key(uow.session, prepared.dedupe_key)
+                existing = uow.notifications.by_key(prepared.dedupe_key)
                 if existing is not None:
-                    return {"notification_id": existing.id, "state": existing.state}
-                [(row, claim, finished)] = self._insert(uow, [prepared], now)
-                state = row.state
-        except IntegrityError:  # the same code asked twice at the same moment
+                    return {"notification_id": existing[0], "state": existing[1]}
+                [(delivery, claim, finished)] = self._insert(uow, [prepared], now)
+                state = delivery.state.value
+        except AlreadyRecorded:  # the same code asked twice at the same moment
             with self.db.uow() as uow:
-                existing = self._by_key(uow.session, prepared.dedupe_key)
+                existing = uow.notifications.by_key(prepared.dedupe_key)
             if existing is None:
                 raise
-            return {"notification_id": existing.id, "state": existing.state}
+            return {"notification_id": existing[0], "state": existing[1]}
         _count(finished)
         if claim is not None:
             state = self.deliver([claim]).get(claim.notification_id, State.SENDING.value)
@@ -183,11 +181,7 @@ class Notifier:
             raise ValidationFailed("条数有误", details={"limit": ["应为1到1000之间的整数"]})
         states = (state,) if state else NEEDS_ATTENTION
         with self.db.uow() as uow:
-            rows = uow.session.scalars(select(Notification).where(Notification.state.in_(states))
-                                       .order_by(Notification.created_at.desc(), Notification.id)
-                                       .limit(limit)).all()
-            attempts = _attempt_rows(uow.session, [row.id for row in rows])
-            return [_view(row, attempts.get(row.id, [])) for row in rows]
+            return [_view(listed) for listed in uow.notifications.listed(states, limit)]
 
     def resend(self, notification_id):
         """A new message with the same text to the same recipient, linked by `resend_of`.
@@ -198,30 +192,26 @@ class Notifier:
         now = clock.now()
         try:
             with self.db.uow() as uow:
-                session = uow.session
-                row = session.get(Notification, str(notification_id))
-                if row is None:
+                old = uow.notifications.get(notification_id)
+                if old is None:
                     raise NotFound("没有这条通知记录，请刷新列表后重试", code="notification_not_found")
-                if row.kind == "verification_code":
+                if old.kind == "verification_code":
                     raise Conflict("验证码不重发：请让申请人重新获取验证码", code="code_not_resendable")
-                if row.state in (State.QUEUED.value, State.SENDING.value):
+                if old.state in (State.QUEUED.value, State.SENDING.value):
                     raise Conflict("这条通知还在发送队列中，无需重发", code="notification_pending")
-                earlier = session.execute(select(Notification.state).where(Notification.resend_of == row.id)).scalars().all()
+                earlier = uow.notifications.resend_states(old.id)
                 if any(s in (State.QUEUED.value, State.SENDING.value) for s in earlier):
                     raise Conflict("这条通知已重新发送，正在发送中", code="resend_pending")
-                recipient = self.cipher.decrypt(row.recipient_enc, RECIPIENT)
                 prepared = Prepared(
                     id=str(uuid.uuid4()),
-                    dedupe_key=dedupe_key(f"resend:{row.id}:{len(earlier) + 1}", row.channel, recipient),
-                    kind=row.kind, channel=row.channel, recipient=recipient, subject=row.subject,
-                    body=self.cipher.decrypt(row.body_enc, BODY),
-                    params=json.loads(self.cipher.decrypt(row.params_enc, PARAMS)),
-                    template=row.template, version=row.template_version,
-                    release_at=release_time(row.kind, now, self.settings.quiet_hours),
-                    cause_event_id=row.cause_event_id, cause_event_type=row.cause_event_type, resend_of=row.id)
-                [(new_row, claim, finished)] = self._insert(uow, [prepared], now)
-                state = new_row.state
-        except IntegrityError:
+                    dedupe_key=dedupe_key(f"resend:{old.id}:{len(earlier) + 1}", old.channel, old.recipient),
+                    kind=old.kind, channel=old.channel, recipient=old.recipient, subject=old.subject,
+                    body=old.body, params=old.params, template=old.template, version=old.template_version,
+                    release_at=release_time(old.kind, now, self.settings.quiet_hours),
+                    cause_event_id=old.cause_event_id, cause_event_type=old.cause_event_type, resend_of=old.id)
+                [(delivery, claim, finished)] = self._insert(uow, [prepared], now)
+                state = delivery.state.value
+        except AlreadyRecorded:
             raise Conflict("这条通知已重新发送，正在发送中", code="resend_pending") from None
         _count(finished)
         if claim is not None:
@@ -235,15 +225,10 @@ class Notifier:
 
     def _handled_many(self, asked):
         """[already processed?] for (event, consumer) pairs, one query per (consumer, source)."""
-        table = Notification.metadata.tables["processed_events"]
-        done = set()
-        with self.db.engine.connect() as conn:
-            for consumer, source in {(consumer, event["source"]) for event, consumer in asked}:
-                ids = [event["id"] for event, c in asked if (c, event["source"]) == (consumer, source)]
-                done.update((consumer, source, event_id) for event_id in conn.execute(
-                    select(table.c.event_id).where(table.c.consumer == consumer, table.c.source == source,
-                                                   table.c.event_id.in_(ids))).scalars())
-        return [(consumer, event["source"], event["id"]) in done for event, consumer in asked]
+        keys = [(consumer, event["source"], event["id"]) for event, consumer in asked]
+        with self.db.uow() as uow:
+            done = uow.seen_before(keys)
+        return [key in done for key in keys]
 
     def account_registered(self, event, consumer, phone):
         return self._on_event(event, consumer, triggers.account_registered(event["data"], phone))
@@ -251,15 +236,8 @@ class Notifier:
     def application_submitted(self, event, consumer, phone, email):
         data = event["data"]
 
-        def remember_attempt(session, now):
-            seen = _application_attempt(session, data["application_id"])
-            if seen is None:
-                seen = ApplicationAttempt(application_id=data["application_id"], attempt=data["attempt"],
-                                          updated_at=now)
-                session.add(seen)
-                session.info.get("application_attempts", {})[data["application_id"]] = seen
-            elif data["attempt"] > seen.attempt:
-                seen.attempt, seen.updated_at = data["attempt"], now
+        def remember_attempt(uow, now):
+            uow.application_attempts.remember(data["application_id"], data["attempt"], now)
             return True
 
         return self._on_event(event, consumer, triggers.submission_receipt(data, phone, email), remember_attempt)
@@ -267,11 +245,11 @@ class Notifier:
     def review_completed(self, event, consumer, phone, email, resubmit_until):
         data = event["data"]
 
-        def still_current(session, now):
-            seen = _application_attempt(session, data["application_id"])
-            if seen is not None and seen.attempt > data["attempt"]:
+        def still_current(uow, now):
+            seen = uow.application_attempts.latest(data["application_id"])
+            if seen is not None and seen > data["attempt"]:
                 log.info("ReviewCompleted %s for attempt %s of %s ignored: attempt %s was submitted since",
-                         event["id"], data["attempt"], data["application_id"], seen.attempt)
+                         event["id"], data["attempt"], data["application_id"], seen)
                 return False
             return True
 
@@ -304,25 +282,13 @@ class Notifier:
         """
         if len(works) == 1:
             return [self._store_event(works[0])]
-        processed = Notification.metadata.tables["processed_events"]
         now = clock.now()
         answers, finished = [], []
         with self.db.uow() as uow:
-            session = uow.session
-            seen = set()
-            for consumer, source in {(w.consumer, w.event["source"]) for w in works}:
-                ids = [w.event["id"] for w in works if (w.consumer, w.event["source"]) == (consumer, source)]
-                seen.update((consumer, source, event_id) for event_id in session.scalars(
-                    select(processed.c.event_id).where(processed.c.consumer == consumer,
-                                                       processed.c.source == source,
-                                                       processed.c.event_id.in_(ids))))
-            applications = {w.event["data"]["application_id"] for w in works if "application_id" in w.event["data"]}
-            if applications:
-                found = {row.application_id: row for row in session.scalars(
-                    select(ApplicationAttempt).where(ApplicationAttempt.application_id.in_(applications)))}
-                session.info["application_attempts"] = {a: found.get(a) for a in applications}
-            keys = [p.dedupe_key for w in works for p in w.prepared]
-            stored = set(session.scalars(select(Notification.dedupe_key).where(Notification.dedupe_key.in_(keys))))
+            seen = uow.seen_before((w.consumer, w.event["source"], w.event["id"]) for w in works)
+            uow.application_attempts.load(w.event["data"]["application_id"] for w in works
+                                          if "application_id" in w.event["data"])
+            stored = uow.notifications.stored_keys(p.dedupe_key for w in works for p in w.prepared)
             marks, todo = [], []
             for work in works:
                 key = (work.consumer, work.event["source"], work.event["id"])
@@ -330,16 +296,15 @@ class Notifier:
                     answers.append(([], []))
                     continue
                 seen.add(key)
-                marks.append({"consumer": key[0], "source": key[1], "event_id": key[2], "processed_at": now})
-                if work.check is not None and not work.check(session, now):
+                marks.append(key)
+                if work.check is not None and not work.check(uow, now):
                     answers.append(([], []))
                     continue
                 fresh = [p for p in work.prepared if p.dedupe_key not in stored]
                 stored.update(p.dedupe_key for p in fresh)
                 answers.append(len(todo))
                 todo.append(fresh)
-            if marks:
-                session.execute(insert(processed), marks)
+            uow.mark_processed(marks)
             inserted = self._insert(uow, [p for fresh in todo for p in fresh], now)
         results, position = [], 0
         for answer in answers:
@@ -349,7 +314,7 @@ class Notifier:
             fresh = todo[answer]
             mine = inserted[position:position + len(fresh)]
             position += len(fresh)
-            results.append(([row.id for row, _, _ in mine], [claim for _, claim, _ in mine if claim is not None]))
+            results.append(([d.notification_id for d, _, _ in mine], [c for _, c, _ in mine if c is not None]))
             finished += [done for _, _, dones in mine for done in dones]
         _count(finished)
         return results
@@ -359,11 +324,12 @@ class Notifier:
         with self.db.uow() as uow:
             if not uow.first_time(work.event, work.consumer):
                 return [], []
-            if work.check is not None and not work.check(uow.session, work.now):
+            if work.check is not None and not work.check(uow, work.now):
                 return [], []
-            fresh = [p for p in work.prepared if self._by_key(uow.session, p.dedupe_key) is None]
-            for row, claim, done in self._insert(uow, fresh, work.now):
-                created.append(row.id)
+            stored = uow.notifications.stored_keys(p.dedupe_key for p in work.prepared)
+            fresh = [p for p in work.prepared if p.dedupe_key not in stored]
+            for delivery, claim, done in self._insert(uow, fresh, work.now):
+                created.append(delivery.notification_id)
                 finished += done
                 if claim is not None:
                     claims.append(claim)
@@ -387,46 +353,27 @@ class Notifier:
         return total
 
     def update_backlog(self):
-        with self.db.engine.connect() as conn:
-            rows = conn.execute(
-                select(Notification.channel, Notification.attempts > 0, func.count())
-                .where(Notification.state == State.QUEUED.value)
-                .group_by(Notification.channel, Notification.attempts > 0)).all()
-        retrying = {channel: n for channel, tried, n in rows if tried}
-        held = {channel: n for channel, tried, n in rows if not tried}
+        with self.db.uow() as uow:
+            retrying, held = uow.notifications.backlog()
         metrics.backlog(retrying, held)
 
     def _recover_interrupted(self, now):
         finished = []
         with self.db.uow() as uow:
-            rows = uow.session.scalars(
-                select(Notification).where(Notification.state == State.SENDING.value,
-                                           Notification.updated_at < now - self.settings.sending_lease)
-                .with_for_update(skip_locked=True)).all()
-            attempts = _attempt_rows(uow.session, [row.id for row in rows])
-            for row in rows:
-                delivery = self._delivery(row, attempts.get(row.id, []))
-                log.warning("notification %s was left sending (attempt %s); taking it back", row.id, row.attempts)
+            for delivery in uow.notifications.sending_since(now - self.settings.sending_lease):
+                log.warning("notification %s was left sending (attempt %s); taking it back",
+                            delivery.notification_id, len(delivery.attempts))
                 delivery.failed(now, INTERRUPTED, permanent=False, policy=self.settings.retry)
-                self._write(uow, row, delivery, now, attempts.get(row.id, []))
+                uow.notifications.save(delivery, now)
                 finished += self._publish_outcome(uow, delivery)
         _count(finished)
 
     def _claim_due(self, now):
         claims, finished = [], []
         with self.db.uow() as uow:
-            rows = uow.session.scalars(
-                select(Notification).where(Notification.state == State.QUEUED.value,
-                                           Notification.next_attempt_at <= now)
-                .order_by(Notification.next_attempt_at).limit(self.settings.batch)
-                .with_for_update(skip_locked=True)).all()
-            attempts = _attempt_rows(uow.session, [row.id for row in rows])
-            for row in rows:
-                recipient = self.cipher.decrypt(row.recipient_enc, RECIPIENT)
-                delivery = self._delivery(row, attempts.get(row.id, []), recipient)
-                claim, done = self._start(uow, row, delivery, now, recipient,
-                                          self.cipher.decrypt(row.body_enc, BODY),
-                                          json.loads(self.cipher.decrypt(row.params_enc, PARAMS)))
+            for due in uow.notifications.due(now, self.settings.batch):
+                claim, done = self._start(uow, due.delivery, now, due.kind, due.subject, due.body, due.params)
+                uow.notifications.save(due.delivery, now)
                 finished += done
                 if claim is not None:
                     claims.append(claim)
@@ -468,36 +415,31 @@ class Notifier:
     def _record(self, results):
         states, finished, outcomes = {}, [], []
         with self.db.uow() as uow:
-            session = uow.session
-            ids = [r.claim.notification_id for r in results]
-            rows = {row.id: row for row in session.scalars(
-                select(Notification).where(Notification.id.in_(ids)).with_for_update())}
-            attempts = _attempt_rows(session, ids)
+            deliveries = uow.notifications.for_update({r.claim.notification_id: r.claim.recipient for r in results})
             for sent in results:
                 claim = sent.claim
-                row = rows.get(claim.notification_id)
-                if row is None or row.state != State.SENDING.value or row.attempts != claim.number:
+                delivery = deliveries.get(claim.notification_id)
+                if delivery is None or delivery.state is not State.SENDING or len(delivery.attempts) != claim.number:
                     # Taken back as interrupted meanwhile (a send slower than the lease): that
                     # attempt is already closed; this answer is only logged.
                     log.warning("answer for notification %s attempt %s came after it was taken back: %s",
                                 claim.notification_id, claim.number,
                                 sent.provider_answer or (sent.failure and sent.failure.reason))
                     continue
-                delivery = self._delivery(row, attempts.get(row.id, []), claim.recipient)
                 if sent.failure is None:
                     delivery.delivered(sent.finished_at, sent.provider_message_id, sent.provider_answer)
                 else:
                     delivery.failed(sent.finished_at, sent.failure.reason,
                                     permanent=isinstance(sent.failure, PermanentFailure),
                                     policy=self.settings.retry)
-                self._write(uow, row, delivery, sent.finished_at, attempts.get(row.id, []))
+                uow.notifications.save(delivery, sent.finished_at)
                 finished += self._publish_outcome(uow, delivery, outcomes)
-                states[row.id] = row.state
-            _publish_all(uow, outcomes)
+                states[delivery.notification_id] = delivery.state.value
+            uow.publish_many(outcomes)
         _count(finished)
         return states
 
-    # --- rows ↔ the domain's delivery record ----------------------------------------------------
+    # --- prepared messages → stored deliveries ---------------------------------------------------
     def _prepare(self, intent, cause, now, expires_at=None, cause_event_id=None, cause_event_type=None):
         message = self.templates.render(intent.kind, intent.channel, intent.context)
         spec = self.templates.spec(intent.kind, intent.channel)
@@ -509,84 +451,27 @@ class Notifier:
             release_at=release_time(intent.kind, now, self.settings.quiet_hours), expires_at=expires_at,
             cause_event_id=cause_event_id, cause_event_type=cause_event_type)
 
-    def _by_key(self, session, key):
-        return session.scalars(select(Notification).where(Notification.dedupe_key == key)).first()
-
     def _insert(self, uow, prepared, now):
-        """Store prepared messages, each claimed at once when due now: [(row, claim or None, finished)].
-
-        Each row is written once, already in its state (no INSERT then UPDATE), all rows in one
-        flush and their attempt rows in the next (foreign key).
-        """
-        out, attempt_rows = [], []
+        """Store prepared messages, each claimed at once when due now: [(Delivery, claim or None, finished)]."""
+        out = []
         for p in prepared:
-            row = Notification(
-                id=p.id, dedupe_key=p.dedupe_key, kind=p.kind, channel=p.channel,
-                recipient_enc=self.cipher.encrypt(p.recipient, RECIPIENT),
-                recipient_masked=mask_recipient(p.channel, p.recipient), subject=p.subject,
-                body_enc=self.cipher.encrypt(p.body, BODY),
-                params_enc=self.cipher.encrypt(json.dumps(p.params, ensure_ascii=False), PARAMS),
-                template=p.template, template_version=p.version, state=State.QUEUED.value, attempts=0,
-                next_attempt_at=p.release_at, release_at=p.release_at, expires_at=p.expires_at,
-                cause_event_id=p.cause_event_id, cause_event_type=p.cause_event_type, resend_of=p.resend_of,
-                created_at=now, updated_at=now)
-            delivery = self._delivery(row, [], p.recipient)
+            delivery = Delivery(notification_id=p.id, channel=p.channel, recipient=p.recipient, template=p.kind,
+                                version=p.version, cause_event_id=p.cause_event_id, not_before=p.release_at,
+                                expires_at=p.expires_at)
             claim, finished = None, []
             if delivery.is_due(now):
-                claim, finished = self._start(uow, row, delivery, now, p.recipient, p.body, p.params, attempt_rows)
-            out.append((row, claim, finished))
-        if out:
-            uow.session.add_all([row for row, _, _ in out])
-            uow.session.flush()  # the rows before their attempts (foreign key)
-            uow.session.add_all(attempt_rows)
+                claim, finished = self._start(uow, delivery, now, p.kind, p.subject, p.body, p.params)
+            out.append((delivery, claim, finished))
+        uow.notifications.add([(p, delivery) for p, (delivery, _, _) in zip(prepared, out, strict=True)], now)
         return out
 
-    def _start(self, uow, row, delivery, now, recipient, body, params, attempt_rows=None):
-        """queued → sending with a new attempt row (added to the session, or to `attempt_rows` when
-        the notification row is not written yet); an expired code fails instead."""
+    def _start(self, uow, delivery, now, kind, subject, body, params):
+        """queued → sending, with the claim to send it; an expired code fails instead (no claim).
+        The caller stores the delivery."""
         if not delivery.start(now):  # a code that expired while it waited: failed, never sent
-            self._write(uow, row, delivery, now, [])
             return None, self._publish_outcome(uow, delivery)
-        self._write(uow, row, delivery, now, [])
-        attempt = DeliveryAttempt(notification_id=row.id, number=len(delivery.attempts), started_at=now)
-        if attempt_rows is None:
-            uow.session.add(attempt)
-        else:
-            attempt_rows.append(attempt)
-        return Claim(row.id, row.channel, row.kind, recipient, row.subject, body, params,
+        return Claim(delivery.notification_id, delivery.channel, kind, delivery.recipient, subject, body, params,
                      len(delivery.attempts)), []
-
-    def _delivery(self, row, attempt_rows, recipient=None):
-        if recipient is None:
-            recipient = self.cipher.decrypt(row.recipient_enc, RECIPIENT)
-        return Delivery(
-            notification_id=row.id, channel=row.channel, recipient=recipient, template=row.kind,
-            version=row.template_version, cause_event_id=row.cause_event_id, not_before=row.next_attempt_at,
-            expires_at=row.expires_at, state=State(row.state), failure_reason=row.failure_reason,
-            attempts=[Attempt(number=a.number, started_at=a.started_at, finished_at=a.finished_at,
-                              outcome=Outcome(a.outcome) if a.outcome else None,
-                              provider_answer=a.provider_answer, provider_message_id=a.provider_message_id)
-                      for a in attempt_rows])
-
-    def _write(self, uow, row, delivery, now, attempt_rows):
-        """Copy the record's state back to the row and close the latest attempt row."""
-        row.state = delivery.state.value
-        row.attempts = len(delivery.attempts)
-        row.next_attempt_at = delivery.not_before
-        row.failure_reason = delivery.failure_reason
-        row.updated_at = now
-        if delivery.state in FINAL:
-            row.finished_at = now
-        if delivery.attempts and delivery.attempts[-1].outcome is not None:
-            last = delivery.attempts[-1]
-            if last.outcome is Outcome.DELIVERED:
-                row.provider_message_id = last.provider_message_id
-            stored = next((a for a in attempt_rows if a.number == last.number), None)
-            if stored is not None:
-                stored.finished_at = last.finished_at
-                stored.outcome = last.outcome.value
-                stored.provider_answer = last.provider_answer
-                stored.provider_message_id = last.provider_message_id
 
     def _publish_outcome(self, uow, delivery, pending=None):
         """The final outcome's event into the outbox, or into `pending` for `_publish_all`."""
@@ -602,65 +487,33 @@ class Notifier:
         return [(delivery.channel, delivery.state.value)]
 
 
-def _publish_all(uow, events):
-    """`uow.publish` of many events in one INSERT (one round trip instead of one each); the relay is
-    woken after the commit as for `uow.publish`, which this mirrors (services.common.db)."""
-    if len(events) <= 1:
-        for event in events:
-            uow.publish(event)
-        return
-    now = clock.now()
-    uow.session.execute(insert(Notification.metadata.tables["outbox"]), [
-        {"event_id": e["id"], "event_type": e["type"], "exchange": f"{e['source']}.events",
-         "payload": json.dumps(e, ensure_ascii=False), "created_at": now} for e in events])
-    uow.events.extend(events)
-
-
-def _application_attempt(session, application_id):
-    """The latest attempt seen of an application: from the group's one query when there was one."""
-    loaded = session.info.get("application_attempts")
-    if loaded is not None and application_id in loaded:
-        return loaded[application_id]
-    return session.get(ApplicationAttempt, application_id)
-
-
 def _count(finished):
     """Metrics after the commit that made them true."""
     for channel, state in finished:
         metrics.finished(channel, state)
 
 
-def _attempt_rows(session, ids):
-    by_id = {}
-    if not ids:
-        return by_id
-    for attempt in session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.notification_id.in_(ids))
-                                   .order_by(DeliveryAttempt.notification_id, DeliveryAttempt.number)):
-        by_id.setdefault(attempt.notification_id, []).append(attempt)
-    return by_id
-
-
 def _iso(value):
     return clock.iso(value) if value is not None else None
 
 
-def _view(row, attempts):
+def _view(listed):
     """What staff see: masked recipient, never the text (it may hold a code or a name)."""
     return {
-        "id": row.id, "kind": row.kind, "channel": row.channel, "template": row.template,
-        "kind_label": labels.KIND_LABELS.get(row.kind, row.kind),
-        "channel_label": labels.CHANNEL_LABELS.get(row.channel, row.channel),
-        "state_label": labels.STATE_LABELS.get(row.state, row.state),
-        "template_version": row.template_version, "recipient_masked": row.recipient_masked,
-        "subject": row.subject, "state": row.state, "attempts": row.attempts,
-        "next_attempt_at": _iso(row.next_attempt_at) if row.state == State.QUEUED.value else None,
-        "release_at": _iso(row.release_at), "expires_at": _iso(row.expires_at),
-        "cause_event_id": row.cause_event_id, "cause_event_type": row.cause_event_type,
-        "resend_of": row.resend_of, "provider_message_id": row.provider_message_id,
-        "failure_reason": row.failure_reason, "created_at": _iso(row.created_at),
-        "updated_at": _iso(row.updated_at), "finished_at": _iso(row.finished_at),
+        "id": listed.id, "kind": listed.kind, "channel": listed.channel, "template": listed.template,
+        "kind_label": labels.KIND_LABELS.get(listed.kind, listed.kind),
+        "channel_label": labels.CHANNEL_LABELS.get(listed.channel, listed.channel),
+        "state_label": labels.STATE_LABELS.get(listed.state, listed.state),
+        "template_version": listed.template_version, "recipient_masked": listed.recipient_masked,
+        "subject": listed.subject, "state": listed.state, "attempts": listed.attempts,
+        "next_attempt_at": _iso(listed.next_attempt_at) if listed.state == State.QUEUED.value else None,
+        "release_at": _iso(listed.release_at), "expires_at": _iso(listed.expires_at),
+        "cause_event_id": listed.cause_event_id, "cause_event_type": listed.cause_event_type,
+        "resend_of": listed.resend_of, "provider_message_id": listed.provider_message_id,
+        "failure_reason": listed.failure_reason, "created_at": _iso(listed.created_at),
+        "updated_at": _iso(listed.updated_at), "finished_at": _iso(listed.finished_at),
         "delivery_attempts": [{
             "number": a.number, "started_at": _iso(a.started_at), "finished_at": _iso(a.finished_at),
-            "outcome": a.outcome, "provider_answer": a.provider_answer,
-            "provider_message_id": a.provider_message_id} for a in attempts],
+            "outcome": a.outcome.value if a.outcome else None, "provider_answer": a.provider_answer,
+            "provider_message_id": a.provider_message_id} for a in listed.delivery_attempts],
     }

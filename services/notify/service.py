@@ -22,6 +22,7 @@ from services.contracts.subscriptions import SUBSCRIPTIONS
 from .handlers import Notifier
 from .models import Base
 from .providers import Channels, GroupCommits, NotifySettings, Templates
+from .repository import repositories
 
 
 class ContactUnavailable(RuntimeError):
@@ -30,7 +31,7 @@ class ContactUnavailable(RuntimeError):
 
 class NotifyService(ServiceBase):
     name = "notify"
-    db = Database(Base.metadata, topology=SUBSCRIPTIONS)
+    db = Database(Base.metadata, topology=SUBSCRIPTIONS, repositories=repositories)
     cipher = Cipher()
     identity = RpcProxy("identity")
     registration = RpcProxy("registration")

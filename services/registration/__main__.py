@@ -41,6 +41,7 @@ def _admin(args):
 
     from . import handlers
     from .models import Base
+    from .repository import repositories
 
     config = service_config("registration")
     engine = _database(config)
@@ -48,23 +49,23 @@ def _admin(args):
     principal = {"account_id": f"cli:{getpass.getuser()}", "roles": ["admin"]}
 
     def uow():
-        return UnitOfWork(engine, Base.metadata)
+        return UnitOfWork(engine, Base.metadata, cipher=cipher, repositories=repositories)
 
     now = clock.now()
     try:
         if args.command == "seed-demo":
             with uow() as work:
-                answer = handlers.seed_demo(work, cipher, now)
+                answer = handlers.seed_demo(work, now)
         elif args.command == "seed-2020":
             with uow() as work:
                 answer = handlers.seed_2020(work, now)
         elif args.command == "import-roster":
             path = pathlib.Path(args.file)
             with uow() as work:
-                answer = handlers.import_roster(work, cipher, principal, path.name, path.read_bytes(), now)
+                answer = handlers.import_roster(work, principal, path.name, path.read_bytes(), now)
         else:  # dispatch-csv
             path = pathlib.Path(args.file)
-            answer = handlers.import_dispatches(uow, cipher, principal, path.name, path.read_bytes(), now)
+            answer = handlers.import_dispatches(uow, principal, path.name, path.read_bytes(), now)
     except DomainError as exc:
         print(json.dumps({"error": exc.to_dict()}, ensure_ascii=False, indent=2), file=sys.stderr)
         return 1

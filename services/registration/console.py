@@ -1,10 +1,8 @@
 """The admin console's questions and commands beyond handlers.py: edit a campaign's window and
 deadlines, the report with its chart series, applications waiting for mailing, and the auditor's
-view of this service's audit log. No nameko here, as in handlers.py."""
+view of this service's audit log. Same form as handlers.py: repositories through the unit of work."""
 import dataclasses
 from collections import Counter
-
-from sqlalchemy import and_, case, func, or_, select
 
 from services.common import audit_query
 from services.common.masking import mask_name
@@ -12,8 +10,7 @@ from services.common.validation import load
 from services.contracts.errors import Forbidden
 from services.contracts.roles import AUDITOR
 
-from . import handlers, models, repository, views
-from .domain import states
+from . import handlers, views
 from .schemas import CampaignUpdate
 
 SOURCE = "registration"
@@ -39,16 +36,12 @@ def update_campaign(uow, principal, campaign_id, changes, now):
     """New name, window or resubmission deadline; the domain checks the result as a whole."""
     handlers.require_admin(principal)
     body = load(CampaignUpdate(), changes or {})
-    row = repository.campaign_row(uow.session, campaign_id)
-    before = repository.campaign_to_domain(row)
+    before = uow.campaigns.get(campaign_id)
     after = dataclasses.replace(before, **body)  # __post_init__ parses Beijing times and validates
-    row.name, row.opens_at, row.closes_at = after.name, after.opens_at, after.closes_at
-    row.allow_resubmit_after_close, row.resubmit_closes_at = after.allow_resubmit_after_close, \
-        after.resubmit_closes_at
+    uow.campaigns.save(after)
     changed = {key: [_shown(getattr(before, key)), _shown(getattr(after, key))] for key in body
                if getattr(before, key) != getattr(after, key)}
-    handlers.audit(uow, principal, "update_campaign", now, row.id, changed=changed)
-    uow.session.flush()
+    handlers.audit(uow, principal, "update_campaign", now, after.id, changed=changed)
     return views.campaign_view(after, now)
 
 
@@ -58,34 +51,17 @@ def _shown(value):
 
 # -- the report ------------------------------------------------------------------------------------
 
-def _beijing_day(column, dialect):
-    """The Beijing calendar day of a UTC instant, computed by the database (China keeps no DST)."""
-    if dialect == "sqlite":
-        return func.date(column, "+8 hours")
-    return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM-DD")
-
-
 def report(uow, principal, campaign_id=None):
     """handlers.report plus the series the console charts: submissions per Beijing day (first
     submissions and resubmissions) and rejection reasons per material, most frequent first."""
     answer = handlers.report(uow, principal, campaign_id)
-    session = uow.session
-    sub, dec = models.Submission, models.Decision
-    day = _beijing_day(sub.submitted_at, session.get_bind().dialect.name).label("day")
-    query = select(day, func.count(), func.sum(case((sub.attempt > 1, 1), else_=0))).group_by(day)
-    reasons_query = select(dec.material_issues, dec.opinion).where(dec.decision == "rejected")
-    if campaign_id:
-        query = query.join(models.Application, models.Application.id == sub.application_id).where(
-            models.Application.campaign_id == campaign_id)
-        reasons_query = reasons_query.join(models.Application, models.Application.id == dec.application_id) \
-            .where(models.Application.campaign_id == campaign_id)
-    per_day = [{"day": str(d), "count": n, "first": n - int(r or 0), "resubmissions": int(r or 0)}
-               for d, n, r in session.execute(query.order_by(day)).all()]
+    per_day = [{"day": day, "count": n, "first": n - again, "resubmissions": again}
+               for day, n, again in uow.submissions.per_day(campaign_id)]
     reasons = Counter()
     rejections = 0
-    for issues, _opinion in session.execute(reasons_query):
+    for decision in uow.decisions.rejections(campaign_id):
         rejections += 1
-        for issue in issues or ():
+        for issue in decision.material_issues or ():
             reasons[(issue.get("kind") or "", (issue.get("reason") or "").strip() or "未说明原因")] += 1
     return {**answer, "submissions_per_day": per_day, "rejections": rejections,
             "rejection_reasons": [{"kind": kind, "reason": reason, "count": n}
@@ -94,21 +70,15 @@ def report(uow, principal, campaign_id=None):
 
 # -- mailing ---------------------------------------------------------------------------------------
 
-def awaiting_dispatch(uow, cipher, principal, limit=50):
+def awaiting_dispatch(uow, principal, limit=50):
     """Approved applications whose certificate is not mailed yet, longest waiting first (masked names)."""
     handlers.require_admin(principal)
     limit = max(1, min(int(limit or 50), DISPATCH_LIST_MAX))
-    app = models.Application
-    rows = uow.session.scalars(select(app).where(app.state == states.APPROVED)
-                               .order_by(app.decided_at, app.id).limit(limit)).all()
-    total = uow.session.scalar(select(func.count()).select_from(app).where(app.state == states.APPROVED))
-    items = []
-    for row in rows:
-        form = repository.application_to_domain(cipher, row).form
-        items.append({"application_id": row.id, "campaign_id": row.campaign_id,
-                      "registration_number": row.registration_number, "name_masked": mask_name(form.get("name")),
-                      "district_code": row.district_code, "cert_level": row.cert_level,
-                      "decided_at": views.when(row.decided_at)})
+    total, apps = uow.applications.awaiting_dispatch(limit)
+    items = [{"application_id": app.id, "campaign_id": app.campaign_id,
+              "registration_number": app.registration_number, "name_masked": mask_name(app.form.get("name")),
+              "district_code": app.form.get("service_district"), "cert_level": app.form.get("cert_level"),
+              "decided_at": views.when(app.decided_at)} for app in apps]
     return {"total": total, "applications": items}
 
 
@@ -122,23 +92,7 @@ def require_auditor(principal):
 def audit_entries(uow, principal, filters):
     """This service's audit entries matching the filters (services.common.audit_query), newest first."""
     require_auditor(principal)
-    q = audit_query.parse(filters)
-    entry = models.AuditEntry
-    query = select(entry)
-    if q.application_id:
-        query = query.where(entry.subject == q.application_id, entry.action.in_(APPLICATION_ACTIONS))
-    if q.actor:
-        query = query.where(entry.actor == q.actor)
-    if q.action:
-        query = query.where(entry.action == q.action)
-    if q.since:
-        query = query.where(entry.at >= q.since)
-    if q.until:
-        query = query.where(entry.at < q.until)
-    if q.before:
-        at, last_id = q.before
-        query = query.where(or_(entry.at < at, and_(entry.at == at, entry.id < last_id)))
-    rows = uow.session.scalars(query.order_by(entry.at.desc(), entry.id.desc()).limit(q.limit)).all()
+    rows = uow.audit.entries(audit_query.parse(filters), APPLICATION_ACTIONS)
     return {"source": SOURCE, "actions": ACTION_LABELS, "entries": [{
         "source": SOURCE, "id": row.id, "at": views.when(row.at), "actor": row.actor, "roles": list(row.roles or []),
         "action": row.action, "action_label": ACTION_LABELS.get(row.action, row.action), "subject": row.subject,

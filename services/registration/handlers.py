@@ -1,20 +1,20 @@
 """The registration service layer: one function per command or event.
 
-Each takes a unit of work (`uow.session`, `uow.publish`), the cipher and plain values (the time,
-the answers already fetched from peer services); no nameko, no RPC, so the CLI and the tests call
-them directly. The rules live in `domain/`; here they are loaded, applied and stored.
+Each takes a unit of work and plain values (the time, the answers already fetched from peer
+services). It reaches the data only through the unit of work's repositories (`uow.applications`,
+`uow.campaigns`, `uow.roster`, … — repository.py, which also encrypts) and writes events with
+`uow.publish`; no nameko, no SQL, no RPC, so the CLI calls them directly and the unit tests run them
+on a fake unit of work. The rules live in `domain/`; here they are loaded, applied and stored.
 """
 import base64
 import binascii
+import dataclasses
 import logging
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta
 
 from prometheus_client import Gauge
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from services.common import spreadsheets
 from services.common.metrics import REGISTRY
@@ -23,7 +23,7 @@ from services.contracts.errors import Conflict, Forbidden, NotFound, TooManyRequ
 from services.contracts.events import new_event
 from services.contracts.roles import STAFF_ROLES
 
-from . import models, repository, views
+from . import views
 from .domain import (
     campaigns,
     codes,
@@ -35,6 +35,7 @@ from .domain import (
     roster_import,
     states,
 )
+from .domain.records import Appeal, AuditEntry, Decision, Dispatch, RosterRecord, Submission
 from .schemas import CampaignRequest
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ STUCK_GAUGE = Gauge("registration_applications_stuck",
 STAFF = STAFF_ROLES
 MAX_OPEN_APPEALS = 3
 MAX_APPEAL_LENGTH = 2000
+APPLICATION_NOT_FOUND = "申请不存在，请从“登记历史”重新进入"
 DEMO_CAMPAIGN_ID = "demo-open-now"
 # A small demo roster (valid check characters; the numbers of DOMAIN.md's examples).
 DEMO_ROSTER = (
@@ -73,23 +75,19 @@ def is_staff(principal):
 def audit(uow, principal, action, at, subject=None, **detail):
     """Who did what to whom and when — never the personal data itself."""
     principal = principal or {}
-    uow.session.add(models.AuditEntry(
-        actor=str(principal.get("account_id") or "system"), roles=sorted(roles_of(principal)),
-        action=action, subject=subject, detail=detail, at=at))
+    uow.audit.add(AuditEntry(actor=str(principal.get("account_id") or "system"),
+                             roles=sorted(roles_of(principal)), action=action, subject=subject, detail=detail,
+                             at=at))
 
 
 def _publish(uow, produced):
+    """Write the public ones of these domain events to the outbox; returns the messages written."""
+    published = []
     for event in produced:
         if event.public:
-            uow.publish(new_event(event.type, event.subject, event.data(), time=event.occurred_at))
-
-
-def _flush(uow, conflict_message, code):
-    """Flush, turning a unique-constraint or version clash (a concurrent request won) into Conflict."""
-    try:
-        uow.session.flush()
-    except (IntegrityError, StaleDataError):
-        raise Conflict(conflict_message, code=code) from None
+            published.append(new_event(event.type, event.subject, event.data(), time=event.occurred_at))
+            uow.publish(published[-1])
+    return published
 
 
 # -- campaigns -------------------------------------------------------------------------------------
@@ -102,18 +100,16 @@ def create_campaign(uow, principal, data, now):
     require_admin(principal)
     body = load(CampaignRequest(), data)
     campaign = campaigns.Campaign(id=body.pop("id", None) or uuid.uuid4().hex[:12], **body)
-    if uow.session.get(models.Campaign, campaign.id) is not None:
+    if uow.campaigns.exists(campaign.id):
         raise Conflict(f"登记批次编号{campaign.id}已存在", code="campaign_exists")
-    uow.session.add(repository.campaign_from_domain(campaign, now))
-    repository.ensure_sequence(uow.session, campaign_year(campaign))
+    uow.campaigns.add(campaign, now)
+    uow.sequences.ensure(campaign_year(campaign))
     audit(uow, principal, "create_campaign", now, campaign.id)
-    _flush(uow, f"登记批次编号{campaign.id}已存在", "campaign_exists")
     return views.campaign_view(campaign, now)
 
 
 def list_campaigns(uow, now):
-    rows = uow.session.scalars(select(models.Campaign).order_by(models.Campaign.opens_at.desc())).all()
-    return [views.campaign_view(repository.campaign_to_domain(row), now) for row in rows]
+    return [views.campaign_view(campaign, now) for campaign in uow.campaigns.all()]
 
 
 def campaign_year(campaign):
@@ -122,38 +118,30 @@ def campaign_year(campaign):
 
 # -- the applicant's application -------------------------------------------------------------------
 
-def open_application(uow, cipher, identity, account_id, campaign_id, now):
+def open_application(uow, identity, account_id, campaign_id, now):
     """`identity`: the answer of identity.identity_of (adapters.peers), with `verified`."""
-    session = uow.session
-    campaign = repository.load_campaign(session, campaign_id)
+    campaign = uow.campaigns.get(campaign_id)
     person = {"account_id": account_id, "verified": identity.get("verified"), "name": identity.get("name"),
               "id_type": identity.get("id_type"), "id_number": identity.get("id_number")}
     records = []
     if person["verified"]:
-        records = repository.roster_records_of(session, cipher, person["id_type"], person["id_number"])
+        records = uow.roster.records_of(person["id_type"], person["id_number"])
     record = eligibility.pick_roster_record(records, campaign)
-    existing = [{"id": i, "campaign_id": c, "state": s} for i, c, s in session.execute(
-        select(models.Application.id, models.Application.campaign_id, models.Application.state)
-        .where(models.Application.account_id == account_id)).all()]
-    eligibility.check_can_open(person, record, campaign, existing, now)
+    eligibility.check_can_open(person, record, campaign, uow.applications.of_account(account_id), now)
     app = states.Application(id=str(uuid.uuid4()), campaign_id=campaign.id, account_id=account_id,
                              kind=campaign.kind, form=eligibility.prefill(record, identity, now))
-    row = repository.store_application(cipher, None, app, now)
-    session.add(row)
-    _flush(uow, "您在本次登记中已有申请，请在“登记历史”中继续填写或查看审核结果", "already_applied")
-    return views.application_view(app, row.updated_at, campaign)
+    uow.applications.add(app, now)
+    return views.application_view(app, app.updated_at, campaign)
 
 
 def list_applications(uow, account_id, now):
     """The applicant's own applications, newest first, each with its state and next step."""
-    rows = uow.session.scalars(select(models.Application).where(models.Application.account_id == account_id)
-                               .order_by(models.Application.created_at.desc())).all()
     campaigns = {}
     answer = []
-    for row in rows:
-        if row.campaign_id not in campaigns:
-            campaigns[row.campaign_id] = repository.load_campaign(uow.session, row.campaign_id)
-        answer.append(views.application_summary(row, campaigns[row.campaign_id], now))
+    for app in uow.applications.of_account(account_id):
+        if app.campaign_id not in campaigns:
+            campaigns[app.campaign_id] = uow.campaigns.get(app.campaign_id)
+        answer.append(views.application_summary(app, campaigns[app.campaign_id], now))
     return answer
 
 
@@ -161,45 +149,53 @@ def form_spec():
     return form.spec()
 
 
-def get_application(uow, cipher, principal, application_id, now):
-    row = _readable_application(uow, principal, application_id, now, "view_application")
-    return _view(uow, cipher, row)
+def get_application(uow, principal, application_id, now):
+    return _view(uow, _readable_application(uow, principal, application_id, now, "view_application"))
+
+
+def _application(uow, application_id, lock=False):
+    app = uow.applications.get(application_id, lock)
+    if app is None:
+        raise NotFound(APPLICATION_NOT_FOUND, code="application_not_found")
+    return app
+
+
+def _own_application(uow, account_id, application_id, lock=False):
+    """The applicant's own application; anyone else's reads as missing (its existence is not revealed)."""
+    app = uow.applications.get(application_id, lock)
+    if app is None or app.account_id != account_id:
+        raise NotFound(APPLICATION_NOT_FOUND, code="application_not_found")
+    return app
 
 
 def _readable_application(uow, principal, application_id, now, action):
-    """The row a principal may read: staff any (the read audited as `action`), applicants their own."""
+    """What a principal may read: staff any application (the read audited as `action`), applicants their own."""
     principal = principal or {}
     if not is_staff(principal):
-        return repository.own_application_row(uow.session, principal.get("account_id"), application_id)
-    row = repository.application_row(uow.session, application_id)
-    if row is None:
-        raise NotFound(repository.APPLICATION_NOT_FOUND, code="application_not_found")
-    audit(uow, principal, action, now, row.id)
-    return row
+        return _own_application(uow, principal.get("account_id"), application_id)
+    app = _application(uow, application_id)
+    audit(uow, principal, action, now, app.id)
+    return app
 
 
-def _view(uow, cipher, row, app=None):
-    app = app or repository.application_to_domain(cipher, row)
-    campaign = repository.load_campaign(uow.session, row.campaign_id)
-    dispatch = repository.dispatch_of(uow.session, row.id) if app.state == states.DISPATCHED else None
-    return views.application_view(app, row.updated_at, campaign, dispatch)
+def _view(uow, app):
+    campaign = uow.campaigns.get(app.campaign_id)
+    dispatch = uow.dispatches.of_application(app.id) if app.state == states.DISPATCHED else None
+    return views.application_view(app, app.updated_at, campaign, dispatch)
 
 
-def _change(uow, cipher, row, command, now, **kwargs):
-    """Apply one command to a locked row's aggregate, store it, publish its events; (app, events)."""
-    app = repository.application_to_domain(cipher, row)
+def _change(uow, app, command, now, **kwargs):
+    """Apply one command to a (locked) application, store it, publish its events; returns the events."""
     produced = app.apply(command, now=now, **kwargs)
-    repository.store_application(cipher, row, app, now)
-    _flush(uow, "申请刚刚被其他操作修改，请刷新页面后重试", "concurrent_change")
-    _publish(uow, produced)
-    return app, produced
+    uow.applications.save(app, now)
+    return _publish(uow, produced)
 
 
-def save_draft(uow, cipher, account_id, application_id, changes, now):
-    row = repository.own_application_row(uow.session, account_id, application_id, lock=True)
-    campaign = repository.load_campaign(uow.session, row.campaign_id)
-    app, _ = _change(uow, cipher, row, "save_draft", now, data=changes, campaign=campaign)
-    return views.application_view(app, row.updated_at, campaign)
+def save_draft(uow, account_id, application_id, changes, now):
+    app = _own_application(uow, account_id, application_id, lock=True)
+    campaign = uow.campaigns.get(app.campaign_id)
+    _change(uow, app, "save_draft", now, data=changes, campaign=campaign)
+    return views.application_view(app, app.updated_at, campaign)
 
 
 def check_material_kind(kind):
@@ -209,60 +205,49 @@ def check_material_kind(kind):
                                details={"kind": ["材料类型不正确，请刷新页面后重新上传"]})
 
 
-def attach_material(uow, cipher, account_id, application_id, kind, material, now):
+def attach_material(uow, account_id, application_id, kind, material, now):
     """`material`: review's material_info answer for the material being attached."""
     check_material_kind(kind)
-    row = repository.own_application_row(uow.session, account_id, application_id, lock=True)
-    if (material.get("account_id") != account_id or material.get("application_id") != row.id
+    app = _own_application(uow, account_id, application_id, lock=True)
+    if (material.get("account_id") != account_id or material.get("application_id") != app.id
             or material.get("kind") != kind):
         raise Forbidden("该材料不属于本申请的这一项，请在本页面重新上传", code="material_mismatch")
-    campaign = repository.load_campaign(uow.session, row.campaign_id)
-    app, _ = _change(uow, cipher, row, "attach_material", now, kind=kind, material_id=material["material_id"],
-                     ok=bool(material.get("ok")), issues=material.get("issues") or [])
-    return views.application_view(app, row.updated_at, campaign)
+    campaign = uow.campaigns.get(app.campaign_id)
+    _change(uow, app, "attach_material", now, kind=kind, material_id=material["material_id"],
+            ok=bool(material.get("ok")), issues=material.get("issues") or [])
+    return views.application_view(app, app.updated_at, campaign)
 
 
-def submit(uow, cipher, account_id, application_id, idempotency_key, now):
+def submit(uow, account_id, application_id, idempotency_key, now):
     """Submit once: the same key answers what it answered the first time; a repeat without a key
     while the application waits for review is a Conflict (409)."""
-    session = uow.session
-    row = repository.own_application_row(session, account_id, application_id, lock=True)
+    app = _own_application(uow, account_id, application_id, lock=True)
     if idempotency_key:
-        earlier = session.scalars(select(models.Submission).where(
-            models.Submission.account_id == account_id,
-            models.Submission.idempotency_key == idempotency_key)).first()
+        earlier = uow.submissions.by_key(account_id, idempotency_key)
         if earlier is not None:
-            if earlier.application_id != row.id:
+            if earlier.application_id != app.id:
                 raise Conflict("该提交请求编号（Idempotency-Key）已用于另一份申请，请刷新页面后重试",
                                code="idempotency_key_reused")
-            return repository.unseal(cipher, earlier.answer_enc, "submission.answer")
-    campaign = repository.load_campaign(session, row.campaign_id)
-    app, produced = _change(uow, cipher, row, "submit", now, campaign=campaign)
-    answer = views.application_view(app, row.updated_at, campaign)
-    public, personal = repository.split_form(app.form)
-    session.add(models.Submission(
-        application_id=row.id, account_id=account_id, attempt=app.attempt, idempotency_key=idempotency_key,
-        form=public, personal_enc=repository.seal(cipher, personal, "submission.personal"),
-        materials=app.materials, answer_enc=repository.seal(cipher, answer, "submission.answer"),
-        event_id=uow.events[-1]["id"], submitted_at=now))
-    _flush(uow, "申请已提交，请勿重复提交，请耐心等待审核结果", "already_submitted")
+            return earlier.answer
+    campaign = uow.campaigns.get(app.campaign_id)
+    published = _change(uow, app, "submit", now, campaign=campaign)
+    answer = views.application_view(app, app.updated_at, campaign)
+    uow.submissions.add(Submission(
+        application_id=app.id, account_id=account_id, attempt=app.attempt, idempotency_key=idempotency_key,
+        form=app.form, materials=app.materials, answer=answer, event_id=published[-1]["id"], submitted_at=now))
     return answer
 
 
-def history(uow, cipher, principal, application_id, now):
+def history(uow, principal, application_id, now):
     """登记历史: every attempt with its snapshot and the decision on it, oldest first."""
-    session = uow.session
-    row = _readable_application(uow, principal, application_id, now, "view_history")
-    decisions = {d.attempt: d for d in session.scalars(
-        select(models.Decision).where(models.Decision.application_id == row.id))}
+    app = _readable_application(uow, principal, application_id, now, "view_history")
+    decisions = {d.attempt: d for d in uow.decisions.of_application(app.id)}
     entries = []
-    for sub in session.scalars(select(models.Submission).where(models.Submission.application_id == row.id)
-                               .order_by(models.Submission.attempt)):
+    for sub in uow.submissions.of_application(app.id):
         decision = decisions.get(sub.attempt)
-        form = {**sub.form, **repository.unseal(cipher, sub.personal_enc, "submission.personal")}
         entries.append({
             "attempt": sub.attempt,
-            "snapshot": {"form": form, "materials": sub.materials},
+            "snapshot": {"form": sub.form, "materials": sub.materials},
             "submitted_at": views.when(sub.submitted_at),
             "decision": decision.decision if decision else None,
             "opinion": decision.opinion if decision else None,
@@ -272,15 +257,12 @@ def history(uow, cipher, principal, application_id, now):
     return entries
 
 
-def contact_of(uow, cipher, application_id):
+def contact_of(uow, application_id):
     """For notify: how to reach the applicant and, after a rejection, until when they may resubmit."""
-    row = repository.application_row(uow.session, application_id)
-    if row is None:
-        raise NotFound(repository.APPLICATION_NOT_FOUND, code="application_not_found")
-    app = repository.application_to_domain(cipher, row)
-    campaign = repository.load_campaign(uow.session, row.campaign_id)
+    app = _application(uow, application_id)
+    campaign = uow.campaigns.get(app.campaign_id)
     return {
-        "account_id": row.account_id,
+        "account_id": app.account_id,
         "name": app.form.get("name"),
         "mobile": app.form.get("mobile"),
         "email": app.form.get("email"),
@@ -291,35 +273,31 @@ def contact_of(uow, cipher, application_id):
 
 # -- decisions (ReviewCompleted) -------------------------------------------------------------------
 
-def on_review_completed(uow, cipher, event, number_format, now):
+def on_review_completed(uow, event, number_format, now):
     """Apply a reviewer's decision once; a repeat or a decision on an older attempt changes nothing.
     Returns what happened: "approved", "rejected" or "ignored"."""
     data = event["data"]
-    row = repository.application_row(uow.session, data["application_id"], lock=True)
-    if row is None:
+    app = uow.applications.get(data["application_id"], lock=True)
+    if app is None:
         # Not ours (yet?): raising retries it and then dead-letters it, where an operator sees it.
         raise NotFound(f"ReviewCompleted for unknown application {data['application_id']}")
-    app = repository.application_to_domain(cipher, row)
     attempt = data["attempt"]
     if not app.accepts_decision(attempt):
         log.info("ignored ReviewCompleted %s: attempt %s of %s already decided or superseded (now %s)",
-                 event["id"], attempt, row.id, app.attempt)
+                 event["id"], attempt, app.id, app.attempt)
         return "ignored"
     decided_at = _instant(data.get("completed_at")) or now
     if data["decision"] == "approved":
-        campaign = repository.load_campaign(uow.session, row.campaign_id)
-        year = campaign_year(campaign)
-        number = numbers.format_registration_number(number_format, year,
-                                                    repository.next_sequence(uow.session, year))
-        _change(uow, cipher, row, "review_approved", decided_at, attempt=attempt, registration_number=number)
+        year = campaign_year(uow.campaigns.get(app.campaign_id))
+        number = numbers.format_registration_number(number_format, year, uow.sequences.next(year))
+        _change(uow, app, "review_approved", decided_at, attempt=attempt, registration_number=number)
     else:
-        _change(uow, cipher, row, "review_rejected", decided_at, attempt=attempt, opinion=data.get("opinion"),
+        _change(uow, app, "review_rejected", decided_at, attempt=attempt, opinion=data.get("opinion"),
                 material_issues=data.get("material_issues") or [])
-    uow.session.add(models.Decision(
-        application_id=row.id, attempt=attempt, decision=data["decision"], opinion=data.get("opinion"),
+    uow.decisions.add(Decision(
+        application_id=app.id, attempt=attempt, decision=data["decision"], opinion=data.get("opinion"),
         material_issues=list(data.get("material_issues") or []), review_id=data["review_id"],
         reviewer_id=data["reviewer_id"], event_id=event["id"], decided_at=decided_at))
-    uow.session.flush()
     return data["decision"]
 
 
@@ -333,23 +311,20 @@ def _instant(text):
 
 # -- mailing ---------------------------------------------------------------------------------------
 
-def record_dispatch(uow, cipher, principal, application_id, carrier, tracking_number, now):
+def record_dispatch(uow, principal, application_id, carrier, tracking_number, now):
     require_admin(principal)
-    row = repository.application_row(uow.session, application_id, lock=True)
-    if row is None:
-        raise NotFound(repository.APPLICATION_NOT_FOUND, code="application_not_found")
-    app, _ = _change(uow, cipher, row, "dispatch", now, carrier=carrier, tracking_number=tracking_number)
-    dispatch = models.Dispatch(application_id=row.id, registration_number=app.registration_number,
-                               carrier=app.carrier, tracking_number=app.tracking_number,
-                               recorded_by=str(principal.get("account_id")), dispatched_at=now)
-    uow.session.add(dispatch)
-    audit(uow, principal, "record_dispatch", now, row.id)
-    _flush(uow, "证书寄送信息已登记，请勿重复登记", "already_dispatched")
-    campaign = repository.load_campaign(uow.session, row.campaign_id)
-    return views.application_view(app, row.updated_at, campaign, dispatch)
+    app = _application(uow, application_id, lock=True)
+    _change(uow, app, "dispatch", now, carrier=carrier, tracking_number=tracking_number)
+    dispatch = Dispatch(application_id=app.id, registration_number=app.registration_number,
+                        carrier=app.carrier, tracking_number=app.tracking_number,
+                        recorded_by=str(principal.get("account_id")), dispatched_at=now)
+    audit(uow, principal, "record_dispatch", now, app.id)
+    uow.dispatches.add(dispatch)
+    campaign = uow.campaigns.get(app.campaign_id)
+    return views.application_view(app, app.updated_at, campaign, dispatch)
 
 
-def import_dispatches(uow_factory, cipher, principal, filename, content, now):
+def import_dispatches(uow_factory, principal, filename, content, now):
     """A mailing list file: each row in its own unit of work, so one bad row never undoes the others.
     Returns {"dispatched", "refused": [{"row", "field", "reason"}]}."""
     require_admin(principal)
@@ -359,7 +334,7 @@ def import_dispatches(uow_factory, cipher, principal, filename, content, now):
         try:
             with uow_factory() as uow:
                 application_id = item.application_id or _application_by_number(uow, item.registration_number)
-                record_dispatch(uow, cipher, principal, application_id, item.carrier, item.tracking_number, now)
+                record_dispatch(uow, principal, application_id, item.carrier, item.tracking_number, now)
             dispatched += 1
         except (Conflict, NotFound, ValidationFailed) as exc:
             refused.append({"row": item.row, "field": "registration_number", "reason": exc.message})
@@ -368,8 +343,7 @@ def import_dispatches(uow_factory, cipher, principal, filename, content, now):
 
 
 def _application_by_number(uow, registration_number):
-    found = uow.session.scalars(select(models.Application.id).where(
-        models.Application.registration_number == registration_number)).first()
+    found = uow.applications.id_by_number(registration_number)
     if found is None:
         raise NotFound(f"登记证书编号{registration_number}不存在，请核对", code="application_not_found")
     return found
@@ -385,7 +359,7 @@ def decode_upload(content_b64, what="文件"):
                                details={"file": [f"{what}内容无法读取，请重新上传"]}) from None
 
 
-def import_roster(uow, cipher, principal, filename, content, now):
+def import_roster(uow, principal, filename, content, now):
     """Upsert the valid rows of a roster file on (person, level, exam year); report every row.
 
     accepted: new records; updated: records whose content changed; unchanged: identical re-imports;
@@ -393,96 +367,79 @@ def import_roster(uow, cipher, principal, filename, content, now):
     """
     require_admin(principal)
     parsed = roster_import.parse_roster(content, filename, now)
-    session = uow.session
-    rows = [(row, repository.roster_index(cipher, row.id_type, row.id_number)) for row in parsed.accepted]
-    existing, by_number = {}, {}
-    for chunk in _chunks(rows, 500):
-        for record in session.scalars(select(models.RosterRecord).where(
-                models.RosterRecord.id_number_index.in_({index for _, index in chunk}))):
-            existing[(record.id_number_index, record.level, record.exam_year)] = record
-        for record in session.scalars(select(models.RosterRecord).where(
-                models.RosterRecord.management_number.in_({row.management_number for row, _ in chunk}))):
-            by_number[record.management_number] = record
+    source = (filename or "")[:200]
+    rows = [(row, RosterRecord(
+        name=row.name, id_type=row.id_type, id_number=row.id_number, level=row.level, exam_year=row.exam_year,
+        management_number=row.management_number, approval_date=row.approval_date, local_only=row.local_only,
+        scores={title: str(score) for title, score in row.scores.items()}, source_file=source))
+        for row in parsed.accepted]
+    stored = uow.roster.matching(record for _, record in rows)
+    existing = {record.key: record for record in stored}
+    by_number = {record.management_number: record for record in stored}
     refused = list(parsed.refused)
     counts = {"accepted": 0, "updated": 0, "unchanged": 0}
-    for row, index in rows:
-        record = existing.get((index, row.level, row.exam_year))
-        owner = by_number.get(row.management_number)
+    for row, incoming in rows:
+        record = existing.get(incoming.key)
+        owner = by_number.get(incoming.management_number)
         if owner is not None and owner is not record:
             refused.append({"row": row.row, "field": "management_number", "column": "职业水平证书管理号",
                             "reason": f"职业水平证书管理号{row.management_number}已属于名单中的另一条记录，请核对"})
             continue
-        values = {"id_type": row.id_type, "management_number": row.management_number,
-                  "approval_date": row.approval_date, "local_only": row.local_only,
-                  "scores": {title: str(score) for title, score in row.scores.items()}}
         if record is None:
-            record = models.RosterRecord(
-                id_number_index=index, id_number_enc=cipher.encrypt(row.id_number, "roster.id_number"),
-                name_enc=cipher.encrypt(row.name, "roster.name"), level=row.level, exam_year=row.exam_year,
-                source_file=(filename or "")[:200], imported_at=now, updated_at=now, **values)
-            session.add(record)
-            existing[(index, row.level, row.exam_year)] = record
+            uow.roster.add(incoming, now)
+            existing[incoming.key] = record = incoming
             counts["accepted"] += 1
-        elif _roster_changed(cipher, record, row, values):
+        elif _roster_changed(record, incoming):
             by_number.pop(record.management_number, None)
-            for key, value in values.items():
-                setattr(record, key, value)
-            record.name_enc = cipher.encrypt(row.name, "roster.name")
-            record.source_file, record.updated_at = (filename or "")[:200], now
+            for key in _ROSTER_CONTENT:
+                setattr(record, key, getattr(incoming, key))
+            record.source_file = source
+            uow.roster.update(record, now)
             counts["updated"] += 1
         else:
             counts["unchanged"] += 1
-        by_number[row.management_number] = record
-    session.flush()
+        by_number[incoming.management_number] = record
     refused.sort(key=lambda item: item["row"])
-    audit(uow, principal, "import_roster", now, (filename or "")[:200], refused=len(refused),
+    audit(uow, principal, "import_roster", now, source, refused=len(refused),
           duplicates=len(parsed.duplicates_in_file), **counts)
     return {**counts, "refused": refused, "duplicates_in_file": parsed.duplicates_in_file}
 
 
-def _roster_changed(cipher, record, row, values):
-    if cipher.decrypt(record.name_enc, "roster.name") != row.name:
-        return True
-    return any(getattr(record, key) != value for key, value in values.items())
+# What a re-import may change in a record (its key — person, level, year — stays).
+_ROSTER_CONTENT = ("name", "id_type", "management_number", "approval_date", "local_only", "scores")
 
 
-def _chunks(items, size):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+def _roster_changed(record, incoming):
+    return any(getattr(record, key) != getattr(incoming, key) for key in _ROSTER_CONTENT)
 
 
 # -- appeals (反馈) ---------------------------------------------------------------------------------
 
-def file_appeal(uow, cipher, account_id, message, identity, now):
+def file_appeal(uow, account_id, message, identity, now):
     """`identity`: identity_of's answer (may be unverified); what staff need to find the person."""
     message = (message or "").strip() if isinstance(message, str) else ""
     if not message or len(message) > MAX_APPEAL_LENGTH:
         text = f"请填写反馈内容（不超过{MAX_APPEAL_LENGTH}字）"
         raise ValidationFailed(text, details={"message": [text]})
-    open_count = uow.session.scalar(select(func.count()).select_from(models.Appeal).where(
-        models.Appeal.account_id == account_id, models.Appeal.state == "OPEN"))
+    open_count = uow.appeals.count_open(account_id)
     if open_count >= MAX_OPEN_APPEALS:
         raise TooManyRequests(f"您已有{open_count}条反馈正在处理，请耐心等待工作人员回复", code="too_many_appeals")
-    verified = identity.get("verified")
-    appeal = models.Appeal(
-        id=str(uuid.uuid4()), account_id=account_id, message=message, state="OPEN", created_at=now,
-        name_enc=cipher.encrypt(identity.get("name"), "appeal.name") if verified else None,
-        id_number_enc=cipher.encrypt(identity.get("id_number"), "appeal.id_number") if verified else None)
-    uow.session.add(appeal)
+    verified = bool(identity.get("verified"))
+    appeal = Appeal(id=str(uuid.uuid4()), account_id=account_id, message=message, state="OPEN", created_at=now,
+                    name=identity.get("name") if verified else None,
+                    id_number=identity.get("id_number") if verified else None, verified=verified)
+    uow.appeals.add(appeal)
     return {"id": appeal.id, "state": appeal.state}
 
 
-def list_appeals(uow, cipher, principal, state=None):
+def list_appeals(uow, principal, state=None):
     require_admin(principal)
-    query = select(models.Appeal).order_by(models.Appeal.created_at)
-    if state:
-        query = query.where(models.Appeal.state == state)
-    return [_appeal_view(cipher, appeal) for appeal in uow.session.scalars(query)]
+    return [_appeal_view(appeal) for appeal in uow.appeals.list(state)]
 
 
-def resolve_appeal(uow, cipher, principal, appeal_id, note, now):
+def resolve_appeal(uow, principal, appeal_id, note, now):
     require_admin(principal)
-    appeal = uow.session.get(models.Appeal, str(appeal_id))
+    appeal = uow.appeals.get(appeal_id)
     if appeal is None:
         raise NotFound("反馈不存在", code="appeal_not_found")
     if appeal.state != "OPEN":
@@ -492,13 +449,13 @@ def resolve_appeal(uow, cipher, principal, appeal_id, note, now):
         raise ValidationFailed("请填写处理说明，申请人会看到", details={"note": ["请填写处理说明"]})
     appeal.state, appeal.note, appeal.resolved_at = "RESOLVED", note[:2000], now
     appeal.resolved_by = str(principal.get("account_id"))
+    uow.appeals.save(appeal)
     audit(uow, principal, "resolve_appeal", now, appeal.id)
-    return _appeal_view(cipher, appeal)
+    return _appeal_view(appeal)
 
 
-def _appeal_view(cipher, appeal):
-    return views.appeal_view(appeal, cipher.decrypt(appeal.name_enc, "appeal.name"),
-                             cipher.decrypt(appeal.id_number_enc, "appeal.id_number"))
+def _appeal_view(appeal):
+    return views.appeal_view(appeal, appeal.name, appeal.id_number)
 
 
 # -- reports, exports, watchdog --------------------------------------------------------------------
@@ -506,7 +463,7 @@ def _appeal_view(cipher, appeal):
 def report(uow, principal, campaign_id=None):
     require_admin(principal)
     by = {"by_state": Counter(), "by_district": Counter(), "by_level": Counter()}
-    for (state, district, level), n in repository.count_by(uow.session, campaign_id).items():
+    for (state, district, level), n in uow.applications.counts(campaign_id).items():
         for view, key in (("by_state", state), ("by_district", district), ("by_level", level)):
             by[view][key if key is not None else "UNSPECIFIED"] += n
     by = {view: dict(counts) for view, counts in by.items()}
@@ -526,7 +483,7 @@ def start_export(uow, principal, fmt, now, campaign_id=None):
     fmt = (fmt or "").lower()
     if fmt not in spreadsheets.CONTENT_TYPES:
         raise ValidationFailed("导出格式应为csv或xlsx", details={"fmt": ["导出格式应为csv或xlsx"]})
-    rows = repository.count_approved(uow.session, campaign_id)
+    rows = uow.applications.count_approved(campaign_id)
     stamp = now.astimezone(views.BEIJING).strftime("%Y%m%d%H%M%S")
     filename = f"registrations-{stamp}.{fmt}"
     audit(uow, principal, "export_approved", now, campaign_id, format=fmt, rows=rows, view=view,
@@ -535,7 +492,7 @@ def start_export(uow, principal, fmt, now, campaign_id=None):
             "format": fmt, "header": list(exports.HEADER), "sheet": EXPORT_SHEET}
 
 
-def export_page(uow, cipher, principal, campaign_id=None, after=None, limit=EXPORT_PAGE):
+def export_page(uow, principal, campaign_id=None, after=None, limit=EXPORT_PAGE):
     """Approved (and mailed) registrations after registration number `after`, as export lines for the
     caller's view; `next` is the cursor of the following page, None after the last."""
     view = exports.view_for(roles_of(principal))
@@ -543,26 +500,27 @@ def export_page(uow, cipher, principal, campaign_id=None, after=None, limit=EXPO
         raise ValidationFailed("分页位置无效", details={"after": ["应为文本"]})
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= EXPORT_PAGE:
         raise ValidationFailed("每页条数无效", details={"limit": [f"应为 1 到 {EXPORT_PAGE} 之间的整数"]})
-    page = repository.approved_page(uow.session, campaign_id, after, limit)
+    apps = uow.applications.approved_page(campaign_id, after, limit)
+    dispatches = uow.dispatches.of_applications([app.id for app in apps])
     lines = []
-    for row, dispatch in page:
-        app = repository.application_to_domain(cipher, row)
+    for app in apps:
+        dispatch = dispatches.get(app.id)
         lines.append(exports.export_row({
             "form": app.form, "registration_number": app.registration_number, "valid_from": app.valid_from,
             "valid_until": app.valid_until, "state": app.state,
             "carrier": dispatch.carrier if dispatch else None,
             "tracking_number": dispatch.tracking_number if dispatch else None}, view))
-    return {"rows": lines, "next": page[-1][0].registration_number if len(page) == limit else None}
+    return {"rows": lines, "next": apps[-1].registration_number if len(apps) == limit else None}
 
 
-def export_approved(uow, cipher, principal, fmt, now, campaign_id=None):
+def export_approved(uow, principal, fmt, now, campaign_id=None):
     """The whole export as one file, base64 (RPC callers; the gateway streams pages instead)."""
     started = start_export(uow, principal, fmt, now, campaign_id)
 
     def lines():
         after = None
         while True:
-            page = export_page(uow, cipher, principal, campaign_id, after)
+            page = export_page(uow, principal, campaign_id, after)
             yield from page["rows"]
             if (after := page["next"]) is None:
                 return
@@ -576,11 +534,7 @@ def stuck_applications(uow, days, now, service="registration"):
     """Submitted and still undecided for longer than `days` days, oldest first; sets the gauge."""
     if isinstance(days, bool) or not isinstance(days, (int, float)) or days < 0:
         raise ValidationFailed("天数应为不小于0的数字", details={"days": ["天数应为不小于0的数字"]})
-    bound = now - timedelta(days=days)
-    app = models.Application
-    rows = uow.session.execute(
-        select(app.id, app.campaign_id, app.attempt, app.submitted_at, app.district_code)
-        .where(app.state == states.SUBMITTED, app.submitted_at < bound).order_by(app.submitted_at)).all()
+    rows = uow.applications.waiting_since(now - timedelta(days=days))
     STUCK_GAUGE.labels(service).set(len(rows))
     return {"days": days, "count": len(rows), "applications": [
         {"application_id": r.id, "campaign_id": r.campaign_id, "attempt": r.attempt,
@@ -593,17 +547,16 @@ def stuck_applications(uow, days, now, service="registration"):
 def seed_2020(uow, now):
     """The 2020 Beijing first registration exactly as the notice states it (idempotent)."""
     campaign = campaigns.beijing_2020_first_registration()
-    created = uow.session.get(models.Campaign, campaign.id) is None
+    created = not uow.campaigns.exists(campaign.id)
     if created:
-        uow.session.add(repository.campaign_from_domain(campaign, now))
-    repository.ensure_sequence(uow.session, campaign_year(campaign))
+        uow.campaigns.add(campaign, now)
+    uow.sequences.ensure(campaign_year(campaign))
     return {"campaign": views.campaign_view(campaign, now), "created": created}
 
 
-def seed_demo(uow, cipher, now):
+def seed_demo(uow, now):
     """A campaign open now (yesterday to 60 days on, Beijing time) and a small roster; idempotent,
     and a demo campaign whose window has passed is moved to around now again."""
-    session = uow.session
     local = now.astimezone(views.BEIJING).replace(tzinfo=None, microsecond=0, second=0, minute=0)
     campaign = campaigns.Campaign(
         id=DEMO_CAMPAIGN_ID, name="演示：社会工作者职业水平证书首次登记（开放中）", kind=codes.FIRST,
@@ -611,25 +564,21 @@ def seed_demo(uow, cipher, now):
         eligible_levels=frozenset({codes.ASSISTANT, codes.INTERMEDIATE}),
         opens_at=(local - timedelta(days=1)).isoformat(), closes_at=(local + timedelta(days=60)).isoformat(),
         delivery_methods=(codes.MAIL,), exclude_local_only=True, allow_resubmit_after_close=True)
-    row = session.get(models.Campaign, DEMO_CAMPAIGN_ID)
-    created = row is None
+    created = not uow.campaigns.exists(DEMO_CAMPAIGN_ID)
     if created:
-        session.add(repository.campaign_from_domain(campaign, now))
-    elif not repository.campaign_to_domain(row).is_open(now):
-        row.opens_at, row.closes_at = campaign.opens_at, campaign.closes_at
-    repository.ensure_sequence(session, campaign_year(campaign))
+        uow.campaigns.add(campaign, now)
+    else:
+        stored = uow.campaigns.get(DEMO_CAMPAIGN_ID)
+        if not stored.is_open(now):
+            uow.campaigns.save(dataclasses.replace(stored, opens_at=campaign.opens_at, closes_at=campaign.closes_at))
+    uow.sequences.ensure(campaign_year(campaign))
+    demo = [RosterRecord(name=name, id_type="RESIDENT_ID", id_number=id_number, level=level, exam_year=2019,
+                         management_number=management_number, approval_date=datetime(2019, 12, 20).date(),
+                         source_file="seed-demo") for name, id_number, level, management_number in DEMO_ROSTER]
+    stored_keys = {record.key for record in uow.roster.matching(demo)}
     added = 0
-    for name, id_number, level, management_number in DEMO_ROSTER:
-        index = repository.roster_index(cipher, "RESIDENT_ID", id_number)
-        found = session.scalars(select(models.RosterRecord).where(
-            models.RosterRecord.id_number_index == index, models.RosterRecord.level == level,
-            models.RosterRecord.exam_year == 2019)).first()
-        if found is None:
-            session.add(models.RosterRecord(
-                id_type="RESIDENT_ID", id_number_enc=cipher.encrypt(id_number, "roster.id_number"),
-                id_number_index=index, name_enc=cipher.encrypt(name, "roster.name"), level=level,
-                exam_year=2019, management_number=management_number,
-                approval_date=datetime(2019, 12, 20).date(), local_only=False, scores={},
-                source_file="seed-demo", imported_at=now, updated_at=now))
+    for record in demo:
+        if record.key not in stored_keys:
+            uow.roster.add(record, now)
             added += 1
     return {"campaign_id": DEMO_CAMPAIGN_ID, "campaign_created": created, "roster_added": added}

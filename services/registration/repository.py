@@ -1,24 +1,53 @@
-"""Rows ↔ domain objects, with the personal part of forms encrypted on the way in.
+"""All SQL of the registration service: one repository per aggregate, rows ⇄ domain objects, the
+personal part encrypted on the way in and decrypted on the way out.
 
-No nameko here; every function takes a SQLAlchemy session (the unit of work's) and the cipher.
+The unit of work builds them for its session (`Database(..., repositories=repositories)`), so the
+service layer says `uow.applications.get(...)` and never sees SQLAlchemy; the in-memory twins the
+unit tests use are tests/unit/registration/fakes.py. A write that breaks a unique constraint or
+loses a version race (a concurrent request won) is refused with the Conflict it means.
 """
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from services.common.idnumbers import normalise_number
-from services.contracts.errors import NotFound
+from services.contracts.errors import Conflict, NotFound
 
 from . import models
 from .domain import campaigns, states
+from .domain.records import Appeal, AuditEntry, Decision, Dispatch, RosterRecord, Submission, Waiting
 
 # The personal part of a form: kept encrypted at rest, never copied into plain columns.
 PERSONAL_KEYS = ("name", "id_number", "birth_date", "mobile", "email", "delivery")
 
-APPLICATION_NOT_FOUND = "申请不存在，请从“登记历史”重新进入"
+CAMPAIGN_NOT_FOUND = "登记批次不存在，请刷新页面后重新选择"
+ALREADY_APPLIED = "您在本次登记中已有申请，请在“登记历史”中继续填写或查看审核结果"
+CONCURRENT_CHANGE = "申请刚刚被其他操作修改，请刷新页面后重试"
+ALREADY_SUBMITTED = "申请已提交，请勿重复提交，请耐心等待审核结果"
+ALREADY_DISPATCHED = "证书寄送信息已登记，请勿重复登记"
+
+def repositories(session, cipher):
+    """The unit of work's hook: this service's repositories for one session."""
+    return {
+        "campaigns": CampaignRepository(session),
+        "sequences": SequenceRepository(session),
+        "roster": RosterRepository(session, cipher),
+        "applications": ApplicationRepository(session, cipher),
+        "submissions": SubmissionRepository(session, cipher),
+        "decisions": DecisionRepository(session),
+        "dispatches": DispatchRepository(session),
+        "appeals": AppealRepository(session, cipher),
+        "audit": AuditRepository(session),
+    }
 
 
-# -- encryption helpers ----------------------------------------------------------------------------
+def campaign_exists(campaign_id):
+    return Conflict(f"登记批次编号{campaign_id}已存在", code="campaign_exists")
+
+
+# -- helpers ---------------------------------------------------------------------------------------
 
 def seal(cipher, value, context):
     return cipher.encrypt(json.dumps(value, ensure_ascii=False, sort_keys=True), context)
@@ -39,16 +68,59 @@ def roster_index(cipher, id_type, id_number):
     return cipher.blind_index(f"{id_type}:{normalise_number(id_number)}", "roster.id_number")
 
 
-# -- campaigns -------------------------------------------------------------------------------------
+def _flush(session, conflict):
+    """Flush now, so a clash is refused here as `conflict` rather than at commit as a crash."""
+    try:
+        session.flush()
+    except (IntegrityError, StaleDataError):
+        raise conflict from None
 
-def campaign_row(session, campaign_id):
-    row = session.get(models.Campaign, campaign_id) if campaign_id else None
-    if row is None:
-        raise NotFound("登记批次不存在，请刷新页面后重新选择", code="campaign_not_found")
-    return row
+
+def _chunks(items, size=500):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
-def campaign_to_domain(row):
+# -- campaigns and their number sequences ----------------------------------------------------------
+
+class CampaignRepository:
+    def __init__(self, session):
+        self.session = session
+
+    def get(self, campaign_id):
+        row = self.session.get(models.Campaign, campaign_id) if campaign_id else None
+        if row is None:
+            raise NotFound(CAMPAIGN_NOT_FOUND, code="campaign_not_found")
+        return _campaign(row)
+
+    def exists(self, campaign_id):
+        return self.session.get(models.Campaign, campaign_id) is not None
+
+    def all(self):
+        """Newest window first."""
+        rows = self.session.scalars(select(models.Campaign).order_by(models.Campaign.opens_at.desc()))
+        return [_campaign(row) for row in rows]
+
+    def add(self, campaign, now):
+        self.session.add(models.Campaign(
+            id=campaign.id, name=campaign.name, kind=campaign.kind, region=campaign.region,
+            eligible_exam_years=sorted(campaign.eligible_exam_years),
+            eligible_levels=sorted(campaign.eligible_levels), opens_at=campaign.opens_at,
+            closes_at=campaign.closes_at, delivery_methods=list(campaign.delivery_methods),
+            exclude_local_only=campaign.exclude_local_only,
+            allow_resubmit_after_close=campaign.allow_resubmit_after_close,
+            resubmit_closes_at=campaign.resubmit_closes_at, created_at=now))
+        _flush(self.session, campaign_exists(campaign.id))
+
+    def save(self, campaign):
+        """Store what may change after creation: the name, the window and the resubmission rules."""
+        row = self.session.get(models.Campaign, campaign.id)
+        row.name, row.opens_at, row.closes_at = campaign.name, campaign.opens_at, campaign.closes_at
+        row.allow_resubmit_after_close = campaign.allow_resubmit_after_close
+        row.resubmit_closes_at = campaign.resubmit_closes_at
+
+
+def _campaign(row):
     return campaigns.Campaign(
         id=row.id, name=row.name, kind=row.kind, region=row.region,
         eligible_exam_years=frozenset(row.eligible_exam_years), eligible_levels=frozenset(row.eligible_levels),
@@ -57,149 +129,374 @@ def campaign_to_domain(row):
         resubmit_closes_at=row.resubmit_closes_at)
 
 
-def campaign_from_domain(campaign, now):
-    return models.Campaign(
-        id=campaign.id, name=campaign.name, kind=campaign.kind, region=campaign.region,
-        eligible_exam_years=sorted(campaign.eligible_exam_years), eligible_levels=sorted(campaign.eligible_levels),
-        opens_at=campaign.opens_at, closes_at=campaign.closes_at, delivery_methods=list(campaign.delivery_methods),
-        exclude_local_only=campaign.exclude_local_only,
-        allow_resubmit_after_close=campaign.allow_resubmit_after_close,
-        resubmit_closes_at=campaign.resubmit_closes_at, created_at=now)
+class SequenceRepository:
+    """The last registration number issued per campaign year."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def next(self, year):
+        """The next number of this year's sequence, inside the caller's transaction (row locked on PostgreSQL)."""
+        seq = self.session.scalars(select(models.NumberSequence).where(models.NumberSequence.year == year)
+                                   .with_for_update()).first()
+        if seq is None:
+            seq = models.NumberSequence(year=year, last_seq=0)
+            self.session.add(seq)
+        seq.last_seq += 1
+        self.session.flush()
+        return seq.last_seq
+
+    def ensure(self, year):
+        """Create a year's sequence row ahead of the first approval, so approvals only ever lock it."""
+        if self.session.get(models.NumberSequence, year) is None:
+            self.session.add(models.NumberSequence(year=year, last_seq=0))
 
 
-def load_campaign(session, campaign_id):
-    return campaign_to_domain(campaign_row(session, campaign_id))
+# -- the exam roster -------------------------------------------------------------------------------
+
+class RosterRepository:
+    def __init__(self, session, cipher):
+        self.session, self.cipher = session, cipher
+        self._rows = {}  # record key → row, for update()
+
+    def records_of(self, id_type, id_number):
+        """Every roster record of this document, decrypted."""
+        rows = self.session.scalars(select(models.RosterRecord).where(
+            models.RosterRecord.id_number_index == roster_index(self.cipher, id_type, id_number)))
+        return [self._record(row) for row in rows]
+
+    def matching(self, records):
+        """The stored records sharing a document or a management number with any of `records`."""
+        found = {}
+        for chunk in _chunks(list(records)):
+            indexes = {roster_index(self.cipher, r.id_type, r.id_number) for r in chunk}
+            numbers = {r.management_number for r in chunk}
+            query = select(models.RosterRecord).where(or_(
+                models.RosterRecord.id_number_index.in_(indexes),
+                models.RosterRecord.management_number.in_(numbers)))
+            for row in self.session.scalars(query):
+                found[row.id] = row
+        return [self._record(row) for row in found.values()]
+
+    def add(self, record, now):
+        row = models.RosterRecord(
+            id_number_index=roster_index(self.cipher, record.id_type, record.id_number),
+            id_number_enc=self.cipher.encrypt(record.id_number, "roster.id_number"), imported_at=now,
+            level=record.level, exam_year=record.exam_year, **self._values(record, now))
+        self.session.add(row)
+        self._rows[record.key] = row
+
+    def update(self, record, now):
+        """Store a changed record (found by matching() or added in this unit of work) under its key."""
+        row = self._rows[record.key]
+        for key, value in self._values(record, now).items():
+            setattr(row, key, value)
+
+    def _values(self, record, now):
+        return {"id_type": record.id_type, "name_enc": self.cipher.encrypt(record.name, "roster.name"),
+                "management_number": record.management_number, "approval_date": record.approval_date,
+                "local_only": record.local_only, "scores": dict(record.scores),
+                "source_file": record.source_file, "updated_at": now}
+
+    def _record(self, row):
+        record = RosterRecord(
+            name=self.cipher.decrypt(row.name_enc, "roster.name"), id_type=row.id_type,
+            id_number=self.cipher.decrypt(row.id_number_enc, "roster.id_number"), level=row.level,
+            exam_year=row.exam_year, management_number=row.management_number, approval_date=row.approval_date,
+            local_only=row.local_only, scores=dict(row.scores or {}), source_file=row.source_file)
+        self._rows[record.key] = row
+        return record
 
 
-# -- roster ----------------------------------------------------------------------------------------
+# -- applications and what hangs off them ----------------------------------------------------------
 
-def roster_records_of(session, cipher, id_type, id_number):
-    """Every roster record of this document, decrypted, as the mappings eligibility.py reads."""
-    rows = session.scalars(select(models.RosterRecord).where(
-        models.RosterRecord.id_number_index == roster_index(cipher, id_type, id_number))).all()
-    return [roster_to_domain(cipher, row) for row in rows]
+class ApplicationRepository:
+    """The Application aggregate. Rows loaded here are remembered, so save() writes the same row
+    (and its version check catches a concurrent change)."""
 
+    def __init__(self, session, cipher):
+        self.session, self.cipher = session, cipher
+        self._rows = {}
 
-def roster_to_domain(cipher, row):
-    return {
-        "name": cipher.decrypt(row.name_enc, "roster.name"),
-        "id_type": row.id_type,
-        "id_number": cipher.decrypt(row.id_number_enc, "roster.id_number"),
-        "level": row.level,
-        "exam_year": row.exam_year,
-        "management_number": row.management_number,
-        "approval_date": row.approval_date,
-        "local_only": row.local_only,
-    }
+    def get(self, application_id, lock=False):
+        """The application or None; `lock` takes the row lock (FOR UPDATE on PostgreSQL) for a change."""
+        query = select(models.Application).where(models.Application.id == str(application_id))
+        if lock:
+            query = query.with_for_update()
+        row = self.session.scalars(query).first()
+        return None if row is None else self._app(row)
 
-
-# -- applications ----------------------------------------------------------------------------------
-
-def application_row(session, application_id, lock=False):
-    """The row or None; `lock` takes the row lock (FOR UPDATE on PostgreSQL) for a state change."""
-    query = select(models.Application).where(models.Application.id == str(application_id))
-    if lock:
-        query = query.with_for_update()
-    return session.scalars(query).first()
-
-
-def own_application_row(session, account_id, application_id, lock=False):
-    """The applicant's own application; anyone else's reads as missing (its existence is not revealed)."""
-    row = application_row(session, application_id, lock)
-    if row is None or row.account_id != account_id:
-        raise NotFound(APPLICATION_NOT_FOUND, code="application_not_found")
-    return row
-
-
-def application_to_domain(cipher, row):
-    form = {**(row.form or {}), **unseal(cipher, row.personal_enc, "application.personal")}
-    return states.Application(
-        id=row.id, campaign_id=row.campaign_id, account_id=row.account_id, kind=row.kind, state=row.state,
-        attempt=row.attempt, decided_attempt=row.decided_attempt, form=form,
-        materials=dict(row.materials or {}), first_submitted_at=row.first_submitted_at,
-        submitted_at=row.submitted_at, decided_at=row.decided_at, review_opinion=row.review_opinion,
-        material_issues=list(row.material_issues or []), registration_number=row.registration_number,
-        valid_from=row.valid_from, valid_until=row.valid_until)
-
-
-def store_application(cipher, row, app, now):
-    """Copy the aggregate's state into its row (a new row when `row` is None); returns the row."""
-    if row is None:
+    def add(self, app, now):
         row = models.Application(id=app.id, account_id=app.account_id, campaign_id=app.campaign_id,
                                  kind=app.kind, created_at=now)
-    public, personal = split_form(app.form)
-    row.state, row.attempt, row.decided_attempt = app.state, app.attempt, app.decided_attempt
-    row.form = public
-    row.personal_enc = seal(cipher, personal, "application.personal")
-    row.materials = app.materials
-    row.cert_level, row.exam_year = app.form.get("cert_level"), app.form.get("exam_year")
-    row.district_code = app.form.get("service_district")
-    row.first_submitted_at, row.submitted_at, row.decided_at = (
-        app.first_submitted_at, app.submitted_at, app.decided_at)
-    row.review_opinion, row.material_issues = app.review_opinion, app.material_issues
-    row.registration_number, row.valid_from, row.valid_until = (
-        app.registration_number, app.valid_from, app.valid_until)
-    row.updated_at = now
-    return row
+        self.session.add(row)
+        self._rows[app.id] = row
+        self._store(row, app, now)
+        _flush(self.session, Conflict(ALREADY_APPLIED, code="already_applied"))
+
+    def save(self, app, now):
+        self._store(self._rows[app.id], app, now)
+        _flush(self.session, Conflict(CONCURRENT_CHANGE, code="concurrent_change"))
+
+    def of_account(self, account_id):
+        """The account's applications, newest first."""
+        return self._apps(select(models.Application).where(models.Application.account_id == account_id)
+                          .order_by(models.Application.created_at.desc()))
+
+    def id_by_number(self, registration_number):
+        return self.session.scalars(select(models.Application.id).where(
+            models.Application.registration_number == registration_number)).first()
+
+    def _approved(self, campaign_id):
+        app = models.Application
+        query = select(app).where(app.state.in_((states.APPROVED, states.DISPATCHED)))
+        return query.where(app.campaign_id == campaign_id) if campaign_id else query
+
+    def count_approved(self, campaign_id=None):
+        return self.session.scalar(select(func.count()).select_from(self._approved(campaign_id).subquery()))
+
+    def approved_page(self, campaign_id=None, after=None, limit=500):
+        """Approved (and mailed) applications after registration number `after`, in number order (keyset:
+        a page deep in a national year costs what the first one does). Not remembered for save()."""
+        query = self._approved(campaign_id).order_by(models.Application.registration_number).limit(limit)
+        if after:
+            query = query.where(models.Application.registration_number > after)
+        return [self._view_only(row) for row in self.session.scalars(query)]
+
+    def awaiting_dispatch(self, limit):
+        """(how many approved wait for mailing, the `limit` longest waiting)."""
+        app = models.Application
+        total = self.session.scalar(select(func.count()).select_from(app).where(app.state == states.APPROVED))
+        return total, self._apps(select(app).where(app.state == states.APPROVED)
+                                 .order_by(app.decided_at, app.id).limit(limit))
+
+    def waiting_since(self, bound):
+        """Submitted before `bound` and still undecided, oldest first (light: nothing decrypted)."""
+        app = models.Application
+        rows = self.session.execute(
+            select(app.id, app.campaign_id, app.attempt, app.submitted_at, app.district_code)
+            .where(app.state == states.SUBMITTED, app.submitted_at < bound).order_by(app.submitted_at))
+        return [Waiting(*row) for row in rows]
+
+    def counts(self, campaign_id=None):
+        """{(state, district, level): n} in one pass over the table; None stays None."""
+        app = models.Application
+        query = select(app.state, app.district_code, app.cert_level, func.count()).group_by(
+            app.state, app.district_code, app.cert_level)
+        if campaign_id:
+            query = query.where(app.campaign_id == campaign_id)
+        return {(state, district, level): n for state, district, level, n in self.session.execute(query).all()}
+
+    def _apps(self, query):
+        return [self._app(row) for row in self.session.scalars(query)]
+
+    def _app(self, row):
+        self._rows[row.id] = row
+        return self._view_only(row)
+
+    def _view_only(self, row):
+        form = {**(row.form or {}), **unseal(self.cipher, row.personal_enc, "application.personal")}
+        return states.Application(
+            id=row.id, campaign_id=row.campaign_id, account_id=row.account_id, kind=row.kind, state=row.state,
+            attempt=row.attempt, decided_attempt=row.decided_attempt, form=form,
+            materials=dict(row.materials or {}), first_submitted_at=row.first_submitted_at,
+            submitted_at=row.submitted_at, decided_at=row.decided_at, review_opinion=row.review_opinion,
+            material_issues=list(row.material_issues or []), registration_number=row.registration_number,
+            valid_from=row.valid_from, valid_until=row.valid_until, updated_at=row.updated_at)
+
+    def _store(self, row, app, now):
+        public, personal = split_form(app.form)
+        row.state, row.attempt, row.decided_attempt = app.state, app.attempt, app.decided_attempt
+        row.form = public
+        row.personal_enc = seal(self.cipher, personal, "application.personal")
+        row.materials = app.materials
+        row.cert_level, row.exam_year = app.form.get("cert_level"), app.form.get("exam_year")
+        row.district_code = app.form.get("service_district")
+        row.first_submitted_at, row.submitted_at, row.decided_at = (
+            app.first_submitted_at, app.submitted_at, app.decided_at)
+        row.review_opinion, row.material_issues = app.review_opinion, app.material_issues
+        row.registration_number, row.valid_from, row.valid_until = (
+            app.registration_number, app.valid_from, app.valid_until)
+        row.updated_at = app.updated_at = now
 
 
-def dispatch_of(session, application_id):
-    return session.scalars(select(models.Dispatch).where(
-        models.Dispatch.application_id == application_id)).first()
+class SubmissionRepository:
+    def __init__(self, session, cipher):
+        self.session, self.cipher = session, cipher
+
+    def by_key(self, account_id, idempotency_key):
+        row = self.session.scalars(select(models.Submission).where(
+            models.Submission.account_id == account_id,
+            models.Submission.idempotency_key == idempotency_key)).first()
+        return None if row is None else self._submission(row)
+
+    def of_application(self, application_id):
+        """Every attempt's snapshot, oldest first."""
+        return [self._submission(row) for row in self.session.scalars(
+            select(models.Submission).where(models.Submission.application_id == application_id)
+            .order_by(models.Submission.attempt))]
+
+    def add(self, sub):
+        public, personal = split_form(sub.form)
+        self.session.add(models.Submission(
+            application_id=sub.application_id, account_id=sub.account_id, attempt=sub.attempt,
+            idempotency_key=sub.idempotency_key, form=public,
+            personal_enc=seal(self.cipher, personal, "submission.personal"), materials=sub.materials,
+            answer_enc=seal(self.cipher, sub.answer, "submission.answer"), event_id=sub.event_id,
+            submitted_at=sub.submitted_at))
+        _flush(self.session, Conflict(ALREADY_SUBMITTED, code="already_submitted"))
+
+    def per_day(self, campaign_id=None):
+        """Submissions per Beijing calendar day: [(day "YYYY-MM-DD", all, resubmissions)], by day."""
+        sub = models.Submission
+        day = _beijing_day(sub.submitted_at, self.session.get_bind().dialect.name).label("day")
+        query = select(day, func.count(), func.sum(case((sub.attempt > 1, 1), else_=0))).group_by(day)
+        if campaign_id:
+            query = query.join(models.Application, models.Application.id == sub.application_id).where(
+                models.Application.campaign_id == campaign_id)
+        return [(str(d), n, int(r or 0)) for d, n, r in self.session.execute(query.order_by(day)).all()]
+
+    def _submission(self, row):
+        form = {**row.form, **unseal(self.cipher, row.personal_enc, "submission.personal")}
+        return Submission(
+            application_id=row.application_id, account_id=row.account_id, attempt=row.attempt,
+            idempotency_key=row.idempotency_key, form=form, materials=row.materials,
+            answer=unseal(self.cipher, row.answer_enc, "submission.answer"), event_id=row.event_id,
+            submitted_at=row.submitted_at)
 
 
-# -- registration numbers --------------------------------------------------------------------------
-
-def next_sequence(session, year):
-    """The next number of this year's sequence, inside the caller's transaction (row locked on PostgreSQL)."""
-    seq = session.scalars(select(models.NumberSequence).where(models.NumberSequence.year == year)
-                          .with_for_update()).first()
-    if seq is None:
-        seq = models.NumberSequence(year=year, last_seq=0)
-        session.add(seq)
-    seq.last_seq += 1
-    session.flush()
-    return seq.last_seq
+def _beijing_day(column, dialect):
+    """The Beijing calendar day of a UTC instant, computed by the database (China keeps no DST)."""
+    if dialect == "sqlite":
+        return func.date(column, "+8 hours")
+    return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM-DD")
 
 
-def ensure_sequence(session, year):
-    """Create a year's sequence row ahead of the first approval, so approvals only ever lock it."""
-    if session.get(models.NumberSequence, year) is None:
-        session.add(models.NumberSequence(year=year, last_seq=0))
+class DecisionRepository:
+    def __init__(self, session):
+        self.session = session
+
+    def add(self, decision):
+        self.session.add(models.Decision(**_fields(decision)))
+        self.session.flush()
+
+    def of_application(self, application_id):
+        return [_decision(row) for row in self.session.scalars(
+            select(models.Decision).where(models.Decision.application_id == application_id))]
+
+    def rejections(self, campaign_id=None):
+        query = select(models.Decision).where(models.Decision.decision == "rejected")
+        if campaign_id:
+            query = query.join(models.Application, models.Application.id == models.Decision.application_id) \
+                .where(models.Application.campaign_id == campaign_id)
+        return [_decision(row) for row in self.session.scalars(query)]
 
 
-# -- reports and exports ---------------------------------------------------------------------------
-
-EXPORTED_STATES = (states.APPROVED, states.DISPATCHED)
-
-
-def _approved(campaign_id):
-    query = select(models.Application).where(models.Application.state.in_(EXPORTED_STATES))
-    return query.where(models.Application.campaign_id == campaign_id) if campaign_id else query
+def _decision(row):
+    return Decision(application_id=row.application_id, attempt=row.attempt, decision=row.decision,
+                    opinion=row.opinion, material_issues=list(row.material_issues or []),
+                    review_id=row.review_id, reviewer_id=row.reviewer_id, event_id=row.event_id,
+                    decided_at=row.decided_at)
 
 
-def count_approved(session, campaign_id=None):
-    return session.scalar(select(func.count()).select_from(_approved(campaign_id).subquery()))
+def _fields(record):
+    return dict(record.__dict__)
 
 
-def approved_page(session, campaign_id=None, after=None, limit=500):
-    """One page of approved registrations in registration-number order, after the number `after`
-    (keyset: every page costs the same however deep), with the mailing of each: [(row, dispatch|None)]."""
-    query = _approved(campaign_id).order_by(models.Application.registration_number).limit(limit)
-    if after:
-        query = query.where(models.Application.registration_number > after)
-    rows = session.scalars(query).all()
-    ids = [row.id for row in rows]
-    dispatches = {d.application_id: d for d in session.scalars(
-        select(models.Dispatch).where(models.Dispatch.application_id.in_(ids)))} if ids else {}
-    return [(row, dispatches.get(row.id)) for row in rows]
+class DispatchRepository:
+    def __init__(self, session):
+        self.session = session
+
+    def of_application(self, application_id):
+        row = self.session.scalars(select(models.Dispatch).where(
+            models.Dispatch.application_id == application_id)).first()
+        return None if row is None else _dispatch(row)
+
+    def of_applications(self, application_ids):
+        """application id → its mailing, for these applications (one page of an export)."""
+        if not application_ids:
+            return {}
+        return {row.application_id: _dispatch(row) for row in self.session.scalars(
+            select(models.Dispatch).where(models.Dispatch.application_id.in_(list(application_ids))))}
+
+    def add(self, dispatch):
+        self.session.add(models.Dispatch(**_fields(dispatch)))
+        _flush(self.session, Conflict(ALREADY_DISPATCHED, code="already_dispatched"))
 
 
-def count_by(session, campaign_id=None):
-    """{(state, district, level): n} in one pass over the table (the report reads its three views from it)."""
-    app = models.Application
-    query = select(app.state, app.district_code, app.cert_level, func.count()).group_by(
-        app.state, app.district_code, app.cert_level)
-    if campaign_id:
-        query = query.where(app.campaign_id == campaign_id)
-    return {(state, district, level): n for state, district, level, n in session.execute(query).all()}
+def _dispatch(row):
+    return Dispatch(application_id=row.application_id, registration_number=row.registration_number,
+                    carrier=row.carrier, tracking_number=row.tracking_number, recorded_by=row.recorded_by,
+                    dispatched_at=row.dispatched_at)
+
+
+# -- appeals (反馈) and the audit log --------------------------------------------------------------
+
+class AppealRepository:
+    def __init__(self, session, cipher):
+        self.session, self.cipher = session, cipher
+
+    def get(self, appeal_id):
+        row = self.session.get(models.Appeal, str(appeal_id))
+        return None if row is None else self._appeal(row)
+
+    def count_open(self, account_id):
+        return self.session.scalar(select(func.count()).select_from(models.Appeal).where(
+            models.Appeal.account_id == account_id, models.Appeal.state == "OPEN"))
+
+    def list(self, state=None):
+        """Oldest first, optionally only those in `state`."""
+        query = select(models.Appeal).order_by(models.Appeal.created_at)
+        if state:
+            query = query.where(models.Appeal.state == state)
+        return [self._appeal(row) for row in self.session.scalars(query)]
+
+    def add(self, appeal):
+        self.session.add(models.Appeal(
+            id=appeal.id, account_id=appeal.account_id, message=appeal.message, state=appeal.state,
+            created_at=appeal.created_at,
+            name_enc=self.cipher.encrypt(appeal.name, "appeal.name") if appeal.verified else None,
+            id_number_enc=(self.cipher.encrypt(appeal.id_number, "appeal.id_number")
+                           if appeal.verified else None)))
+
+    def save(self, appeal):
+        """Store the resolution."""
+        row = self.session.get(models.Appeal, appeal.id)
+        row.state, row.note, row.resolved_by, row.resolved_at = (
+            appeal.state, appeal.note, appeal.resolved_by, appeal.resolved_at)
+
+    def _appeal(self, row):
+        return Appeal(id=row.id, account_id=row.account_id, message=row.message, state=row.state,
+                      created_at=row.created_at, name=self.cipher.decrypt(row.name_enc, "appeal.name"),
+                      id_number=self.cipher.decrypt(row.id_number_enc, "appeal.id_number"), note=row.note,
+                      resolved_by=row.resolved_by, resolved_at=row.resolved_at, verified=row.name_enc is not None)
+
+
+class AuditRepository:
+    def __init__(self, session):
+        self.session = session
+
+    def add(self, entry):
+        self.session.add(models.AuditEntry(**{k: v for k, v in _fields(entry).items() if k != "id"}))
+
+    def entries(self, q, application_actions):
+        """The entries matching an audit_query.Query, newest first; `application_id` matches the
+        subject of the actions in `application_actions` only."""
+        entry = models.AuditEntry
+        query = select(entry)
+        if q.application_id:
+            query = query.where(entry.subject == q.application_id, entry.action.in_(application_actions))
+        if q.actor:
+            query = query.where(entry.actor == q.actor)
+        if q.action:
+            query = query.where(entry.action == q.action)
+        if q.since:
+            query = query.where(entry.at >= q.since)
+        if q.until:
+            query = query.where(entry.at < q.until)
+        if q.before:
+            at, last_id = q.before
+            query = query.where(or_(entry.at < at, and_(entry.at == at, entry.id < last_id)))
+        rows = self.session.scalars(query.order_by(entry.at.desc(), entry.id.desc()).limit(q.limit))
+        return [AuditEntry(id=row.id, actor=row.actor, roles=list(row.roles or []), action=row.action,
+                           subject=row.subject, detail=dict(row.detail or {}), at=row.at) for row in rows]

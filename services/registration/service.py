@@ -7,7 +7,7 @@ from nameko.rpc import RpcProxy, rpc
 
 from services.common import clock
 from services.common.base import ServiceBase
-from services.common.providers import Cipher, Config, Database
+from services.common.providers import Config, Database
 from services.common.subscriber import subscribe
 from services.contracts.subscriptions import SUBSCRIPTIONS
 
@@ -15,14 +15,14 @@ from . import console, handlers
 from .adapters import peers
 from .domain import numbers
 from .models import Base
+from .repository import repositories
 
 log = logging.getLogger(__name__)
 
 
 class RegistrationService(ServiceBase):
     name = "registration"
-    db = Database(Base.metadata, topology=SUBSCRIPTIONS)
-    cipher = Cipher()
+    db = Database(Base.metadata, topology=SUBSCRIPTIONS, repositories=repositories)
     config = Config()
     identity = RpcProxy("identity")
     review = RpcProxy("review")
@@ -52,7 +52,7 @@ class RegistrationService(ServiceBase):
     def open_application(self, account_id, campaign_id):
         identity = peers.identity_of(self.identity, account_id, self._rpc_timeout())
         with self.db.uow() as uow:
-            return handlers.open_application(uow, self.cipher, identity, account_id, campaign_id, clock.now())
+            return handlers.open_application(uow, identity, account_id, campaign_id, clock.now())
 
     @rpc
     def list_applications(self, account_id):
@@ -66,49 +66,49 @@ class RegistrationService(ServiceBase):
     @rpc
     def get_application(self, principal, application_id):
         with self.db.uow() as uow:
-            return handlers.get_application(uow, self.cipher, principal, application_id, clock.now())
+            return handlers.get_application(uow, principal, application_id, clock.now())
 
     @rpc
     def save_draft(self, account_id, application_id, changes):
         with self.db.uow() as uow:
-            return handlers.save_draft(uow, self.cipher, account_id, application_id, changes, clock.now())
+            return handlers.save_draft(uow, account_id, application_id, changes, clock.now())
 
     @rpc
     def attach_material(self, account_id, application_id, kind, material_id):
         handlers.check_material_kind(kind)
         material = peers.material_info(self.review, material_id, self._rpc_timeout())
         with self.db.uow() as uow:
-            return handlers.attach_material(uow, self.cipher, account_id, application_id, kind, material,
+            return handlers.attach_material(uow, account_id, application_id, kind, material,
                                             clock.now())
 
     @rpc
     def submit(self, account_id, application_id, idempotency_key=None):
         with self.db.uow() as uow:
-            return handlers.submit(uow, self.cipher, account_id, application_id, idempotency_key, clock.now())
+            return handlers.submit(uow, account_id, application_id, idempotency_key, clock.now())
 
     @rpc
     def history(self, principal, application_id):
         with self.db.uow() as uow:
-            return handlers.history(uow, self.cipher, principal, application_id, clock.now())
+            return handlers.history(uow, principal, application_id, clock.now())
 
     @rpc
     def file_appeal(self, account_id, message):
         identity = peers.identity_of(self.identity, account_id, self._rpc_timeout())
         with self.db.uow() as uow:
-            return handlers.file_appeal(uow, self.cipher, account_id, message, identity, clock.now())
+            return handlers.file_appeal(uow, account_id, message, identity, clock.now())
 
     # --- services -----------------------------------------------------------------------------
     @rpc
     def contact_of(self, application_id):
         with self.db.uow() as uow:
-            return handlers.contact_of(uow, self.cipher, application_id)
+            return handlers.contact_of(uow, application_id)
 
     @subscribe("review", "ReviewCompleted")
     def on_review_completed(self, event):
         with self.db.uow() as uow:
             if not uow.first_time(event, self.name):
                 return
-            outcome = handlers.on_review_completed(uow, self.cipher, event, self._number_format(), clock.now())
+            outcome = handlers.on_review_completed(uow, event, self._number_format(), clock.now())
         log.info("ReviewCompleted %s for %s: %s", event["id"], event["data"]["application_id"], outcome)
 
     # --- admin --------------------------------------------------------------------------------
@@ -122,19 +122,19 @@ class RegistrationService(ServiceBase):
         handlers.require_admin(principal)
         content = handlers.decode_upload(content_b64, "名单文件")
         with self.db.uow() as uow:
-            return handlers.import_roster(uow, self.cipher, principal, filename, content, clock.now())
+            return handlers.import_roster(uow, principal, filename, content, clock.now())
 
     @rpc
     def record_dispatch(self, principal, application_id, carrier, tracking_number):
         with self.db.uow() as uow:
-            return handlers.record_dispatch(uow, self.cipher, principal, application_id, carrier,
+            return handlers.record_dispatch(uow, principal, application_id, carrier,
                                             tracking_number, clock.now())
 
     @rpc
     def import_dispatches(self, principal, filename, content_b64):
         handlers.require_admin(principal)
         content = handlers.decode_upload(content_b64, "寄送信息文件")
-        return handlers.import_dispatches(self.db.uow, self.cipher, principal, filename, content, clock.now())
+        return handlers.import_dispatches(self.db.uow, principal, filename, content, clock.now())
 
     @rpc
     def update_campaign(self, principal, campaign_id, changes):
@@ -144,7 +144,7 @@ class RegistrationService(ServiceBase):
     @rpc
     def awaiting_dispatch(self, principal, limit=50):
         with self.db.uow() as uow:
-            return console.awaiting_dispatch(uow, self.cipher, principal, limit)
+            return console.awaiting_dispatch(uow, principal, limit)
 
     @rpc
     def report(self, principal, campaign_id=None):
@@ -164,27 +164,27 @@ class RegistrationService(ServiceBase):
     @rpc
     def export_page(self, principal, campaign_id=None, after=None, limit=handlers.EXPORT_PAGE):
         with self.db.uow() as uow:
-            return handlers.export_page(uow, self.cipher, principal, campaign_id, after, limit)
+            return handlers.export_page(uow, principal, campaign_id, after, limit)
 
     @rpc
     def export_approved(self, principal, fmt="xlsx", campaign_id=None):
         with self.db.uow() as uow:
-            return handlers.export_approved(uow, self.cipher, principal, fmt, clock.now(), campaign_id)
+            return handlers.export_approved(uow, principal, fmt, clock.now(), campaign_id)
 
     @rpc
     def list_appeals(self, principal, state=None):
         with self.db.uow() as uow:
-            return handlers.list_appeals(uow, self.cipher, principal, state)
+            return handlers.list_appeals(uow, principal, state)
 
     @rpc
     def resolve_appeal(self, principal, appeal_id, note):
         with self.db.uow() as uow:
-            return handlers.resolve_appeal(uow, self.cipher, principal, appeal_id, note, clock.now())
+            return handlers.resolve_appeal(uow, principal, appeal_id, note, clock.now())
 
     @rpc
     def seed_demo(self):
         with self.db.uow() as uow:
-            return handlers.seed_demo(uow, self.cipher, clock.now())
+            return handlers.seed_demo(uow, clock.now())
 
     # --- operations -------------------------------------------------------------------------------
     @rpc

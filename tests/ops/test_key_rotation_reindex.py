@@ -59,8 +59,8 @@ def roster_matches(url, index_key):
     engine = make_engine(url)
     try:
         with UnitOfWork(engine, registration.Base.metadata) as uow:
-            return len(repository.roster_records_of(uow.session, DataCipher(DATA_KEYS, index_key),
-                                                    "RESIDENT_ID", ID_NUMBER))
+            roster = repository.RosterRepository(uow.session, DataCipher(DATA_KEYS, index_key))
+            return len(roster.records_of("RESIDENT_ID", ID_NUMBER))
     finally:
         engine.dispose()
 

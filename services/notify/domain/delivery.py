@@ -23,6 +23,9 @@ class State(StrEnum):
     FAILED = "failed"
 
 
+FINAL_STATES = frozenset({State.DELIVERED, State.FAILED})
+
+
 class Outcome(StrEnum):
     DELIVERED = "delivered"
     TEMPORARY = "temporary"

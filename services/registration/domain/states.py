@@ -83,6 +83,7 @@ class Application:
     carrier: str | None = None
     tracking_number: str | None = None
     dispatched_at: datetime | None = None
+    updated_at: datetime | None = None  # set by the repository when stored; the page shows it
 
     @property
     def editable(self):

@@ -13,32 +13,16 @@ from services.common.outbox import environment_cipher, open_payload
 from services.contracts.errors import Conflict, NotFound
 from services.contracts.events import new_event
 from services.notify import metrics
-from services.notify.channels import PermanentFailure, SendResult, TemporaryFailure
+from services.notify.channels import PermanentFailure, TemporaryFailure
 from services.notify.domain import triggers
 from services.notify.domain.quiet_hours import QuietHoursPolicy
 from services.notify.domain.retry import RetryPolicy
-from services.notify.domain.templates import TemplateRegistry
 from services.notify.handlers import Notifier, Settings
 from services.notify.models import Base, DeliveryAttempt, Notification
+from services.notify.repository import repositories
 
-BEIJING = clock.BEIJING
-NOON = datetime(2020, 7, 3, 12, 0, tzinfo=BEIJING).astimezone(timezone.utc)
-TEMPLATES = TemplateRegistry.load()
-
-
-class FakeChannel:
-    """Answers from a script (the last answer forever): "ok", a failure instance, or an exception."""
-
-    def __init__(self, *answers):
-        self.answers = list(answers) or ["ok"]
-        self.sent = []
-
-    def send(self, message):
-        self.sent.append(message)
-        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-        if answer == "ok":
-            return SendResult(provider_message_id=f"p-{len(self.sent)}", provider_answer="OK")
-        raise answer
+from .builders import BEIJING, NOON, TEMPLATES, rejected, submitted
+from .fakes import FakeChannel
 
 
 class Db:
@@ -47,7 +31,7 @@ class Db:
         create_schema(self.engine, Base.metadata)
 
     def uow(self):
-        return UnitOfWork(self.engine, Base.metadata)
+        return UnitOfWork(self.engine, Base.metadata, repositories=repositories)
 
 
 @pytest.fixture
@@ -79,19 +63,6 @@ def outbox(notifier):
 def notification(notifier, notification_id):
     with notifier.db.engine.connect() as conn:
         return conn.execute(select(Notification).where(Notification.id == notification_id)).one()
-
-
-def submitted(attempt=1, application_id="app-1"):
-    return new_event("ApplicationSubmitted", application_id, {
-        "application_id": application_id, "campaign_id": "c", "account_id": "acc-1", "kind": "FIRST",
-        "attempt": attempt, "cert_level": "INTERMEDIATE", "exam_year": 2019, "district_code": "110105",
-        "material_ids": {}, "submitted_at": "2020-07-03T10:15:00+08:00"})
-
-
-def rejected(attempt=1):
-    return new_event("ReviewCompleted", "app-1", {
-        "review_id": "r", "application_id": "app-1", "attempt": attempt, "decision": "rejected",
-        "opinion": "照片不符合要求", "material_issues": [], "reviewer_id": "s", "completed_at": "2020-07-05T16:00:00+08:00"})
 
 
 def test_a_code_goes_at_once_and_the_same_request_is_the_same_message(make):
@@ -180,23 +151,23 @@ def test_an_interrupted_send_is_taken_back_after_the_lease_and_a_late_answer_is_
     [intent] = triggers.submission_receipt(event["data"], "13812345678", None)
     prepared = notifier._prepare(intent, event["id"], NOON)
     with notifier.db.uow() as uow:
-        [(row, claim, _)] = notifier._insert(uow, [prepared], NOON)  # claimed, then the process "dies"
+        [(delivery, claim, _)] = notifier._insert(uow, [prepared], NOON)  # claimed, then the process "dies"
     now(NOON + timedelta(seconds=59))
     notifier.process_due()
-    assert notification(notifier, row.id).state == "sending"
+    assert notification(notifier, delivery.notification_id).state == "sending"
     now(NOON + timedelta(seconds=61))
     notifier.process_due()
-    taken = notification(notifier, row.id)
+    taken = notification(notifier, delivery.notification_id)
     assert (taken.state, taken.attempts) == ("queued", 1)
     # the first send's answer arrives after all: its attempt was closed, the answer is only logged
     late = notifier._send(claim)
     assert notifier._record([late]) == {}
     now(NOON + timedelta(minutes=5))
     notifier.process_due()
-    assert notification(notifier, row.id).state == "delivered"
+    assert notification(notifier, delivery.notification_id).state == "delivered"
     with notifier.db.engine.connect() as conn:
         outcomes = conn.execute(select(DeliveryAttempt.number, DeliveryAttempt.outcome)
-                                .where(DeliveryAttempt.notification_id == row.id)
+                                .where(DeliveryAttempt.notification_id == delivery.notification_id)
                                 .order_by(DeliveryAttempt.number)).all()
     assert outcomes == [(1, "temporary"), (2, "delivered")]
 

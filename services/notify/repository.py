@@ -1,0 +1,233 @@
+"""All SQL of the notify service: the notifications with their delivery attempts (rows ⇄ the
+domain's Delivery record, recipient, body and template values encrypted at rest) and the latest
+submission attempt seen per application.
+
+The unit of work builds them for its session (`Database(..., repositories=repositories)`), so
+handlers.py says `uow.notifications.due(...)` and never sees SQLAlchemy; the in-memory twins the
+unit tests use are tests/unit/notify/fakes.py. Rows loaded here are remembered, so `save` writes
+the same row and closes the attempt row it loaded.
+"""
+import json
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from .domain.delivery import FINAL_STATES, Attempt, Delivery, Outcome, State, mask_recipient
+from .domain.records import AlreadyRecorded, Listed, Queued, Stored
+from .models import BODY, PARAMS, RECIPIENT, ApplicationAttempt, DeliveryAttempt, Notification
+
+
+def repositories(session, cipher):
+    """The unit of work's hook: this service's repositories for one session."""
+    return {"notifications": NotificationRepository(session, cipher),
+            "application_attempts": ApplicationAttemptRepository(session)}
+
+
+class NotificationRepository:
+    def __init__(self, session, cipher):
+        self.session, self.cipher = session, cipher
+        self._rows = {}  # notification id → row
+        self._attempts = {}  # notification id → its attempt rows, by number
+
+    # --- reads --------------------------------------------------------------------------------
+    def by_key(self, dedupe_key):
+        """(id, state) of the message stored under this dedupe key, or None."""
+        row = self.session.execute(select(Notification.id, Notification.state)
+                                   .where(Notification.dedupe_key == dedupe_key)).first()
+        return None if row is None else (row.id, row.state)
+
+    def stored_keys(self, dedupe_keys):
+        """Those of these dedupe keys already stored."""
+        return set(self.session.scalars(select(Notification.dedupe_key)
+                                        .where(Notification.dedupe_key.in_(list(dedupe_keys)))))
+
+    def get(self, notification_id):
+        row = self.session.get(Notification, str(notification_id))
+        if row is None:
+            return None
+        return Stored(
+            id=row.id, kind=row.kind, channel=row.channel, recipient=self._recipient(row), subject=row.subject,
+            body=self.cipher.decrypt(row.body_enc, BODY), params=self._params(row), template=row.template,
+            template_version=row.template_version, state=row.state, cause_event_id=row.cause_event_id,
+            cause_event_type=row.cause_event_type)
+
+    def resend_states(self, notification_id):
+        """The states of the resends of this message, in no order."""
+        return list(self.session.scalars(select(Notification.state).where(Notification.resend_of == notification_id)))
+
+    def listed(self, states, limit):
+        """Newest first, in these states."""
+        rows = self.session.scalars(select(Notification).where(Notification.state.in_(states))
+                                    .order_by(Notification.created_at.desc(), Notification.id).limit(limit)).all()
+        attempts = self._load_attempts([row.id for row in rows])
+        return [Listed(
+            id=row.id, kind=row.kind, channel=row.channel, template=row.template,
+            template_version=row.template_version, recipient_masked=row.recipient_masked, subject=row.subject,
+            state=row.state, attempts=row.attempts, next_attempt_at=row.next_attempt_at, release_at=row.release_at,
+            expires_at=row.expires_at, cause_event_id=row.cause_event_id, cause_event_type=row.cause_event_type,
+            resend_of=row.resend_of, provider_message_id=row.provider_message_id,
+            failure_reason=row.failure_reason, created_at=row.created_at, updated_at=row.updated_at,
+            finished_at=row.finished_at, delivery_attempts=[_attempt(a) for a in attempts.get(row.id, [])])
+            for row in rows]
+
+    def backlog(self):
+        """Queued messages per channel: ({channel: n waiting for a retry}, {channel: n held})."""
+        rows = self.session.execute(
+            select(Notification.channel, Notification.attempts > 0, func.count())
+            .where(Notification.state == State.QUEUED.value)
+            .group_by(Notification.channel, Notification.attempts > 0)).all()
+        return ({channel: n for channel, tried, n in rows if tried},
+                {channel: n for channel, tried, n in rows if not tried})
+
+    # --- what the sending loop takes and gives back (rows locked) ------------------------------
+    def due(self, now, limit):
+        """Queued messages due by `now`, soonest first, locked (other copies skip them)."""
+        rows = self._locked(select(Notification).where(Notification.state == State.QUEUED.value,
+                                                       Notification.next_attempt_at <= now)
+                            .order_by(Notification.next_attempt_at).limit(limit), skip_locked=True)
+        return [Queued(self._delivery(row), row.kind, row.subject, self.cipher.decrypt(row.body_enc, BODY),
+                       self._params(row)) for row in rows]
+
+    def sending_since(self, before):
+        """Messages left `sending` since before `before` (their sender died), locked."""
+        rows = self._locked(select(Notification).where(Notification.state == State.SENDING.value,
+                                                       Notification.updated_at < before), skip_locked=True)
+        return [self._delivery(row) for row in rows]
+
+    def for_update(self, recipients):
+        """{id: Delivery} of these messages (`recipients`: id → recipient, known to the caller), locked."""
+        rows = self._locked(select(Notification).where(Notification.id.in_(list(recipients))))
+        return {row.id: self._delivery(row, recipients[row.id]) for row in rows}
+
+    # --- writes ---------------------------------------------------------------------------------
+    def add(self, messages, now):
+        """Store new messages: (prepared content, its Delivery) pairs, each row written once, already
+        in its state, all in one flush and their attempt rows in the next (foreign key)."""
+        rows = []
+        for p, delivery in messages:
+            row = Notification(
+                id=p.id, dedupe_key=p.dedupe_key, kind=p.kind, channel=p.channel,
+                recipient_enc=self.cipher.encrypt(p.recipient, RECIPIENT),
+                recipient_masked=mask_recipient(p.channel, p.recipient), subject=p.subject,
+                body_enc=self.cipher.encrypt(p.body, BODY),
+                params_enc=self.cipher.encrypt(json.dumps(p.params, ensure_ascii=False), PARAMS),
+                template=p.template, template_version=p.version, release_at=p.release_at, expires_at=p.expires_at,
+                cause_event_id=p.cause_event_id, cause_event_type=p.cause_event_type, resend_of=p.resend_of,
+                created_at=now)
+            self._rows[row.id], self._attempts[row.id] = row, {}
+            rows.append((row, delivery))
+        if not rows:
+            return
+        attempt_rows = [a for row, delivery in rows for a in self._write(row, delivery, now, add=False)]
+        self.session.add_all([row for row, _ in rows])
+        try:
+            self.session.flush()
+        except IntegrityError:
+            raise AlreadyRecorded() from None
+        self.session.add_all(attempt_rows)
+
+    def save(self, delivery, now):
+        """Copy a loaded Delivery's state back to its row; a new attempt gets its row, the latest
+        attempt's answer closes the row it has."""
+        self._write(self._rows[delivery.notification_id], delivery, now, add=True)
+
+    # --- rows ↔ Delivery ------------------------------------------------------------------------
+    def _locked(self, query, skip_locked=False):
+        rows = self.session.scalars(query.with_for_update(skip_locked=skip_locked)).all()
+        self._load_attempts([row.id for row in rows])
+        for row in rows:
+            self._rows[row.id] = row
+        return rows
+
+    def _load_attempts(self, ids):
+        by_id = {}
+        if ids:
+            for attempt in self.session.scalars(
+                    select(DeliveryAttempt).where(DeliveryAttempt.notification_id.in_(ids))
+                    .order_by(DeliveryAttempt.notification_id, DeliveryAttempt.number)):
+                by_id.setdefault(attempt.notification_id, []).append(attempt)
+        for notification_id in ids:
+            self._attempts[notification_id] = {a.number: a for a in by_id.get(notification_id, [])}
+        return by_id
+
+    def _delivery(self, row, recipient=None):
+        return Delivery(
+            notification_id=row.id, channel=row.channel,
+            recipient=self._recipient(row) if recipient is None else recipient, template=row.kind,
+            version=row.template_version, cause_event_id=row.cause_event_id, not_before=row.next_attempt_at,
+            expires_at=row.expires_at, state=State(row.state), failure_reason=row.failure_reason,
+            attempts=[_attempt(a) for a in self._attempts[row.id].values()])
+
+    def _write(self, row, delivery, now, add):
+        """The row takes the record's state; returns the attempt rows made (added now when `add`)."""
+        row.state = delivery.state.value
+        row.attempts = len(delivery.attempts)
+        row.next_attempt_at = delivery.not_before
+        row.failure_reason = delivery.failure_reason
+        row.updated_at = now
+        if delivery.state in FINAL_STATES:
+            row.finished_at = now
+        made = []
+        if not delivery.attempts:
+            return made
+        last = delivery.attempts[-1]
+        stored = self._attempts[row.id].get(last.number)
+        if stored is None:
+            stored = DeliveryAttempt(notification_id=row.id, number=last.number, started_at=last.started_at)
+            self._attempts[row.id][last.number] = stored
+            made.append(stored)
+            if add:
+                self.session.add(stored)
+        if last.outcome is not None:
+            if last.outcome is Outcome.DELIVERED:
+                row.provider_message_id = last.provider_message_id
+            stored.finished_at = last.finished_at
+            stored.outcome = last.outcome.value
+            stored.provider_answer = last.provider_answer
+            stored.provider_message_id = last.provider_message_id
+        return made
+
+    def _recipient(self, row):
+        return self.cipher.decrypt(row.recipient_enc, RECIPIENT)
+
+    def _params(self, row):
+        return json.loads(self.cipher.decrypt(row.params_enc, PARAMS))
+
+
+def _attempt(row):
+    return Attempt(number=row.number, started_at=row.started_at, finished_at=row.finished_at,
+                   outcome=Outcome(row.outcome) if row.outcome else None, provider_answer=row.provider_answer,
+                   provider_message_id=row.provider_message_id)
+
+
+class ApplicationAttemptRepository:
+    """The latest submission attempt seen per application (a late decision on an earlier one is
+    not announced)."""
+
+    def __init__(self, session):
+        self.session = session
+        self._rows = {}  # application id → row or None, for the ones asked about in this unit of work
+
+    def load(self, application_ids):
+        """Fetch several at once (a group of events), so latest() asks no more."""
+        wanted = [a for a in set(application_ids) if a not in self._rows]
+        if wanted:
+            found = {row.application_id: row for row in self.session.scalars(
+                select(ApplicationAttempt).where(ApplicationAttempt.application_id.in_(wanted)))}
+            self._rows.update({a: found.get(a) for a in wanted})
+
+    def latest(self, application_id):
+        self.load([application_id])
+        row = self._rows[application_id]
+        return None if row is None else row.attempt
+
+    def remember(self, application_id, attempt, now):
+        """Keep `attempt` when it is later than the one seen."""
+        self.load([application_id])
+        row = self._rows[application_id]
+        if row is None:
+            self._rows[application_id] = row = ApplicationAttempt(application_id=application_id, attempt=attempt,
+                                                                  updated_at=now)
+            self.session.add(row)
+        elif attempt > row.attempt:
+            row.attempt, row.updated_at = attempt, now
