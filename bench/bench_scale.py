@@ -155,8 +155,9 @@ def fill_registration(conn, campaign_id, first, last, seals):
         cur.execute("""
             INSERT INTO decisions (application_id, attempt, decision, opinion, material_issues, review_id,
                 reviewer_id, event_id, decided_at)
-            SELECT md5('app' || i)::uuid::text, 1, CASE WHEN mod(i, 10) = 3 THEN 'REJECTED' ELSE 'APPROVED' END,
-                   NULL, '[]'::json, md5('rev' || i)::uuid::text, 'bench-reviewer', md5('dec' || i)::uuid::text,
+            SELECT md5('app' || i)::uuid::text, 1, CASE WHEN mod(i, 10) = 3 THEN 'rejected' ELSE 'approved' END,
+                   NULL, CASE WHEN mod(i, 10) = 3 THEN '[{"kind": "photo", "reason": "照片背景有杂物"}]'::json
+                   ELSE '[]'::json END, md5('rev' || i)::uuid::text, 'bench-reviewer', md5('dec' || i)::uuid::text,
                    now() - (i || ' seconds')::interval + interval '1 hour'
             FROM generate_series(%(first)s, %(last)s) AS i WHERE mod(i, 10) >= 3""", {"first": first, "last": last})
         cur.execute("""
@@ -190,7 +191,7 @@ def fill_review(conn, campaign_id, first, last):
                    now() - (i || ' seconds')::interval,
                    CASE WHEN mod(i, 10) IN (1, 2) THEN 'pending' ELSE 'decided' END, NULL, NULL, NULL,
                    CASE WHEN mod(i, 10) >= 3 THEN md5('rev' || i)::uuid::text END,
-                   CASE WHEN mod(i, 10) = 3 THEN 'REJECTED' WHEN mod(i, 10) >= 4 THEN 'APPROVED' END, NULL, '[]'::json,
+                   CASE WHEN mod(i, 10) = 3 THEN 'rejected' WHEN mod(i, 10) >= 4 THEN 'approved' END, NULL, '[]'::json,
                    CASE WHEN mod(i, 10) >= 3 THEN 'bench-reviewer' END,
                    CASE WHEN mod(i, 10) >= 3 THEN now() - (i || ' seconds')::interval + interval '1 hour' END, NULL, NULL
             FROM generate_series(%(first)s, %(last)s) AS i WHERE mod(i, 10) <> 0""",
