@@ -10,8 +10,9 @@ from services.common import audit_query, clock
 from services.contracts.errors import Forbidden
 from services.contracts.roles import AUDITOR
 
-from . import rules
-from .models import AuditEntry, Material, ReviewTask
+from . import repository
+from .domain import access
+from .models import AuditEntry, Material
 
 SOURCE = "review"
 ACTION_LABELS = {
@@ -27,7 +28,7 @@ ACTION_LABELS = {
 
 
 def _subjects_of(session, application_id):
-    tasks = session.scalars(select(ReviewTask.id).where(ReviewTask.application_id == application_id)).all()
+    tasks = repository.ids_of_application(session, application_id)
     materials = session.scalars(select(Material.id).where(Material.application_id == application_id)).all()
     return ([f"task:{t}" for t in tasks] + [f"material:{m}" for m in materials]
             + [f"application:{application_id}"])
@@ -40,7 +41,7 @@ def _application_of(entry):
 
 
 def audit_entries(ctx, principal, filters):
-    _, roles = rules.principal_of(principal)
+    _, roles = access.principal_of(principal)
     if AUDITOR not in roles:
         raise Forbidden("只有审计员可以查看审计日志", code="auditor_only")
     q = audit_query.parse(filters)
