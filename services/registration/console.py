@@ -4,13 +4,11 @@ view of this service's audit log. No nameko here, as in handlers.py."""
 import dataclasses
 from collections import Counter
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, select
 
-from services.common import audit_query
+from services.common import audit as platform_audit
 from services.common.masking import mask_name
 from services.common.validation import load
-from services.contracts.errors import Forbidden
-from services.contracts.roles import AUDITOR
 
 from . import handlers, models, repository, views
 from .domain import states
@@ -29,8 +27,6 @@ ACTION_LABELS = {
     "export_approved": "导出已通过登记",
     "resolve_appeal": "处理反馈",
 }
-# Actions whose subject is an application id.
-APPLICATION_ACTIONS = ("view_application", "view_history", "record_dispatch")
 
 
 # -- campaigns -------------------------------------------------------------------------------------
@@ -114,34 +110,6 @@ def awaiting_dispatch(uow, cipher, principal, limit=50):
 
 # -- the audit log, for the auditor ----------------------------------------------------------------
 
-def require_auditor(principal):
-    if AUDITOR not in handlers.roles_of(principal):
-        raise Forbidden("只有审计员可以查看审计日志", code="auditor_only")
-
-
 def audit_entries(uow, principal, filters):
-    """This service's audit entries matching the filters (services.common.audit_query), newest first."""
-    require_auditor(principal)
-    q = audit_query.parse(filters)
-    entry = models.AuditEntry
-    query = select(entry)
-    if q.application_id:
-        query = query.where(entry.subject == q.application_id, entry.action.in_(APPLICATION_ACTIONS))
-    if q.actor:
-        query = query.where(entry.actor == q.actor)
-    if q.action:
-        query = query.where(entry.action == q.action)
-    if q.since:
-        query = query.where(entry.at >= q.since)
-    if q.until:
-        query = query.where(entry.at < q.until)
-    if q.before:
-        at, last_id = q.before
-        query = query.where(or_(entry.at < at, and_(entry.at == at, entry.id < last_id)))
-    rows = uow.session.scalars(query.order_by(entry.at.desc(), entry.id.desc()).limit(q.limit)).all()
-    return {"source": SOURCE, "actions": ACTION_LABELS, "entries": [{
-        "source": SOURCE, "id": row.id, "at": views.when(row.at), "actor": row.actor, "roles": list(row.roles or []),
-        "action": row.action, "action_label": ACTION_LABELS.get(row.action, row.action), "subject": row.subject,
-        "application_id": row.subject if row.action in APPLICATION_ACTIONS else None,
-        "detail": dict(row.detail or {})} for row in rows]}
-
+    """This service's audit entries matching the filters (services.common.audit), newest first."""
+    return platform_audit.entries(uow.session, principal, filters, SOURCE, ACTION_LABELS)

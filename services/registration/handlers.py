@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from services.common import audit as platform_audit
 from services.common.metrics import REGISTRY
 from services.common.validation import load
 from services.contracts.errors import Conflict, Forbidden, NotFound, TooManyRequests, ValidationFailed
@@ -69,12 +70,12 @@ def is_staff(principal):
     return bool(roles_of(principal) & set(STAFF))
 
 
-def audit(uow, principal, action, at, subject=None, **detail):
+def audit(uow, principal, action, at, subject=None, application_id=None, **details):
     """Who did what to whom and when — never the personal data itself."""
     principal = principal or {}
-    uow.session.add(models.AuditEntry(
-        actor=str(principal.get("account_id") or "system"), roles=sorted(roles_of(principal)),
-        action=action, subject=subject, detail=detail, at=at))
+    platform_audit.record(uow.session, str(principal.get("account_id") or platform_audit.SYSTEM), action, at,
+                          roles=roles_of(principal), subject=subject, application_id=application_id,
+                          details=details)
 
 
 def _publish(uow, produced):
@@ -173,7 +174,7 @@ def _readable_application(uow, principal, application_id, now, action):
     row = repository.application_row(uow.session, application_id)
     if row is None:
         raise NotFound(repository.APPLICATION_NOT_FOUND, code="application_not_found")
-    audit(uow, principal, action, now, row.id)
+    audit(uow, principal, action, now, row.id, application_id=row.id)
     return row
 
 
@@ -342,7 +343,7 @@ def record_dispatch(uow, cipher, principal, application_id, carrier, tracking_nu
                                carrier=app.carrier, tracking_number=app.tracking_number,
                                recorded_by=str(principal.get("account_id")), dispatched_at=now)
     uow.session.add(dispatch)
-    audit(uow, principal, "record_dispatch", now, row.id)
+    audit(uow, principal, "record_dispatch", now, row.id, application_id=row.id)
     _flush(uow, "证书寄送信息已登记，请勿重复登记", "already_dispatched")
     campaign = repository.load_campaign(uow.session, row.campaign_id)
     return views.application_view(app, row.updated_at, campaign, dispatch)

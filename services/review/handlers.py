@@ -23,6 +23,7 @@ from uuid import uuid4
 
 from sqlalchemy import or_, select
 
+from services.common import audit as platform_audit
 from services.common import clock
 from services.contracts.errors import NotFound, ValidationFailed
 from services.contracts.events import new_event
@@ -38,7 +39,7 @@ from .domain.phash import bands, hamming
 from .domain.sniff import identify
 from .domain.tasks import CLAIMED, DECIDED, PENDING, SUPERSEDED, Task, effective_state
 from .domain.thresholds import DEFAULT as DEFAULT_THRESHOLDS
-from .models import AuditEntry, Material, MaterialFingerprint
+from .models import Material, MaterialFingerprint
 from .settings import ReviewSettings
 
 log = logging.getLogger("services.review")
@@ -63,9 +64,14 @@ class Context:
     thresholds: Any = DEFAULT_THRESHOLDS  # domain.thresholds.ContentThresholds
 
 
-def audit(session, actor, action, subject, details=None, at=None):
-    session.add(AuditEntry(actor=actor, action=action, subject=subject, at=at or clock.now(),
-                           details=details or {}))
+def audit(session, actor, action, subject, details=None, at=None, roles=()):
+    """One entry in the audit log; the application concerned is named in the details or the subject."""
+    details = details or {}
+    application_id = details.get("application_id")
+    if subject.startswith("application:"):
+        application_id = subject.split(":", 1)[1]
+    platform_audit.record(session, actor, action, at, roles=roles, subject=subject,
+                          application_id=application_id, details=details)
 
 
 # --- materials ---------------------------------------------------------------------------------
@@ -238,7 +244,7 @@ def fetch_material(ctx, material_id, principal, variant="image"):
         if staff:
             audit(uow.session, account_id, "material.viewed", f"material:{m.id}",
                   {"kind": m.kind, "application_id": m.application_id, "owner": m.account_id,
-                   "variant": variant, "roles": list(roles)})
+                   "variant": variant}, roles=roles)
         path = m.thumb_path if variant == "thumbnail" else m.path
         kind, content_type = m.kind, m.content_type or "image/jpeg"
     try:
@@ -260,7 +266,7 @@ def material_checks(ctx, principal, application_id):
         rows = uow.session.scalars(query.order_by(Material.created_at, Material.id)).all()
         if staff:
             audit(uow.session, account_id, "material.checks_viewed", f"application:{application_id}",
-                  {"count": len(rows)})
+                  {"count": len(rows)}, roles=roles)
         return [{"check_id": m.id, "material_id": m.id if m.ok else None, "kind": m.kind, "ok": m.ok,
                  "issues": m.verdict.get("issues", []), "checks": m.verdict.get("checks", []),
                  "width": m.width, "height": m.height,
@@ -420,13 +426,13 @@ def _materials_of(session, task, thresholds=DEFAULT_THRESHOLDS):
 
 def get_task(ctx, principal, task_id):
     """The task with its materials' ids and verdicts; audited; a look by the claimant renews the lease."""
-    reviewer_id, _ = access.require_staff(principal)
+    reviewer_id, roles = access.require_staff(principal)
     now = clock.now()
     with ctx.uow() as uow:
         s = uow.session
         task, _ = repository.apply(s, task_id, lambda t: t.renew(reviewer_id, now, ctx.settings.claim_lease_seconds))
         audit(s, reviewer_id, "task.viewed", f"task:{task.id}",
-              {"application_id": task.application_id, "attempt": task.attempt}, now)
+              {"application_id": task.application_id, "attempt": task.attempt}, now, roles)
         return {**task_view(task, now, reviewer_id), "materials": _materials_of(s, task, ctx.thresholds)}
 
 
@@ -438,7 +444,7 @@ def claim_details(task, **more):
 
 def claim(ctx, principal, task_id):
     """Claim a pending task (or one whose claim lapsed); claiming your own live claim renews it."""
-    reviewer_id, _ = access.require_staff(principal)
+    reviewer_id, roles = access.require_staff(principal)
     now = clock.now()
     with ctx.uow() as uow:
         s = uow.session
@@ -446,7 +452,7 @@ def claim(ctx, principal, task_id):
             s, task_id, lambda t: t.claim(reviewer_id, now, ctx.settings.claim_lease_seconds))
         audit(s, reviewer_id, "task.claimed", f"task:{task.id}", claim_details(
             task, previous_claimant=previous if previous != reviewer_id else None,
-            renewed=previous == reviewer_id), now)
+            renewed=previous == reviewer_id), now, roles)
         return task_view(task, now, reviewer_id)
 
 
@@ -458,14 +464,14 @@ def release(ctx, principal, task_id):
         s = uow.session
         task, claimant = repository.apply(s, task_id, lambda t: t.release(reviewer_id, roles))
         audit(s, reviewer_id, "task.released", f"task:{task.id}",
-              {"application_id": task.application_id, "attempt": task.attempt, "claimant": claimant}, now)
+              {"application_id": task.application_id, "attempt": task.attempt, "claimant": claimant}, now, roles)
         return task_view(task, now, reviewer_id)
 
 
 def decide(ctx, principal, task_id, decision, opinion=None, material_issues=None, idempotency_key=None):
     """Approve or reject a task you hold: once. Publishes ReviewCompleted in the same transaction.
     The same decision sent again with its Idempotency-Key answers the same and changes nothing."""
-    reviewer_id, _ = access.require_staff(principal)
+    reviewer_id, roles = access.require_staff(principal)
     decision, opinion, issues, key = decisions.clean_decision(decision, opinion, material_issues, idempotency_key)
     now = clock.now()
     with ctx.uow() as uow:
@@ -475,7 +481,7 @@ def decide(ctx, principal, task_id, decision, opinion=None, material_issues=None
         if decided:
             audit(s, reviewer_id, "task.decided", f"task:{task.id}",
                   {"application_id": task.application_id, "attempt": task.attempt, "review_id": task.review_id,
-                   "decision": decision, "opinion": opinion, "material_issues": issues}, now)
+                   "decision": decision, "opinion": opinion, "material_issues": issues}, now, roles)
             uow.publish(new_event("ReviewCompleted", task.application_id, {
                 "review_id": task.review_id, "application_id": task.application_id, "attempt": task.attempt,
                 "decision": decision, "opinion": opinion, "material_issues": issues,

@@ -105,10 +105,6 @@ def approved_before(cutoff):
         ReviewTask.state == DECIDED, ReviewTask.decision == "approved", ReviewTask.decided_at <= cutoff)
 
 
-def ids_of_application(session, application_id):
-    return session.scalars(select(ReviewTask.id).where(ReviewTask.application_id == application_id)).all()
-
-
 # -- the queue ------------------------------------------------------------------------------------
 
 def _live(now):

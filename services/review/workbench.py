@@ -58,7 +58,7 @@ def claim_next(ctx, principal, filters=None, skip=None):
     """The reviewer's next task, claimed (a task view with "claimed_now"), or None when the queue
     (under the filters campaign_id, district, level) holds nothing they may take. `skip`: the task
     on screen, never answered (the reviewer asked for another one)."""
-    reviewer_id, _ = access.require_staff(principal)
+    reviewer_id, roles = access.require_staff(principal)
     f = _next_filters(filters, ctx.settings.list_limit)
     if skip is not None and not isinstance(skip, str):
         raise ValidationFailed("skip 应为任务编号", details={"skip": ["应为任务编号"]})
@@ -77,7 +77,7 @@ def claim_next(ctx, principal, filters=None, skip=None):
             previous = task.claim(reviewer_id, now, ctx.settings.claim_lease_seconds)
             if repository.save(s, task, before.lifecycle):
                 audit(s, reviewer_id, "task.claimed", f"task:{task.id}", claim_details(
-                    task, previous_claimant=previous, renewed=False, via="next"), now)
+                    task, previous_claimant=previous, renewed=False, via="next"), now, roles)
                 return {**task_view(task, now, reviewer_id), "claimed_now": True}
             passed.append(task.id)  # taken under our feet: try the next one
     return None
