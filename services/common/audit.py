@@ -191,9 +191,10 @@ def _stored(values, dialect):
 
 def record(session, actor, action, at=None, *, roles=(), subject=None, application_id=None, details=None):
     """Append one entry in the caller's transaction (it commits or rolls back with the change)."""
-    session.execute(insert(AUDIT_LOG).values(
-        at=at or clock.now(), actor=actor or SYSTEM, roles=sorted(set(roles)), action=action, subject=subject,
-        application_id=application_id, details=details or {}))
+    with session.no_autoflush:  # the change's own rows flush where its code says (and its errors surface there)
+        session.execute(insert(AUDIT_LOG).values(
+            at=at or clock.now(), actor=actor or SYSTEM, roles=sorted(set(roles)), action=action, subject=subject,
+            application_id=application_id, details=details or {}))
 
 
 # -- the auditor's query ---------------------------------------------------------------------------

@@ -75,11 +75,8 @@ class MaterialFingerprint(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-# Task states. An expired claim stays "claimed" in the row; views and filters treat it as pending.
-from services.contracts.states import CLAIMED, DECIDED, PENDING, SUPERSEDED, TASK_STATES  # noqa: E402,F401
-
-
 class ReviewTask(Base):
+    """The row of a domain.tasks.Task (its lifecycle lives there; services/review/repository.py maps it)."""
     __tablename__ = "review_tasks"
     __table_args__ = (
         UniqueConstraint("application_id", "attempt", name="uq_review_tasks_application_attempt"),
