@@ -1,6 +1,6 @@
-"""The auditor's query over an audit log (registration's and review's), pure: filters in, a checked
-query out; pages of several logs merged newest first. No SQL here — each service applies the query
-to its own table (services/registration/console.py, services/review/audit.py).
+"""The auditor's query over an audit log (every service's, one shape), pure: filters in, a checked
+query out; pages of several logs merged newest first. No SQL here — services.common.audit applies
+the query to a service's own table.
 
 Paging is by keyset, per log: a page ends at an entry (at, id); the next page asks each log for the
 entries strictly older than the last one it contributed, so a growing log never shifts the pages.

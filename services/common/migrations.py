@@ -59,13 +59,18 @@ def lock_key(service):
     return int.from_bytes(hashlib.sha256(f"migrations:{service}".encode()).digest()[:8], "big", signed=True)
 
 
-def upgrade(engine, metadata, service):
+def upgrade(engine, metadata, service, target="head"):
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             # Held until this transaction ends (Alembic runs inside it): the DDL and the version
             # row are committed before the next copy looks at the version.
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(service)})
-        command.upgrade(_config(connection, metadata, service), "head")
+        command.upgrade(_config(connection, metadata, service), target)
+
+
+def downgrade(engine, metadata, service, target):
+    with engine.begin() as connection:
+        command.downgrade(_config(connection, metadata, service), target)
 
 
 def knows(service, revision):

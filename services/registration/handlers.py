@@ -72,12 +72,12 @@ def is_staff(principal):
     return bool(roles_of(principal) & set(STAFF))
 
 
-def audit(uow, principal, action, at, subject=None, **detail):
+def audit(uow, principal, action, at, subject=None, application_id=None, **detail):
     """Who did what to whom and when — never the personal data itself."""
     principal = principal or {}
     uow.audit.add(AuditEntry(actor=str(principal.get("account_id") or "system"),
                              roles=sorted(roles_of(principal)), action=action, subject=subject, detail=detail,
-                             at=at))
+                             at=at, application_id=application_id))
 
 
 def _publish(uow, produced):
@@ -174,7 +174,7 @@ def _readable_application(uow, principal, application_id, now, action):
     if not is_staff(principal):
         return _own_application(uow, principal.get("account_id"), application_id)
     app = _application(uow, application_id)
-    audit(uow, principal, action, now, app.id)
+    audit(uow, principal, action, now, app.id, application_id=app.id)
     return app
 
 
@@ -318,7 +318,7 @@ def record_dispatch(uow, principal, application_id, carrier, tracking_number, no
     dispatch = Dispatch(application_id=app.id, registration_number=app.registration_number,
                         carrier=app.carrier, tracking_number=app.tracking_number,
                         recorded_by=str(principal.get("account_id")), dispatched_at=now)
-    audit(uow, principal, "record_dispatch", now, app.id)
+    audit(uow, principal, "record_dispatch", now, app.id, application_id=app.id)
     uow.dispatches.add(dispatch)
     campaign = uow.campaigns.get(app.campaign_id)
     return views.application_view(app, app.updated_at, campaign, dispatch)

@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.common import audit
 from services.common.tables import add_platform_tables
 from services.common.types import UtcDateTime
 
@@ -177,13 +178,6 @@ class NumberSequence(Base):
 
 
 class AuditEntry(Base):
-    """Who exported, imported or read personal data, and when (never the data itself)."""
-    __tablename__ = "audit_log"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    actor: Mapped[str] = mapped_column(String(64))
-    roles: Mapped[list] = mapped_column(JSON)
-    action: Mapped[str] = mapped_column(String(40), index=True)
-    subject: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    detail: Mapped[dict] = mapped_column(JSON)
-    at = mapped_column(UtcDateTime(), nullable=False, index=True)
+    """Who exported, imported or read personal data, and when (never the data itself): the
+    platform's append-only audit log (services.common.audit)."""
+    __table__ = audit.add_table(Base.metadata)

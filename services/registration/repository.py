@@ -8,16 +8,17 @@ loses a version race (a concurrent request won) is refused with the Conflict it 
 """
 import json
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from services.common import audit as platform_audit
 from services.common.idnumbers import normalise_number
 from services.contracts.errors import Conflict, NotFound
 
 from . import models
 from .domain import campaigns, states
-from .domain.records import Appeal, AuditEntry, Decision, Dispatch, RosterRecord, Submission, Waiting
+from .domain.records import Appeal, Decision, Dispatch, RosterRecord, Submission, Waiting
 
 # The personal part of a form: kept encrypted at rest, never copied into plain columns.
 PERSONAL_KEYS = ("name", "id_number", "birth_date", "mobile", "email", "delivery")
@@ -473,30 +474,15 @@ class AppealRepository:
 
 
 class AuditRepository:
+    """This service's part of the platform's append-only audit log (services.common.audit)."""
+
     def __init__(self, session):
         self.session = session
 
     def add(self, entry):
-        self.session.add(models.AuditEntry(**{k: v for k, v in _fields(entry).items() if k != "id"}))
+        platform_audit.record(self.session, entry.actor, entry.action, entry.at, roles=entry.roles,
+                              subject=entry.subject, application_id=entry.application_id, details=entry.detail)
 
-    def entries(self, q, application_actions):
-        """The entries matching an audit_query.Query, newest first; `application_id` matches the
-        subject of the actions in `application_actions` only."""
-        entry = models.AuditEntry
-        query = select(entry)
-        if q.application_id:
-            query = query.where(entry.subject == q.application_id, entry.action.in_(application_actions))
-        if q.actor:
-            query = query.where(entry.actor == q.actor)
-        if q.action:
-            query = query.where(entry.action == q.action)
-        if q.since:
-            query = query.where(entry.at >= q.since)
-        if q.until:
-            query = query.where(entry.at < q.until)
-        if q.before:
-            at, last_id = q.before
-            query = query.where(or_(entry.at < at, and_(entry.at == at, entry.id < last_id)))
-        rows = self.session.scalars(query.order_by(entry.at.desc(), entry.id.desc()).limit(q.limit))
-        return [AuditEntry(id=row.id, actor=row.actor, roles=list(row.roles or []), action=row.action,
-                           subject=row.subject, detail=dict(row.detail or {}), at=row.at) for row in rows]
+    def entries(self, principal, filters, source, labels):
+        """The auditor's page of entries (filters and keyset paging as services.common.audit_query)."""
+        return platform_audit.entries(self.session, principal, filters, source, labels)

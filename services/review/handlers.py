@@ -2,13 +2,13 @@
 
 No nameko here. Each function takes a `Context`: how to open a unit of work, the image store,
 the settings, and how to run CPU-heavy work off the event loop (`eventlet.tpool.execute` in the
-service, inline elsewhere). Rules kept here, beside the pure ones in `rules.py` and `domain/`:
+service, inline elsewhere). The rules live in `domain/` (the task lifecycle in `domain/tasks.py`);
+the task rows and queries in `repository.py`. Kept here:
 
 - Pillow and AES work (check, re-encode, thumbnail, encrypt, write) happen in one offloaded call,
   before the unit of work opens; the unit of work only records the result.
-- Every state change of a task is a guarded transition: a conditional UPDATE whose WHERE states
-  what must still be true (pending, or a claim whose lease ran out; claimed by this reviewer with
-  a live lease), checked by its rowcount. Two reviewers racing for one task: one row changes.
+- Every state change of a task is a transition of the domain model stored by compare-and-set
+  (`repository.apply`): two reviewers racing for one task change one row; the other is refused.
 - Staff looks at tasks and materials, claims, releases and decisions go to the append-only audit
   log in the same transaction as the change (or before the image leaves the service).
 - ReviewCompleted is written to the outbox in the decision's transaction.
@@ -21,37 +21,31 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 from uuid import uuid4
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import or_, select
 
+from services.common import audit as platform_audit
 from services.common import clock
-from services.contracts.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.contracts.errors import NotFound, ValidationFailed
 from services.contracts.events import new_event
 from services.contracts.materials import KIND_SUBJECTS, KINDS, PURGEABLE_KINDS, UnknownMaterialKind
 
-from . import rules
+from . import repository
 from .adapters.face_detector import shared_detector
 from .adapters.storage import MaterialStore
-from .domain import duplicates
+from .domain import access, decisions, duplicates
+from .domain import figures as figures_rules
 from .domain import materials as checks
 from .domain.phash import bands, hamming
 from .domain.sniff import identify
+from .domain.tasks import CLAIMED, DECIDED, PENDING, SUPERSEDED, Task, effective_state
 from .domain.thresholds import DEFAULT as DEFAULT_THRESHOLDS
-from .models import (
-    CLAIMED,
-    DECIDED,
-    PENDING,
-    SUPERSEDED,
-    AuditEntry,
-    Material,
-    MaterialFingerprint,
-    ReviewTask,
-)
+from .models import Material, MaterialFingerprint
 from .settings import ReviewSettings
 
 log = logging.getLogger("services.review")
 
 TASK_FILTERS = ("campaign_id", "district", "level", "state", "min_waiting_seconds", "limit")
-MINE = "mine"  # live claims of the reviewer asking (the workbench's "我领取的")
+MINE = repository.MINE
 STATE_FILTERS = ("open", "all", MINE, PENDING, CLAIMED, DECIDED, SUPERSEDED)
 
 
@@ -70,9 +64,14 @@ class Context:
     thresholds: Any = DEFAULT_THRESHOLDS  # domain.thresholds.ContentThresholds
 
 
-def audit(session, actor, action, subject, details=None, at=None):
-    session.add(AuditEntry(actor=actor, action=action, subject=subject, at=at or clock.now(),
-                           details=details or {}))
+def audit(session, actor, action, subject, details=None, at=None, roles=()):
+    """One entry in the audit log; the application concerned is named in the details or the subject."""
+    details = details or {}
+    application_id = details.get("application_id")
+    if subject.startswith("application:"):
+        application_id = subject.split(":", 1)[1]
+    platform_audit.record(session, actor, action, at, roles=roles, subject=subject,
+                          application_id=application_id, details=details)
 
 
 # --- materials ---------------------------------------------------------------------------------
@@ -232,8 +231,8 @@ def fetch_material(ctx, material_id, principal, variant="image"):
 
     Every staff look is written to the audit log before the bytes leave the service.
     """
-    account_id, roles = rules.principal_of(principal)
-    staff = rules.is_staff(roles)
+    account_id, roles = access.principal_of(principal)
+    staff = access.is_staff(roles)
     if variant not in ("image", "thumbnail"):
         raise ValidationFailed("variant 应为 image 或 thumbnail", details={"variant": ["应为 image 或 thumbnail"]})
     with ctx.uow() as uow:
@@ -245,7 +244,7 @@ def fetch_material(ctx, material_id, principal, variant="image"):
         if staff:
             audit(uow.session, account_id, "material.viewed", f"material:{m.id}",
                   {"kind": m.kind, "application_id": m.application_id, "owner": m.account_id,
-                   "variant": variant, "roles": list(roles)})
+                   "variant": variant}, roles=roles)
         path = m.thumb_path if variant == "thumbnail" else m.path
         kind, content_type = m.kind, m.content_type or "image/jpeg"
     try:
@@ -258,8 +257,8 @@ def fetch_material(ctx, material_id, principal, variant="image"):
 
 def material_checks(ctx, principal, application_id):
     """Every upload checked for an application, refused ones too: "why was my photo refused"."""
-    account_id, roles = rules.principal_of(principal)
-    staff = rules.is_staff(roles)
+    account_id, roles = access.principal_of(principal)
+    staff = access.is_staff(roles)
     with ctx.uow() as uow:
         query = select(Material).where(Material.application_id == application_id)
         if not staff:
@@ -267,7 +266,7 @@ def material_checks(ctx, principal, application_id):
         rows = uow.session.scalars(query.order_by(Material.created_at, Material.id)).all()
         if staff:
             audit(uow.session, account_id, "material.checks_viewed", f"application:{application_id}",
-                  {"count": len(rows)})
+                  {"count": len(rows)}, roles=roles)
         return [{"check_id": m.id, "material_id": m.id if m.ok else None, "kind": m.kind, "ok": m.ok,
                  "issues": m.verdict.get("issues", []), "checks": m.verdict.get("checks", []),
                  "width": m.width, "height": m.height,
@@ -282,7 +281,7 @@ def _iso(value):
 
 
 def task_view(task, now, viewer_id=None):
-    state = rules.effective_state(task.state, task.lease_expires_at, now)
+    state = task.effective_state(now)
     active = state == CLAIMED
     return {
         "id": task.id, "application_id": task.application_id, "attempt": task.attempt, "state": state,
@@ -321,35 +320,23 @@ def on_application_submitted(ctx, event):
         if not uow.first_time(event, ctx.consumer):
             return None
         s = uow.session
-        if s.get_bind().dialect.name == "postgresql":
-            # Two attempts of one application handled at once must see each other (supersede);
-            # SQLite needs nothing: its transactions are serial (BEGIN IMMEDIATE).
-            s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"review_task:{application_id}"})
-        existing = s.scalar(select(ReviewTask.id).filter_by(application_id=application_id, attempt=attempt))
+        repository.lock_application(s, application_id)
+        existing = repository.id_of(s, application_id, attempt)
         if existing:  # the same submission published again under another event id
             log.info("task for %s attempt %s exists already", application_id, attempt)
             return existing
-        newest = s.scalar(select(func.max(ReviewTask.attempt)).filter_by(application_id=application_id))
-        born_superseded = newest is not None and newest > attempt
-        task = ReviewTask(
+        task = Task.submitted(
+            repository.newest_attempt(s, application_id), now,
             id=str(uuid4()), application_id=application_id, attempt=attempt, account_id=data["account_id"],
             campaign_id=data["campaign_id"], application_kind=data["kind"], cert_level=data["cert_level"],
             exam_year=data["exam_year"], district_code=data["district_code"],
-            material_ids=dict(data["material_ids"]), submitted_at=_submitted_at(data["submitted_at"]),
-            created_at=now, state=SUPERSEDED if born_superseded else PENDING,
-            superseded_at=now if born_superseded else None)
-        s.add(task)
-        s.flush()
-        if not born_superseded:
-            older = s.scalars(select(ReviewTask.id).where(
-                ReviewTask.application_id == application_id, ReviewTask.attempt < attempt,
-                ReviewTask.state.in_([PENDING, CLAIMED]))).all()
-            if older:
-                s.execute(update(ReviewTask).where(ReviewTask.id.in_(older), ReviewTask.state.in_([PENDING, CLAIMED]))
-                          .values(state=SUPERSEDED, superseded_at=now, lease_expires_at=None)
-                          .execution_options(synchronize_session=False))
-                for task_id in older:
-                    audit(s, "system", "task.superseded", f"task:{task_id}",
+            material_ids=dict(data["material_ids"]), submitted_at=_submitted_at(data["submitted_at"]))
+        repository.add(s, task)
+        if task.state != SUPERSEDED:
+            for older in repository.open_ids_before(s, application_id, attempt):
+                _, superseded = repository.apply(s, older, lambda t: t.supersede(now))
+                if superseded:
+                    audit(s, "system", "task.superseded", f"task:{older}",
                           {"application_id": application_id, "by_attempt": attempt}, now)
         return task.id
 
@@ -382,57 +369,15 @@ def _clean_filters(filters, max_limit):
     return clean
 
 
-def _state_condition(state, now, reviewer_id=None):
-    if state == MINE:
-        return and_(ReviewTask.state == CLAIMED, ReviewTask.lease_expires_at > now,
-                    ReviewTask.claimed_by == reviewer_id)
-    if state == PENDING:
-        return or_(ReviewTask.state == PENDING,
-                   and_(ReviewTask.state == CLAIMED, ReviewTask.lease_expires_at <= now))
-    if state == CLAIMED:
-        return and_(ReviewTask.state == CLAIMED, ReviewTask.lease_expires_at > now)
-    if state == "open":
-        return ReviewTask.state.in_([PENDING, CLAIMED])
-    if state == "all":
-        return None
-    return ReviewTask.state == state
-
-
-def scope_conditions(f, now):
-    """The WHERE conditions of cleaned filters other than the state (shared with the workbench counts)."""
-    conditions = []
-    if "campaign_id" in f:
-        conditions.append(ReviewTask.campaign_id == f["campaign_id"])
-    if "district" in f:
-        conditions.append(ReviewTask.district_code == f["district"])
-    if "level" in f:
-        conditions.append(ReviewTask.cert_level == f["level"])
-    if f.get("min_waiting_seconds"):
-        conditions.append(ReviewTask.submitted_at <= now - timedelta(seconds=f["min_waiting_seconds"]))
-    return conditions
-
-
 def list_tasks(ctx, principal, filters=None):
     """Staff queue, oldest submission first. Filters: campaign_id, district, level, state (open by
     default: pending and claimed; or pending, claimed, mine, decided, superseded, all),
     min_waiting_seconds, limit."""
-    reviewer_id, _ = rules.require_staff(principal)
+    reviewer_id, _ = access.require_staff(principal)
     f = _clean_filters(filters, ctx.settings.list_limit)
     now = clock.now()
-    query = select(ReviewTask).where(*scope_conditions(f, now))
-    condition = _state_condition(f["state"], now, reviewer_id)
-    if condition is not None:
-        query = query.where(condition)
-    query = query.order_by(ReviewTask.submitted_at, ReviewTask.attempt, ReviewTask.id).limit(f["limit"])
     with ctx.uow() as uow:
-        return [task_view(t, now, reviewer_id) for t in uow.session.scalars(query).all()]
-
-
-def _task(session, task_id):
-    task = session.get(ReviewTask, task_id) if isinstance(task_id, str) else None
-    if task is None:
-        raise NotFound("审核任务不存在", code="task_not_found")
-    return task
+        return [task_view(t, now, reviewer_id) for t in repository.queue(uow.session, f, now, reviewer_id)]
 
 
 def _other_account_flags(session, material, thresholds):
@@ -481,136 +426,71 @@ def _materials_of(session, task, thresholds=DEFAULT_THRESHOLDS):
 
 def get_task(ctx, principal, task_id):
     """The task with its materials' ids and verdicts; audited; a look by the claimant renews the lease."""
-    reviewer_id, _ = rules.require_staff(principal)
+    reviewer_id, roles = access.require_staff(principal)
     now = clock.now()
     with ctx.uow() as uow:
         s = uow.session
-        task = _task(s, task_id)
-        if task.claimed_by == reviewer_id and rules.claim_active(task.state, task.lease_expires_at, now):
-            task.lease_expires_at = rules.lease_until(now, ctx.settings.claim_lease_seconds)
+        task, _ = repository.apply(s, task_id, lambda t: t.renew(reviewer_id, now, ctx.settings.claim_lease_seconds))
         audit(s, reviewer_id, "task.viewed", f"task:{task.id}",
-              {"application_id": task.application_id, "attempt": task.attempt}, now)
-        s.flush()
+              {"application_id": task.application_id, "attempt": task.attempt}, now, roles)
         return {**task_view(task, now, reviewer_id), "materials": _materials_of(s, task, ctx.thresholds)}
 
 
-def _closed(task):
-    if task.state == DECIDED:
-        return Conflict("该任务已审核完毕，不能再领取或修改", code="task_decided")
-    if task.state == SUPERSEDED:
-        return Conflict("申请人已重新提交，该任务已失效，请处理新的任务", code="task_superseded")
-    return None
+def claim_details(task, **more):
+    """What the audit log keeps of a claim."""
+    return {"application_id": task.application_id, "attempt": task.attempt,
+            "lease_expires_at": _iso(task.lease_expires_at), **more}
 
 
 def claim(ctx, principal, task_id):
     """Claim a pending task (or one whose claim lapsed); claiming your own live claim renews it."""
-    reviewer_id, _ = rules.require_staff(principal)
+    reviewer_id, roles = access.require_staff(principal)
     now = clock.now()
     with ctx.uow() as uow:
         s = uow.session
-        task = _task(s, task_id)
-        rules.forbid_own_application(task.account_id, reviewer_id)
-        closed = _closed(task)
-        if closed:
-            raise closed
-        previous = task.claimed_by if task.state == CLAIMED else None
-        result = s.execute(
-            update(ReviewTask).where(
-                ReviewTask.id == task.id,
-                or_(ReviewTask.state == PENDING,
-                    and_(ReviewTask.state == CLAIMED,
-                         or_(ReviewTask.lease_expires_at <= now, ReviewTask.claimed_by == reviewer_id))))
-            .values(state=CLAIMED, claimed_by=reviewer_id, claimed_at=now,
-                    lease_expires_at=rules.lease_until(now, ctx.settings.claim_lease_seconds))
-            .execution_options(synchronize_session=False))
-        if result.rowcount != 1:
-            raise Conflict("该任务已被其他审核员领取，请选择其他任务", code="task_claimed")
-        s.refresh(task)
-        audit(s, reviewer_id, "task.claimed", f"task:{task.id}",
-              {"application_id": task.application_id, "attempt": task.attempt,
-               "lease_expires_at": _iso(task.lease_expires_at),
-               "previous_claimant": previous if previous != reviewer_id else None,
-               "renewed": previous == reviewer_id}, now)
+        task, previous = repository.apply(
+            s, task_id, lambda t: t.claim(reviewer_id, now, ctx.settings.claim_lease_seconds))
+        audit(s, reviewer_id, "task.claimed", f"task:{task.id}", claim_details(
+            task, previous_claimant=previous if previous != reviewer_id else None,
+            renewed=previous == reviewer_id), now, roles)
         return task_view(task, now, reviewer_id)
 
 
 def release(ctx, principal, task_id):
     """Give a claimed task back to the queue: its claimant (or an admin) only."""
-    reviewer_id, roles = rules.require_staff(principal)
+    reviewer_id, roles = access.require_staff(principal)
     now = clock.now()
     with ctx.uow() as uow:
         s = uow.session
-        task = _task(s, task_id)
-        closed = _closed(task)
-        if closed:
-            raise closed
-        claimant = task.claimed_by if task.state == CLAIMED else None
-        if claimant is None or (claimant != reviewer_id and "admin" not in roles):
-            raise Conflict("你没有领取该任务，无需释放", code="not_claimant")
-        result = s.execute(
-            update(ReviewTask).where(ReviewTask.id == task.id, ReviewTask.state == CLAIMED,
-                                     ReviewTask.claimed_by == claimant)
-            .values(state=PENDING, claimed_by=None, claimed_at=None, lease_expires_at=None)
-            .execution_options(synchronize_session=False))
-        if result.rowcount != 1:
-            raise Conflict("任务状态已变化，请刷新后重试", code="task_changed")
-        s.refresh(task)
+        task, claimant = repository.apply(s, task_id, lambda t: t.release(reviewer_id, roles))
         audit(s, reviewer_id, "task.released", f"task:{task.id}",
-              {"application_id": task.application_id, "attempt": task.attempt, "claimant": claimant}, now)
+              {"application_id": task.application_id, "attempt": task.attempt, "claimant": claimant}, now, roles)
         return task_view(task, now, reviewer_id)
-
-
-def _replayed(task, reviewer_id, key, decision, opinion, issues, now):
-    """A decided task: the same decision replayed with its Idempotency-Key answers the same."""
-    if key is not None and task.decision_key == key and task.decided_by == reviewer_id:
-        if (task.decision, task.opinion, list(task.material_issues or [])) != (decision, opinion, issues):
-            raise Conflict("这个 Idempotency-Key 已用于另一个不同的审核决定", code="idempotency_key_reused")
-        return task_view(task, now, reviewer_id)
-    raise Conflict("该任务已审核完毕，不能重复审核", code="already_decided")
 
 
 def decide(ctx, principal, task_id, decision, opinion=None, material_issues=None, idempotency_key=None):
-    """Approve or reject a task you hold: once. Publishes ReviewCompleted in the same transaction."""
-    reviewer_id, _ = rules.require_staff(principal)
-    decision, opinion, issues, key = rules.clean_decision(decision, opinion, material_issues, idempotency_key)
+    """Approve or reject a task you hold: once. Publishes ReviewCompleted in the same transaction.
+    The same decision sent again with its Idempotency-Key answers the same and changes nothing."""
+    reviewer_id, roles = access.require_staff(principal)
+    decision, opinion, issues, key = decisions.clean_decision(decision, opinion, material_issues, idempotency_key)
     now = clock.now()
     with ctx.uow() as uow:
         s = uow.session
-        task = _task(s, task_id)
-        rules.forbid_own_application(task.account_id, reviewer_id)
-        if task.state == DECIDED:
-            return _replayed(task, reviewer_id, key, decision, opinion, issues, now)
-        if task.state == SUPERSEDED:
-            raise _closed(task)
-        if not rules.claim_active(task.state, task.lease_expires_at, now):
-            raise Conflict("请先领取该任务再作出审核决定（尚未领取，或领取已超时失效）", code="not_claimed")
-        if task.claimed_by != reviewer_id:
-            raise Forbidden("该任务已由其他审核员领取，只有领取人可以作出审核决定", code="not_claimant")
-        review_id = str(uuid4())
-        result = s.execute(
-            update(ReviewTask).where(ReviewTask.id == task.id, ReviewTask.state == CLAIMED,
-                                     ReviewTask.claimed_by == reviewer_id, ReviewTask.lease_expires_at > now)
-            .values(state=DECIDED, decision=decision, opinion=opinion, material_issues=issues,
-                    decided_by=reviewer_id, decided_at=now, decision_key=key, review_id=review_id,
-                    lease_expires_at=None)
-            .execution_options(synchronize_session=False))
-        s.refresh(task)
-        if result.rowcount != 1:  # a concurrent copy of this request (or a lapse) got there first
-            if task.state == DECIDED:
-                return _replayed(task, reviewer_id, key, decision, opinion, issues, now)
-            raise Conflict("任务状态已变化，请刷新后重试", code="task_changed")
-        audit(s, reviewer_id, "task.decided", f"task:{task.id}",
-              {"application_id": task.application_id, "attempt": task.attempt, "review_id": review_id,
-               "decision": decision, "opinion": opinion, "material_issues": issues}, now)
-        uow.publish(new_event("ReviewCompleted", task.application_id, {
-            "review_id": review_id, "application_id": task.application_id, "attempt": task.attempt,
-            "decision": decision, "opinion": opinion, "material_issues": issues,
-            "reviewer_id": reviewer_id, "completed_at": clock.iso(now)}, time=now))
+        task, decided = repository.apply(
+            s, task_id, lambda t: t.decide(reviewer_id, decision, opinion, issues, key, now, str(uuid4())))
+        if decided:
+            audit(s, reviewer_id, "task.decided", f"task:{task.id}",
+                  {"application_id": task.application_id, "attempt": task.attempt, "review_id": task.review_id,
+                   "decision": decision, "opinion": opinion, "material_issues": issues}, now, roles)
+            uow.publish(new_event("ReviewCompleted", task.application_id, {
+                "review_id": task.review_id, "application_id": task.application_id, "attempt": task.attempt,
+                "decision": decision, "opinion": opinion, "material_issues": issues,
+                "reviewer_id": reviewer_id, "completed_at": clock.iso(now)}, time=now))
         return task_view(task, now, reviewer_id)
 
 
 def common_reasons():
-    return [dict(reason) for reason in rules.COMMON_REASONS]
+    return [dict(reason) for reason in decisions.COMMON_REASONS]
 
 
 # --- figures -----------------------------------------------------------------------------------
@@ -620,25 +500,18 @@ def figures_snapshot(ctx):
     now = clock.now()
     since = now - timedelta(days=ctx.settings.figures_window_days)
     with ctx.uow() as uow:
-        s = uow.session
-        open_rows = s.execute(select(
-            ReviewTask.state, ReviewTask.lease_expires_at, ReviewTask.submitted_at, ReviewTask.campaign_id,
-            ReviewTask.district_code, ReviewTask.cert_level).where(ReviewTask.state.in_([PENDING, CLAIMED]))).all()
-        closed_counts = dict(s.execute(select(ReviewTask.state, func.count()).where(
-            ReviewTask.state.in_([DECIDED, SUPERSEDED])).group_by(ReviewTask.state)).all())
-        decided = s.execute(select(ReviewTask.decided_by, ReviewTask.decided_at, ReviewTask.submitted_at).where(
-            ReviewTask.state == DECIDED, ReviewTask.decided_at >= since)).all()
+        open_rows, closed_counts, decided = repository.figures_rows(uow.session, since)
     by_state = {PENDING: 0, CLAIMED: 0, DECIDED: closed_counts.get(DECIDED, 0),
                 SUPERSEDED: closed_counts.get(SUPERSEDED, 0)}
     by_campaign, by_district, by_level = {}, {}, {}
     for row in open_rows:
-        by_state[rules.effective_state(row.state, row.lease_expires_at, now)] += 1
+        by_state[effective_state(row.state, row.lease_expires_at, now)] += 1
         for bucket, key in ((by_campaign, row.campaign_id), (by_district, row.district_code),
                             (by_level, row.cert_level)):
             bucket[key] = bucket.get(key, 0) + 1
     oldest = min((row.submitted_at for row in open_rows), default=None)
     today = now.astimezone(clock.BEIJING).date().isoformat()
-    per_day = rules.decided_per_reviewer_per_day([(r.decided_by, r.decided_at) for r in decided])
+    per_day = figures_rules.decided_per_reviewer_per_day([(r.decided_by, r.decided_at) for r in decided])
     return {
         "pending": by_state[PENDING],
         "claimed": by_state[CLAIMED],
@@ -646,7 +519,8 @@ def figures_snapshot(ctx):
         "oldest_waiting_seconds": max(0.0, (now - oldest).total_seconds()) if oldest else None,
         "decided_per_reviewer_per_day": per_day,
         "decided_today": {row["reviewer_id"]: row["decided"] for row in per_day if row["day"] == today},
-        "median_seconds_to_decision": rules.median_seconds([(r.submitted_at, r.decided_at) for r in decided]),
+        "median_seconds_to_decision": figures_rules.median_seconds(
+            [(r.submitted_at, r.decided_at) for r in decided]),
         "window_days": ctx.settings.figures_window_days,
         "counts": {"by_state": by_state, "open_by_campaign": by_campaign, "open_by_district": by_district,
                    "open_by_level": by_level},
@@ -655,7 +529,7 @@ def figures_snapshot(ctx):
 
 
 def figures(ctx, principal):
-    rules.require_staff(principal)
+    access.require_staff(principal)
     return figures_snapshot(ctx)
 
 
@@ -674,11 +548,9 @@ def purge_materials(ctx, older_than_days, now=None):
     cutoff = now - timedelta(days=older_than_days)
     with ctx.uow() as uow:
         s = uow.session
-        approved = select(ReviewTask.application_id).where(
-            ReviewTask.state == DECIDED, ReviewTask.decision == "approved", ReviewTask.decided_at <= cutoff)
         # Several copies run the scheduled purge: each takes rows no other copy holds (PostgreSQL).
         victims = s.scalars(select(Material).where(
-            Material.application_id.in_(approved), Material.kind.in_(PURGEABLE_KINDS),
+            Material.application_id.in_(repository.approved_before(cutoff)), Material.kind.in_(PURGEABLE_KINDS),
             Material.purged_at.is_(None), Material.path.is_not(None)).with_for_update(skip_locked=True)).all()
         paths = set()
         for m in victims:

@@ -4,25 +4,15 @@
   under VAR_DIR/materials/ (services.review.adapters.storage); the row keeps where, their hash and
   the verdict. A refused upload keeps only its verdict ("why was my photo refused").
 - `review_tasks`: one per application attempt (UNIQUE), the claim with its lease and the decision.
-- `audit_log`: append-only, enforced by the database itself: triggers refuse UPDATE and DELETE
-  on SQLite and PostgreSQL (and TRUNCATE on PostgreSQL). The same statements run from the
-  `after_create` DDL event (create_all) and from the Alembic migration (`audit_log_guard_ddl`).
+- `audit_log`: the platform's append-only audit log (services.common.audit): staff looks at tasks
+  and materials, claims, releases, decisions, purges. The database refuses UPDATE and DELETE.
 """
 from datetime import datetime
 
-from sqlalchemy import (
-    DDL,
-    JSON,
-    Boolean,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    event,
-)
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.common import audit
 from services.common.tables import add_platform_tables
 from services.common.types import UtcDateTime
 
@@ -85,11 +75,8 @@ class MaterialFingerprint(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-# Task states. An expired claim stays "claimed" in the row; views and filters treat it as pending.
-from services.contracts.states import CLAIMED, DECIDED, PENDING, SUPERSEDED, TASK_STATES  # noqa: E402,F401
-
-
 class ReviewTask(Base):
+    """The row of a domain.tasks.Task (its lifecycle lives there; services/review/repository.py maps it)."""
     __tablename__ = "review_tasks"
     __table_args__ = (
         UniqueConstraint("application_id", "attempt", name="uq_review_tasks_application_attempt"),
@@ -124,46 +111,5 @@ class ReviewTask(Base):
 
 
 class AuditEntry(Base):
-    __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_subject", "subject", "at"), Index("ix_audit_log_actor", "actor", "at"))
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    actor: Mapped[str] = mapped_column(String(64))  # account id, or "system"
-    action: Mapped[str] = mapped_column(String(40))  # task.claimed, material.viewed, ...
-    subject: Mapped[str] = mapped_column(String(120))  # "task:<id>", "material:<id>"
-    at: Mapped[datetime] = mapped_column(UtcDateTime())
-    details: Mapped[dict] = mapped_column(JSON)
-
-
-APPEND_ONLY_MESSAGE = "audit_log is append-only"
-
-_GUARDS = {
-    "sqlite": [
-        "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
-        f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END",
-        "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
-        f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END",
-    ],
-    "postgresql": [
-        "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        f"BEGIN RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}' USING ERRCODE = 'insufficient_privilege'; END $$",
-        "DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log",
-        "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
-        "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
-        "DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log",
-        "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
-        "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
-    ],
-}
-
-
-def audit_log_guard_ddl(dialect_name):
-    """The statements that make audit_log append-only on this dialect (one statement each)."""
-    if dialect_name not in _GUARDS:
-        raise RuntimeError(f"no append-only guard for {dialect_name}: the audit log would be editable")
-    return list(_GUARDS[dialect_name])
-
-
-for _dialect, _statements in _GUARDS.items():
-    for _statement in _statements:
-        event.listen(AuditEntry.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))
+    """The platform's append-only audit log (services.common.audit)."""
+    __table__ = audit.add_table(Base.metadata)

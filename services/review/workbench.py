@@ -4,20 +4,21 @@
   shows its number (and "mine": the live claims of the reviewer asking).
 - `claim_next`: "下一个任务" without going back to the list — a task the reviewer already holds
   (oldest first), else the oldest pending one (or one whose claim lapsed), claimed in one step.
-  Two reviewers asking at once get different tasks: the claim is the same guarded UPDATE as
-  `handlers.claim`, and on PostgreSQL the candidate row is taken with FOR UPDATE SKIP LOCKED so the
-  other transaction moves on to the next row instead of queueing behind it.
+  Two reviewers asking at once get different tasks: the claim is the same transition, stored by
+  the same compare-and-set, as `handlers.claim`, and on PostgreSQL the candidate row is taken with
+  FOR UPDATE SKIP LOCKED so the other transaction moves on to the next row instead of queueing.
 
 No nameko here either; the same Context as handlers.py.
 """
-from sqlalchemy import and_, case, func, or_, select, update
+import dataclasses
 
 from services.common import clock
 from services.contracts.errors import ValidationFailed
 
-from . import rules
-from .handlers import MINE, _clean_filters, audit, scope_conditions, task_view
-from .models import CLAIMED, DECIDED, PENDING, SUPERSEDED, ReviewTask
+from . import repository
+from .domain import access
+from .domain.tasks import CLAIMED, DECIDED, PENDING, SUPERSEDED
+from .handlers import MINE, _clean_filters, audit, claim_details, task_view
 
 NEXT_FILTERS = ("campaign_id", "district", "level")
 CLAIM_ROUNDS = 20  # candidates tried before giving up when every one is taken under our feet
@@ -27,19 +28,14 @@ def queue_counts(ctx, principal, filters=None):
     """{"pending", "claimed", "mine", "decided", "superseded", "open", "all"} under the filters
     (campaign_id, district, level, min_waiting_seconds; `state` and `limit` are ignored), with an
     expired claim counted as pending, as the queue shows it."""
-    reviewer_id, _ = rules.require_staff(principal)
+    reviewer_id, _ = access.require_staff(principal)
     if isinstance(filters, dict):
         filters = {k: v for k, v in filters.items() if k not in ("state", "limit")}
     f = _clean_filters(filters, ctx.settings.list_limit)
     now = clock.now()
-    live = and_(ReviewTask.state == CLAIMED, ReviewTask.lease_expires_at > now)
-    effective = case((live, CLAIMED), (ReviewTask.state == CLAIMED, PENDING), else_=ReviewTask.state)
-    mine = case((and_(live, ReviewTask.claimed_by == reviewer_id), 1), else_=0)
-    query = (select(effective.label("state"), mine.label("mine"), func.count().label("n"))
-             .where(*scope_conditions(f, now)).group_by(effective, mine))
     counts = {PENDING: 0, CLAIMED: 0, MINE: 0, DECIDED: 0, SUPERSEDED: 0}
     with ctx.uow() as uow:
-        for state, is_mine, n in uow.session.execute(query).all():
+        for state, is_mine, n in repository.counts(uow.session, f, now, reviewer_id):
             counts[state] = counts.get(state, 0) + n
             if is_mine:
                 counts[MINE] += n
@@ -62,40 +58,26 @@ def claim_next(ctx, principal, filters=None, skip=None):
     """The reviewer's next task, claimed (a task view with "claimed_now"), or None when the queue
     (under the filters campaign_id, district, level) holds nothing they may take. `skip`: the task
     on screen, never answered (the reviewer asked for another one)."""
-    reviewer_id, _ = rules.require_staff(principal)
+    reviewer_id, roles = access.require_staff(principal)
     f = _next_filters(filters, ctx.settings.list_limit)
     if skip is not None and not isinstance(skip, str):
         raise ValidationFailed("skip 应为任务编号", details={"skip": ["应为任务编号"]})
     now = clock.now()
-    order = (ReviewTask.submitted_at, ReviewTask.attempt, ReviewTask.id)
     passed = [skip] if skip else []
     with ctx.uow() as uow:
         s = uow.session
-        held = s.scalars(select(ReviewTask).where(
-            ReviewTask.state == CLAIMED, ReviewTask.lease_expires_at > now, ReviewTask.claimed_by == reviewer_id,
-            ReviewTask.id.not_in(passed), *scope_conditions(f, now)).order_by(*order).limit(1)).first()
+        held = repository.held_by(s, reviewer_id, f, now, passed)
         if held is not None:
             return {**task_view(held, now, reviewer_id), "claimed_now": False}
-        free = or_(ReviewTask.state == PENDING,
-                   and_(ReviewTask.state == CLAIMED, ReviewTask.lease_expires_at <= now))
         for _ in range(CLAIM_ROUNDS):
-            task = s.scalars(select(ReviewTask).where(
-                free, ReviewTask.account_id != reviewer_id, ReviewTask.id.not_in(passed), *scope_conditions(f, now))
-                .order_by(*order).limit(1).with_for_update(skip_locked=True)).first()
+            task = repository.next_free(s, reviewer_id, f, now, passed)
             if task is None:
                 return None
-            previous = task.claimed_by if task.state == CLAIMED else None
-            result = s.execute(
-                update(ReviewTask).where(ReviewTask.id == task.id, free)
-                .values(state=CLAIMED, claimed_by=reviewer_id, claimed_at=now,
-                        lease_expires_at=rules.lease_until(now, ctx.settings.claim_lease_seconds))
-                .execution_options(synchronize_session=False))
-            s.refresh(task)
-            if result.rowcount == 1:
-                audit(s, reviewer_id, "task.claimed", f"task:{task.id}",
-                      {"application_id": task.application_id, "attempt": task.attempt,
-                       "lease_expires_at": clock.iso(task.lease_expires_at), "previous_claimant": previous,
-                       "renewed": False, "via": "next"}, now)
+            before = dataclasses.replace(task)
+            previous = task.claim(reviewer_id, now, ctx.settings.claim_lease_seconds)
+            if repository.save(s, task, before.lifecycle):
+                audit(s, reviewer_id, "task.claimed", f"task:{task.id}", claim_details(
+                    task, previous_claimant=previous, renewed=False, via="next"), now, roles)
                 return {**task_view(task, now, reviewer_id), "claimed_now": True}
             passed.append(task.id)  # taken under our feet: try the next one
     return None

@@ -94,6 +94,7 @@ class AuditEntry:
     subject: str | None
     detail: dict
     at: datetime
+    application_id: str | None = None  # the application the entry is about, when it is about one
     id: int | None = None
 
 

@@ -6,6 +6,7 @@ import dataclasses
 from collections import Counter
 from datetime import timedelta
 
+from services.common import audit, audit_query
 from services.common.idnumbers import normalise_number
 from services.contracts.errors import Conflict, NotFound
 from services.registration import repository
@@ -238,13 +239,17 @@ class FakeAudit:
     def add(self, entry):
         self.stored.append(dataclasses.replace(entry, id=len(self.stored) + 1))
 
-    def entries(self, q, application_actions):
+    def entries(self, principal, filters, source, labels):
+        audit.require_auditor(principal)
+        q = audit_query.parse(filters)
+
         def wanted(e):
-            return ((not q.application_id or (e.subject == q.application_id and e.action in application_actions))
+            return ((not q.application_id or e.application_id == q.application_id)
                     and (not q.actor or e.actor == q.actor) and (not q.action or e.action == q.action)
                     and (not q.since or e.at >= q.since) and (not q.until or e.at < q.until)
                     and (not q.before or (e.at, e.id) < q.before))
-        return sorted(filter(wanted, self.stored), key=lambda e: (e.at, e.id), reverse=True)[:q.limit]
+        found = sorted(filter(wanted, self.stored), key=lambda e: (e.at, e.id), reverse=True)[:q.limit]
+        return {"source": source, "actions": labels, "entries": [dataclasses.asdict(e) for e in found]}
 
     def actions(self):
         return [e.action for e in self.stored]

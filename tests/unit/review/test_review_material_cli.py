@@ -1,4 +1,4 @@
-"""python -m services.review.materials check --kind KIND FILE..."""
+"""python -m services.review.materials_cli check --kind KIND FILE..."""
 import io
 import json
 import subprocess
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from services.review.materials import main
+from services.review.materials_cli import main
 from tests.support import images
 from tests.unit.review import review_material_samples as samples
 
@@ -65,7 +65,7 @@ def test_unreadable_file_is_reported_not_raised(tmp_path):
 def test_runs_as_a_module(tmp_path):
     path = tmp_path / "empty.jpg"
     path.write_bytes(b"")
-    done = subprocess.run([sys.executable, "-m", "services.review.materials", "check", "--kind", "id_card_front",
+    done = subprocess.run([sys.executable, "-m", "services.review.materials_cli", "check", "--kind", "id_card_front",
                            str(path)], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1, done.stderr
     verdict = json.loads(done.stdout)

@@ -88,7 +88,7 @@ def test_other_types_are_named_with_what_to_upload_instead(data, fmt, words):
 def test_a_file_is_judged_by_content_not_by_name(tmp_path):
     # The API never sees a name; the CLI reads files: a JPEG called .png or .heic is still a JPEG.
     # (The CLI runs the content checks too, so the photo has a real face in it.)
-    from services.review.materials import main
+    from services.review.materials_cli import main
     from tests.support import images
 
     path = tmp_path / "renamed.heic"

@@ -1,6 +1,6 @@
 """Check material photos from the command line, exactly as an upload would be checked.
 
-    python -m services.review.materials check --kind photo FILE...
+    python -m services.review.materials_cli check --kind photo FILE...
 
 Prints one JSON verdict per file (one line each) and exits 0 when every file passes, 1 otherwise.
 The verdict's `checks` are the content checks (a face in the 2-inch photo, the ID card's side) with
@@ -34,7 +34,7 @@ def _check(args, out):
 
 
 def main(argv=None, out=None):
-    parser = argparse.ArgumentParser(prog="python -m services.review.materials",
+    parser = argparse.ArgumentParser(prog="python -m services.review.materials_cli",
                                      description="Check material photos (JPEG/PNG) the way the review service does.")
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="print one JSON verdict per file")

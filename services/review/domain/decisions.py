@@ -1,19 +1,13 @@
-"""Pure rules of the review queue: who may act, what a decision must carry, leases and figures.
+"""What a reviewer's decision must carry, and the reasons reviewers pick most.
 
-No nameko, no eventlet, no database: everything takes plain values (and `now`) and returns plain
-values or raises a services.contracts.errors.DomainError. (It sits beside `domain/` rather than in it
-only because `domain/` holds the material checks and is kept by their author.)
+A refusal must say why: a rejection needs an opinion; each material problem names
+its material and a reason the applicant can act on. Pure: plain values in, ValidationFailed out.
 """
-import statistics
-from collections import Counter
-from datetime import timedelta
-
-from services.common import clock
-from services.contracts.errors import Forbidden, Unauthenticated, ValidationFailed
+from services.contracts.errors import ValidationFailed
 from services.contracts.materials import KIND_LABELS, KINDS
+from services.contracts.states import DECISION_APPROVED, DECISION_REJECTED
 
-STAFF_ROLES = ("reviewer", "admin")
-DECISIONS = ("approved", "rejected")
+DECISIONS = (DECISION_APPROVED, DECISION_REJECTED)
 OPINION_MAX = 2000
 REASON_MAX = 500
 KEY_MIN, KEY_MAX = 8, 100
@@ -32,31 +26,6 @@ COMMON_REASONS = (
     {"code": "id_expired", "reason": "身份证已过有效期", "kinds": ["id_card_back"]},
     {"code": "not_portrait", "reason": "照片不是本人近期免冠正面照", "kinds": ["photo"]},
 )
-
-
-def principal_of(principal):
-    """(account_id, roles) of an identity.authenticate answer; Unauthenticated when it is not one."""
-    if not isinstance(principal, dict) or not isinstance(principal.get("account_id"), str) \
-            or not principal["account_id"]:
-        raise Unauthenticated("请先登录", code="unauthenticated")
-    roles = principal.get("roles") or []
-    return principal["account_id"], tuple(r for r in roles if isinstance(r, str))
-
-
-def is_staff(roles):
-    return any(role in STAFF_ROLES for role in roles)
-
-
-def require_staff(principal):
-    account_id, roles = principal_of(principal)
-    if not is_staff(roles):
-        raise Forbidden("只有审核人员可以查看和处理审核任务", code="staff_only")
-    return account_id, roles
-
-
-def forbid_own_application(task_account_id, reviewer_id):
-    if task_account_id == reviewer_id:
-        raise Forbidden("不能审核本人提交的申请，请交由其他审核人员处理", code="own_application")
 
 
 def clean_decision(decision, opinion, material_issues, idempotency_key):
@@ -104,35 +73,3 @@ def _clean_issues(material_issues):
         else:
             issues.append({"kind": kind, "reason": reason})
     return issues, errors
-
-
-# --- leases ----------------------------------------------------------------------------------
-
-def lease_until(now, lease_seconds):
-    return now + timedelta(seconds=lease_seconds)
-
-
-def claim_active(state, lease_expires_at, now):
-    return state == "claimed" and lease_expires_at is not None and lease_expires_at > now
-
-
-def effective_state(state, lease_expires_at, now):
-    """An expired claim is pending again: anyone may claim it."""
-    if state == "claimed" and not claim_active(state, lease_expires_at, now):
-        return "pending"
-    return state
-
-
-# --- figures ---------------------------------------------------------------------------------
-
-def decided_per_reviewer_per_day(decisions):
-    """decisions: [(reviewer_id, decided_at)] → [{"reviewer_id", "day" (Beijing), "decided"}], newest day first."""
-    counts = Counter((reviewer, at.astimezone(clock.BEIJING).date().isoformat()) for reviewer, at in decisions)
-    return [{"reviewer_id": reviewer, "day": day, "decided": n}
-            for (reviewer, day), n in sorted(counts.items(), key=lambda kv: (kv[0][1], kv[0][0]), reverse=True)]
-
-
-def median_seconds(pairs):
-    """pairs: [(submitted_at, decided_at)] → median seconds from submission to decision (None if none)."""
-    durations = [(decided - submitted).total_seconds() for submitted, decided in pairs]
-    return round(statistics.median(durations), 3) if durations else None

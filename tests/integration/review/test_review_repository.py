@@ -1,0 +1,51 @@
+"""The task repository's compare-and-set (services/review/repository.py) on a real database: a
+transition decided on a lifecycle someone else changed meanwhile is not stored; `apply` asks the
+domain again and the loser hears the domain's reason."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy.orm import Session
+
+from services.common.db import create_schema, make_engine
+from services.contracts.errors import Conflict
+from services.review import repository
+from services.review.domain.tasks import CLAIMED, Task
+from services.review.models import Base
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2020, 7, 3, 2, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = make_engine(database_url("review"))
+    create_schema(engine, Base.metadata)
+    with Session(engine) as s, s.begin():
+        repository.add(s, Task.submitted(None, NOW, id="t-1", application_id="app-1", attempt=1,
+                                         account_id="applicant-1", campaign_id="c2020", application_kind="FIRST",
+                                         cert_level="INTERMEDIATE", exam_year=2019, district_code="110105",
+                                         material_ids={"photo": "m-1"}, submitted_at=NOW))
+    yield engine
+    engine.dispose()
+
+
+def test_a_transition_on_a_changed_lifecycle_is_not_stored(engine):
+    with Session(engine) as s, s.begin():
+        mine = repository.get(s, "t-1")
+        seen = mine.lifecycle
+        repository.apply(s, "t-1", lambda t: t.claim("reviewer-2", NOW, 600))  # another request won
+        mine.claim("reviewer-1", NOW, 600)
+        assert repository.save(s, mine, seen) is False
+        stored = repository.get(s, "t-1")
+        assert (stored.state, stored.claimed_by) == (CLAIMED, "reviewer-2")
+        with pytest.raises(Conflict) as lost:  # asked again on what is stored now
+            repository.apply(s, "t-1", lambda t: t.claim("reviewer-1", NOW + timedelta(seconds=1), 600))
+        assert lost.value.code == "task_claimed"
+
+
+def test_apply_stores_the_change_and_keeps_an_unchanged_task_as_it_is(engine):
+    with Session(engine) as s, s.begin():
+        task, previous = repository.apply(s, "t-1", lambda t: t.claim("reviewer-1", NOW, 600))
+        assert previous is None and repository.get(s, "t-1") == task
+        unchanged, renewed = repository.apply(s, "t-1", lambda t: t.renew("reviewer-2", NOW, 600))
+        assert renewed is False and unchanged == task
