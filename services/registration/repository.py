@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.common import audit as platform_audit
+from services.common import sqltime
 from services.common.idnumbers import normalise_number
 from services.contracts.errors import Conflict, NotFound
 
@@ -350,7 +351,7 @@ class SubmissionRepository:
     def per_day(self, campaign_id=None):
         """Submissions per Beijing calendar day: [(day "YYYY-MM-DD", all, resubmissions)], by day."""
         sub = models.Submission
-        day = _beijing_day(sub.submitted_at, self.session.get_bind().dialect.name).label("day")
+        day = sqltime.beijing_day(sub.submitted_at, self.session.get_bind().dialect.name).label("day")
         query = select(day, func.count(), func.sum(case((sub.attempt > 1, 1), else_=0))).group_by(day)
         if campaign_id:
             query = query.join(models.Application, models.Application.id == sub.application_id).where(
@@ -366,11 +367,6 @@ class SubmissionRepository:
             submitted_at=row.submitted_at)
 
 
-def _beijing_day(column, dialect):
-    """The Beijing calendar day of a UTC instant, computed by the database (China keeps no DST)."""
-    if dialect == "sqlite":
-        return func.date(column, "+8 hours")
-    return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM-DD")
 
 
 class DecisionRepository:

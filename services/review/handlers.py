@@ -37,7 +37,7 @@ from .domain import figures as figures_rules
 from .domain import materials as checks
 from .domain.phash import bands, hamming
 from .domain.sniff import identify
-from .domain.tasks import CLAIMED, DECIDED, PENDING, SUPERSEDED, Task, effective_state
+from .domain.tasks import CLAIMED, DECIDED, PENDING, SUPERSEDED, Task
 from .domain.thresholds import DEFAULT as DEFAULT_THRESHOLDS
 from .models import Material, MaterialFingerprint
 from .settings import ReviewSettings
@@ -500,30 +500,23 @@ def figures_snapshot(ctx):
     now = clock.now()
     since = now - timedelta(days=ctx.settings.figures_window_days)
     with ctx.uow() as uow:
-        open_rows, closed_counts, decided = repository.figures_rows(uow.session, since)
-    by_state = {PENDING: 0, CLAIMED: 0, DECIDED: closed_counts.get(DECIDED, 0),
-                SUPERSEDED: closed_counts.get(SUPERSEDED, 0)}
-    by_campaign, by_district, by_level = {}, {}, {}
-    for row in open_rows:
-        by_state[effective_state(row.state, row.lease_expires_at, now)] += 1
-        for bucket, key in ((by_campaign, row.campaign_id), (by_district, row.district_code),
-                            (by_level, row.cert_level)):
-            bucket[key] = bucket.get(key, 0) + 1
-    oldest = min((row.submitted_at for row in open_rows), default=None)
+        groups, closed_counts, decided, median = repository.figures_counts(uow.session, since, now)
+    opened = figures_rules.open_counts(groups, now)
+    by_state = {PENDING: opened["by_state"].get(PENDING, 0), CLAIMED: opened["by_state"].get(CLAIMED, 0),
+                DECIDED: closed_counts.get(DECIDED, 0), SUPERSEDED: closed_counts.get(SUPERSEDED, 0)}
     today = now.astimezone(clock.BEIJING).date().isoformat()
-    per_day = figures_rules.decided_per_reviewer_per_day([(r.decided_by, r.decided_at) for r in decided])
+    per_day = figures_rules.decided_per_reviewer_per_day(decided)
     return {
         "pending": by_state[PENDING],
         "claimed": by_state[CLAIMED],
-        "open": len(open_rows),
-        "oldest_waiting_seconds": max(0.0, (now - oldest).total_seconds()) if oldest else None,
+        "open": opened["open"],
+        "oldest_waiting_seconds": opened["oldest_waiting_seconds"],
         "decided_per_reviewer_per_day": per_day,
         "decided_today": {row["reviewer_id"]: row["decided"] for row in per_day if row["day"] == today},
-        "median_seconds_to_decision": figures_rules.median_seconds(
-            [(r.submitted_at, r.decided_at) for r in decided]),
+        "median_seconds_to_decision": median,
         "window_days": ctx.settings.figures_window_days,
-        "counts": {"by_state": by_state, "open_by_campaign": by_campaign, "open_by_district": by_district,
-                   "open_by_level": by_level},
+        "counts": {"by_state": by_state, "open_by_campaign": opened["by_campaign"],
+                   "open_by_district": opened["by_district"], "open_by_level": opened["by_level"]},
         "as_of": clock.iso(now),
     }
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import and_, case, func, insert, or_, select, text, update
 
+from services.common import sqltime
 from services.contracts.errors import Conflict, NotFound
 
 from .domain.tasks import CLAIMED, DECIDED, OPEN, PENDING, SUPERSEDED, Task
@@ -113,7 +114,8 @@ def _live(now):
 
 def _free(now):
     """Claimable by anyone: pending, or claimed with a lease that ran out."""
-    return or_(ReviewTask.state == PENDING, and_(ReviewTask.state == CLAIMED, ReviewTask.lease_expires_at <= now))
+    return and_(ReviewTask.state.in_(OPEN),  # spelled out: the partial index of open tasks serves it
+                or_(ReviewTask.state == PENDING, ReviewTask.lease_expires_at <= now))
 
 
 def _scope(f, now):
@@ -180,13 +182,33 @@ def next_free(session, reviewer_id, f, now, passed):
 
 # -- figures --------------------------------------------------------------------------------------
 
-def figures_rows(session, since):
-    """(open tasks' rows, {closed state: count}, decisions since `since`)."""
-    open_rows = session.execute(select(
-        ReviewTask.state, ReviewTask.lease_expires_at, ReviewTask.submitted_at, ReviewTask.campaign_id,
-        ReviewTask.district_code, ReviewTask.cert_level).where(ReviewTask.state.in_(OPEN))).all()
+def figures_counts(session, since, now):
+    """What the reviewer figures are made of, counted by the database (a national year of tasks stays
+    there): ([(effective state, campaign, district, level, n, oldest submission)] of open tasks,
+    {closed state: n}, [(reviewer, Beijing day, n)] of decisions since `since`, median seconds from
+    submission to decision since `since` or None)."""
+    dialect = session.get_bind().dialect.name
+    effective = case((_live(now), CLAIMED), else_=PENDING)
+    open_groups = session.execute(select(
+        effective, ReviewTask.campaign_id, ReviewTask.district_code, ReviewTask.cert_level, func.count(),
+        func.min(ReviewTask.submitted_at)).where(ReviewTask.state.in_(OPEN)).group_by(
+        effective, ReviewTask.campaign_id, ReviewTask.district_code, ReviewTask.cert_level)).all()
     closed = dict(session.execute(select(ReviewTask.state, func.count()).where(
         ReviewTask.state.in_([DECIDED, SUPERSEDED])).group_by(ReviewTask.state)).all())
-    decided = session.execute(select(ReviewTask.decided_by, ReviewTask.decided_at, ReviewTask.submitted_at).where(
-        ReviewTask.state == DECIDED, ReviewTask.decided_at >= since)).all()
-    return open_rows, closed, decided
+    decided = and_(ReviewTask.state == DECIDED, ReviewTask.decided_at >= since)
+    day = sqltime.beijing_day(ReviewTask.decided_at, dialect)
+    per_day = session.execute(select(ReviewTask.decided_by, day, func.count()).where(decided)
+                              .group_by(ReviewTask.decided_by, day)).all()
+    return open_groups, closed, [(by, str(d), n) for by, d, n in per_day], _median_seconds(session, decided, dialect)
+
+
+def _median_seconds(session, condition, dialect):
+    """The exact median of decided_at − submitted_at: the middle one or two values, found by the
+    database's sort (an index would not help: the value is computed)."""
+    n = session.scalar(select(func.count()).select_from(ReviewTask).where(condition))
+    if not n:
+        return None
+    seconds = sqltime.seconds_between(ReviewTask.submitted_at, ReviewTask.decided_at, dialect)
+    middle = session.scalars(select(seconds).where(condition).order_by(seconds)
+                             .offset((n - 1) // 2).limit(2 - n % 2)).all()
+    return round(float(sum(middle)) / len(middle), 3)

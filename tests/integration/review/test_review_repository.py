@@ -49,3 +49,27 @@ def test_apply_stores_the_change_and_keeps_an_unchanged_task_as_it_is(engine):
         assert previous is None and repository.get(s, "t-1") == task
         unchanged, renewed = repository.apply(s, "t-1", lambda t: t.renew("reviewer-2", NOW, 600))
         assert renewed is False and unchanged == task
+
+
+def test_figures_are_counted_by_the_database_with_beijing_days_and_an_exact_median(engine):
+    """The figures of a national year are counted where the rows are: the day of a decision is
+    Beijing's (23:30 UTC is the next morning there) and the median of an even count is the mean of
+    the middle two, on SQLite as on PostgreSQL."""
+    late = datetime(2020, 7, 3, 23, 30, tzinfo=timezone.utc)
+    with Session(engine) as s, s.begin():
+        for n, (waited, decided_at) in enumerate(((10, NOW), (30, NOW), (20, late), (40, late))):
+            submitted = decided_at - timedelta(seconds=waited)
+            repository.add(s, Task.submitted(None, submitted, id=f"d-{n}", application_id=f"app-d{n}", attempt=1,
+                                             account_id=f"applicant-d{n}", campaign_id="c2020",
+                                             application_kind="FIRST", cert_level="ASSISTANT", exam_year=2019,
+                                             district_code="110108", material_ids={}, submitted_at=submitted))
+            reviewer = "reviewer-1" if n < 3 else "reviewer-2"
+            repository.apply(s, f"d-{n}", lambda t, who=reviewer: t.claim(who, t.submitted_at, 600))
+            repository.apply(s, f"d-{n}", lambda t, who=reviewer, at=decided_at, n=n: t.decide(
+                who, "approved", None, [], None, at, f"review-{n}"))
+        groups, closed, per_day, median = repository.figures_counts(s, NOW - timedelta(days=1), NOW)
+    assert [(state, district, n) for state, _, district, _, n, _ in groups] == [("pending", "110105", 1)]
+    assert closed == {"decided": 4}
+    assert sorted(per_day) == [("reviewer-1", "2020-07-03", 2), ("reviewer-1", "2020-07-04", 1),
+                               ("reviewer-2", "2020-07-04", 1)]
+    assert median == 25

@@ -61,10 +61,13 @@ def test_an_expired_claim_is_pending():
 
 
 def test_figures_arithmetic():
-    # 23:30 UTC on 3 July is 07:30 on 4 July in Beijing: the day is Beijing's.
-    late = datetime(2020, 7, 3, 23, 30, tzinfo=timezone.utc)
-    assert figures.decided_per_reviewer_per_day([("r1", NOW), ("r1", NOW), ("r2", late)]) == [
+    # The database counts (services/review/repository.figures_counts); the domain arranges them.
+    assert figures.decided_per_reviewer_per_day([("r1", "2020-07-03", 2), ("r2", "2020-07-04", 1)]) == [
         {"reviewer_id": "r2", "day": "2020-07-04", "decided": 1},
         {"reviewer_id": "r1", "day": "2020-07-03", "decided": 2}]
-    assert figures.median_seconds([]) is None
-    assert figures.median_seconds([(NOW, NOW + timedelta(seconds=s)) for s in (10, 30, 20, 40)]) == 25
+    opened = figures.open_counts([("pending", "c1", "110105", "ASSISTANT", 3, NOW - timedelta(hours=2)),
+                                  ("claimed", "c1", "110108", "ASSISTANT", 1, NOW - timedelta(hours=1))], NOW)
+    assert opened == {"by_state": {"pending": 3, "claimed": 1}, "by_campaign": {"c1": 4},
+                      "by_district": {"110105": 3, "110108": 1}, "by_level": {"ASSISTANT": 4}, "open": 4,
+                      "oldest_waiting_seconds": 7200.0}
+    assert figures.open_counts([], NOW)["oldest_waiting_seconds"] is None

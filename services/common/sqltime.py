@@ -1,0 +1,17 @@
+"""Time arithmetic done by the database, the same on SQLite and PostgreSQL: figures over a national
+year are counted where the rows are, not carried into Python one by one."""
+from sqlalchemy import func
+
+
+def beijing_day(column, dialect):
+    """The Beijing calendar day ("YYYY-MM-DD") of a UTC instant (China keeps no daylight saving)."""
+    if dialect == "sqlite":
+        return func.date(column, "+8 hours")
+    return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM-DD")
+
+
+def seconds_between(start, end, dialect):
+    """end − start in seconds, as a number the database can sort and average."""
+    if dialect == "sqlite":
+        return (func.julianday(end) - func.julianday(start)) * 86400.0
+    return func.extract("epoch", end - start)
