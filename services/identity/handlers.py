@@ -39,11 +39,12 @@ from services.contracts.events import new_event
 from services.contracts.roles import APPLICANT
 
 from .adapters.verifier import VerifierUnavailable
-from .domain import lockout, passwords, sessions, sms_codes, staff_roles, verification
+from . import captchas
+from .clients import client_of
+from .domain import lockout, passwords, sessions, sms_codes, sms_limits, staff_roles, verification
 from .domain.names import check_name
 from .domain.phones import check_phone
 from .models import (
-    CLIENT_IP,
     ID_NUMBER,
     NAME,
     PHONE,
@@ -87,26 +88,46 @@ class Context:
 
 # --- SMS codes -------------------------------------------------------------------------------
 
-def send_code(ctx, phone, purpose, client_ip=None):
-    """Issue a code and hand it to notify; the answer never depends on whether the phone has an account."""
+def send_code(ctx, phone, purpose, client_ip=None, device=None, captcha=None):
+    """Issue a code and hand it to notify; the answer never depends on whether the phone has an account.
+
+    client_ip, device: who asks (clients.py; limits in domain/sms_limits.py). captcha: {captcha_id,
+    captcha_answer} when a human check was asked for (captchas.py).
+    """
     phone = check_phone(phone)
+    sms_codes.check_purpose(purpose)
     policy = ctx.settings.sms_policy
     now = clock.now()
     index = ctx.phone_index(phone)
-    ip_index = ctx.cipher.blind_index(client_ip, CLIENT_IP) if _known_ip(client_ip) else None
+    client = client_of(ctx.cipher, client_ip, device)
     day_start = sms_codes.beijing_day_start(now)
+    refusal = None
     with ctx.uow() as uow:
         since = min(day_start, now - policy.resend_cooldown)
-        recent = [_challenge(row) for row in uow.session.scalars(
-            select(SmsChallenge).where(SmsChallenge.phone_index == index, SmsChallenge.created_at >= since))]
-        ip_count = None
-        if ip_index is not None:
-            ip_count = uow.session.scalar(select(func.count()).select_from(SmsChallenge).where(
-                SmsChallenge.client_ip_index == ip_index, SmsChallenge.created_at >= day_start))
-        challenge, code = sms_codes.issue(policy, index, purpose, recent, ip_count, now, ctx.settings.code_key)
-        uow.session.add(SmsChallenge(
-            phone_index=index, purpose=purpose, code_hash=challenge.code_hash, client_ip_index=ip_index,
-            created_at=challenge.created_at, expires_at=challenge.expires_at, attempts=0))
+        rows = uow.session.scalars(select(SmsChallenge).where(SmsChallenge.phone_index == index,
+                                                               SmsChallenge.created_at >= since)).all()
+        mine = [_challenge(row) for row in rows if row.client_index == client.index]
+        today = [row for row in rows if row.created_at >= day_start]
+        counts = sms_limits.Counts(
+            client=sum(row.client_index == client.index for row in today),
+            phone_address=sum(row.client_ip_index == client.address_index for row in today)
+            if client.address_index else sum(row.client_index == client.index for row in today),
+            phone=len(today),
+            device=_count_today(uow, SmsChallenge.device_index, client.device_index, day_start),
+            address=_count_today(uow, SmsChallenge.client_ip_index, client.address_index, day_start))
+        challenge, code = sms_codes.issue(policy, index, purpose, mine, now, ctx.settings.code_key)
+        until_tomorrow = _seconds(day_start + timedelta(days=1) - now)
+        verdict = sms_limits.decide(ctx.settings.sms_limits, counts, until_tomorrow,
+                                    sms_codes.wait_text(until_tomorrow))
+        if verdict == sms_limits.CHECK:
+            refusal = captchas.check(ctx, uow, captcha, index, client.index, now)
+        if refusal is None:
+            uow.session.add(SmsChallenge(
+                phone_index=index, purpose=purpose, code_hash=challenge.code_hash, client_ip_index=client.address_index,
+                device_index=client.device_index, client_index=client.index,
+                created_at=challenge.created_at, expires_at=challenge.expires_at, attempts=0))
+    if refusal is not None:  # committed: a refused challenge stays spent
+        raise captchas.with_new_challenge(ctx, refusal, phone, index, client.index, now, log)
     # Committed: now the network. The stored challenge counts towards cooldown and caps even if
     # notify fails (it may have sent the SMS before failing to answer).
     try:
@@ -120,6 +141,13 @@ def send_code(ctx, phone, purpose, client_ip=None):
         raise SmsUnavailable(f"短信发送暂时失败，请{wait}秒后重新获取验证码", details={"retry_after": wait}) from None
     log.info("verification code (%s) sent to %s", purpose, mask_phone(phone))
     return {"cooldown_seconds": _seconds(policy.resend_cooldown), "expires_in_seconds": _seconds(policy.ttl)}
+
+
+def _count_today(uow, column, value, day_start):
+    if value is None:
+        return 0
+    return uow.session.scalar(select(func.count()).select_from(SmsChallenge).where(
+        column == value, SmsChallenge.created_at >= day_start))
 
 
 # --- accounts and sessions -------------------------------------------------------------------
@@ -619,10 +647,6 @@ def mask_id(number):
         number = str(number)
         return number[0] + "*" * (len(number) - 2) + number[-1]
     return mask_id_number(number)
-
-
-def _known_ip(client_ip):
-    return bool(client_ip) and str(client_ip).strip().lower() not in ("unknown", "none")
 
 
 def _seconds(delta):

@@ -17,7 +17,7 @@ from services.contracts.errors import (
 )
 from services.contracts.subscriptions import SUBSCRIPTIONS
 
-from . import handlers, staff
+from . import captchas, handlers, staff
 from .models import Base
 from .settings import IdentitySettings
 
@@ -70,8 +70,12 @@ class IdentityService(ServiceBase):
             raise portable_error(exc) from None
 
     @rpc(expected_exceptions=DomainError)
-    def send_code(self, phone, purpose, client_ip=None):
-        return self._handle(handlers.send_code, phone, purpose, client_ip)
+    def send_code(self, phone, purpose, client_ip=None, device=None, captcha=None):
+        return self._handle(handlers.send_code, phone, purpose, client_ip, device, captcha)
+
+    @rpc(expected_exceptions=DomainError)
+    def new_captcha(self, phone, client_ip=None, device=None):
+        return self._handle(captchas.new_captcha, phone, client_ip, device)
 
     @rpc(expected_exceptions=DomainError)
     def register(self, phone, code, password, client_ip=None):
