@@ -13,16 +13,16 @@ from werkzeug.wrappers import Response
 from services.common import metrics, spreadsheets
 from services.common.providers import Config
 from services.common.validation import load
-from services.contracts.errors import NotFound, Unavailable, ValidationFailed
+from services.contracts.errors import DomainError, NotFound, Unavailable, ValidationFailed
 from services.contracts.materials import KIND_LABELS, KINDS, UnknownMaterialKind
 from services.contracts.roles import APPLICANT, ROLES, STAFF_ROLES
 
-from . import assets, auth, openapi, uploads
+from . import assets, auth, device, openapi, uploads
 from . import schemas as s
 from .site.admin import AdminPages
 from .site.applicant import ApplicantPages
 from .site.review import ReviewPages
-from .web import API_HEADERS, api, error_response, json_response, read_json
+from .web import API_HEADERS, api, error_response, json_response, read_json, response_for_exception
 
 STAFF = tuple(sorted(STAFF_ROLES))
 ANYONE = ROLES  # any signed-in account
@@ -79,11 +79,28 @@ class GatewayService(ApplicantPages, ReviewPages, AdminPages):
 
     # --- identity -------------------------------------------------------------------------
     @api("POST", f"{V1}/sms-codes", body=s.SmsCodeRequest, response=s.SmsCodeAnswer, status=202,
-         summary="发送短信验证码", tags=["identity"])
+         headers=s.DeviceHeader, summary="发送短信验证码", tags=["identity"],
+         responses={422: (s.CaptchaErrorBody, "图形验证码不正确、已过期或已使用：details.captcha 为新的一张"),
+                    429: (s.ErrorBody, "过于频繁（details.retry_after 秒后再试），或 code 为 captcha_required："
+                                       "先完成 details.captcha 中的图形验证码（或等待 wait_seconds 秒）")},
+         description="同一手机号按“客户端”（地址 + 设备标识）分别限额，限额表见 docs/signin.md。")
     def send_code(self, request):
         body = read_json(request, s.SmsCodeRequest())
-        answer = self._call(self.identity.send_code, body["phone"], body["purpose"], self._client_ip(request))
-        return json_response(answer, status=202)
+        captcha = {"captcha_id": body.get("captcha_id"), "captcha_answer": body.get("captcha_answer")}
+        try:
+            answer = self._call(self.identity.send_code, body["phone"], body["purpose"], self._client_ip(request),
+                                device.device_of(request), captcha)
+            return device.remember(request, json_response(answer, status=202), self._secure_cookies())
+        except DomainError as exc:  # a refusal still gives the browser its device cookie
+            return device.remember(request, response_for_exception(exc), self._secure_cookies())
+
+    @api("POST", f"{V1}/captchas", body=s.CaptchaRequest, response=s.Captcha, status=201, headers=s.DeviceHeader,
+         summary="换一张图形验证码（与手机号和客户端绑定）", tags=["identity"])
+    def new_captcha(self, request):
+        body = read_json(request, s.CaptchaRequest())
+        answer = self._call(self.identity.new_captcha, body["phone"], self._client_ip(request),
+                            device.device_of(request))
+        return device.remember(request, json_response(answer, status=201), self._secure_cookies())
 
     @api("POST", f"{V1}/accounts", body=s.AccountRequest, response=s.SessionAnswer, status=201,
          summary="注册账号（手机号+短信验证码+密码）", tags=["identity"])

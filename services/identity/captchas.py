@@ -51,7 +51,7 @@ def check(ctx, uow, sent, phone_index, client_index, now):
         captcha.check(challenge, answer, phone_index, client_index, now, ctx.settings.code_key,
                       ctx.settings.captcha_policy)
         refusal = None
-    except ValidationFailed as exc:  # the challenge is still saved as spent
+    except (ValidationFailed, TooManyRequests) as exc:  # the challenge is still saved as spent
         refusal = exc
     row.used_at = challenge.used_at
     return refusal
@@ -59,6 +59,6 @@ def check(ctx, uow, sent, phone_index, client_index, now):
 
 def with_new_challenge(ctx, refusal, phone, phone_index, client_index, now, log):
     """The refusal, carrying a fresh challenge in details["captcha"] (a refused one is spent)."""
-    refusal.details = {**(refusal.details or {}), "captcha": issue(ctx, phone_index, client_index, now)}
+    details = {**(refusal.details or {}), "captcha": issue(ctx, phone_index, client_index, now)}
     log.warning("SMS code for %s held for a human check (%s)", mask_phone(phone), refusal.code)
-    return refusal
+    return type(refusal)(refusal.message, code=refusal.code, details=details, http_status=refusal.http_status)

@@ -1,10 +1,9 @@
 """Who asks for an SMS code: the client's address and device id, as blind indexes (never stored clear)."""
-import re
 from dataclasses import dataclass
 
-from .models import CLIENT, CLIENT_IP, DEVICE
+from services.contracts.devices import DEVICE_ID
 
-DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")  # what the gateway mints and accepts in X-Device-Id
+from .models import CLIENT, CLIENT_IP, DEVICE
 
 
 @dataclass(frozen=True)

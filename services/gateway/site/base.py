@@ -9,7 +9,7 @@ import uuid
 from services.contracts.errors import Unauthenticated
 from services.contracts.roles import ADMIN, APPLICANT, AUDITOR, REVIEWER, SECURITY_ADMIN
 
-from .. import auth
+from .. import auth, device
 from .handler import Redirect
 from .render import html
 
@@ -101,7 +101,7 @@ class PageBase:
         if new_binding:
             response.set_cookie(auth.PRE_SESSION_COOKIE, new_binding, httponly=True, samesite="Lax",
                                 secure=self._secure_cookies(), path="/")
-        return response
+        return device.remember(request, response, self._secure_cookies())
 
     @staticmethod
     def _home_of(principal):

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from services.contracts.errors import ValidationFailed
+from services.contracts.errors import TooManyRequests, ValidationFailed
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: a person cannot tell them apart
 
@@ -51,7 +51,8 @@ def hash_answer(key, challenge_id, answer):
 
 
 def check(challenge, answer, phone_index, client_index, now, key, policy=CaptchaPolicy()):
-    """Pass (and spend) the challenge or raise ValidationFailed; the caller saves used_at either way."""
+    """Pass (and spend) the challenge or raise (TooManyRequests captcha_required, else ValidationFailed);
+    the caller saves used_at either way."""
     if challenge is None or challenge.phone_index != phone_index or challenge.client_index != client_index:
         _refuse("captcha_required", "请先完成图形验证码")
     if challenge.used_at is not None:
@@ -79,4 +80,6 @@ def _typed(answer):
 
 
 def _refuse(code, message):
-    raise ValidationFailed(message, code=code, details={"captcha_answer": [message]})
+    # Asked for (again): 429 like the first time; a wrong, stale or spent answer: 422.
+    kind = TooManyRequests if code == "captcha_required" else ValidationFailed
+    raise kind(message, code=code, details={"captcha_answer": [message]})

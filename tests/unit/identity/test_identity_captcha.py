@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.contracts.errors import ValidationFailed
+from services.contracts.errors import TooManyRequests, ValidationFailed
 from services.identity.adapters.captcha_image import data_url
 from services.identity.domain import captcha
 
@@ -17,7 +17,7 @@ def challenge():
 
 
 def refused(code, fn):
-    with pytest.raises(ValidationFailed) as caught:
+    with pytest.raises(TooManyRequests if code == "captcha_required" else ValidationFailed) as caught:
         fn()
     assert caught.value.code == code
     return caught.value
