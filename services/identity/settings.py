@@ -26,10 +26,10 @@ from services.common.config import ConfigError
 from services.common.idnumbers import ID_TYPE_LABELS, RESIDENT_ID
 
 from .adapters.verifier import FormatOnlyVerifier, HttpIdentityVerifier, IdentityVerifier
+from .domain.captcha import CaptchaPolicy
 from .domain.lockout import LockoutPolicy
 from .domain.passwords import PasswordHasher
 from .domain.sessions import SessionPolicy
-from .domain.captcha import CaptchaPolicy
 from .domain.sms_codes import SmsCodePolicy
 from .domain.sms_limits import SmsLimits
 from .domain.staff_roles import check_role
