@@ -105,6 +105,28 @@ class SessionRequest(Strict):
     code = fields.String(validate=CODE, metadata={"description": "短信验证码；管理员等员工角色须与密码同时提供"})
 
 
+class PendingAnswer(Answer):
+    account_id = fields.String()
+    second_factor = fields.String(metadata={"description": "totp：再提交动态验证码；enrol：首次登录，先设置身份验证器"})
+    pending_token = fields.String(metadata={"description": "第二步的凭证，10分钟内有效"})
+    expires_in_seconds = fields.Integer()
+
+
+class SecondFactorRequest(Strict):
+    pending_token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    code = fields.String(required=True, validate=validate.Length(min=1, max=20), metadata={
+        "description": "身份验证器中的6位动态验证码，或一个恢复码（形如 abcd-efgh，每个只能用一次）"})
+
+
+class EnrolmentRequest(Strict):
+    pending_token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class EnrolmentAnswer(Answer):
+    secret = fields.String(metadata={"description": "TOTP 密钥（Base32），供手动输入身份验证器"})
+    otpauth_uri = fields.String(metadata={"description": "otpauth:// 链接，即二维码的内容"})
+
+
 class Principal(Answer):
     account_id = fields.String()
     roles = fields.List(fields.String(), metadata={"description": "applicant、reviewer、admin、security_admin、auditor"})
@@ -120,6 +142,10 @@ class SessionAnswer(Answer):
     token = fields.String(metadata={"description": "Bearer token（Authorization: Bearer <token>）；浏览器改用 HttpOnly Cookie"})
     csrf_token = fields.String(metadata={"description": "用 Cookie 调用改变状态的接口时，放在 X-CSRF-Token 请求头中"})
     principal = fields.Nested(Principal)
+
+
+class EnrolledAnswer(SessionAnswer):
+    recovery_codes = fields.List(fields.String(), metadata={"description": "10个恢复码，只显示这一次，请妥善保存"})
 
 
 class IdentityRequest(Strict):

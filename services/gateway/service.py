@@ -22,6 +22,7 @@ from . import schemas as s
 from .site.admin import AdminPages
 from .site.applicant import ApplicantPages
 from .site.review import ReviewPages
+from .site.staff_signin import StaffSigninPages
 from .web import API_HEADERS, api, error_response, json_response, read_json, response_for_exception
 
 STAFF = tuple(sorted(STAFF_ROLES))
@@ -30,7 +31,7 @@ READERS = (APPLICANT, *STAFF)  # an applicant their own application, staff any (
 V1 = "/api/v1"
 
 
-class GatewayService(ApplicantPages, ReviewPages, AdminPages):
+class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
     name = "gateway"
     config = Config()
     identity = RpcProxy("identity")
@@ -111,14 +112,36 @@ class GatewayService(ApplicantPages, ReviewPages, AdminPages):
         return self._logged_in(answer, 201)
 
     @api("POST", f"{V1}/sessions", body=s.SessionRequest, response=s.SessionAnswer, status=201,
-         summary="登录（密码或短信验证码；管理员两者都要）", tags=["identity"])
+         responses={202: (s.PendingAnswer, "工作人员：密码正确，下一步提交动态验证码（second_factor=totp，"
+                                           "POST /api/v1/sessions/second-factor）或先设置身份验证器（enrol）")},
+         summary="登录（申请人：密码或短信验证码；工作人员：密码，再动态验证码）", tags=["identity"])
     def login(self, request):
         body = read_json(request, s.SessionRequest())
         if not body.get("password") and not body.get("code"):
             raise ValidationFailed("请输入密码或短信验证码", details={"password": ["请输入密码或短信验证码"]})
         answer = self._call(self.identity.login, body["phone"], password=body.get("password"),
                             code=body.get("code"), client_ip=self._client_ip(request))
+        if "pending_token" in answer:
+            return json_response(answer, status=202)
         return self._logged_in(answer, 201)
+
+    @api("POST", f"{V1}/sessions/second-factor", body=s.SecondFactorRequest, response=s.SessionAnswer, status=201,
+         summary="工作人员登录第二步：动态验证码或恢复码", tags=["identity"])
+    def login_second_factor(self, request):
+        body = read_json(request, s.SecondFactorRequest())
+        return self._logged_in(self._call(self.identity.complete_login, body["pending_token"], body["code"]), 201)
+
+    @api("POST", f"{V1}/second-factor/enrolment", body=s.EnrolmentRequest, response=s.EnrolmentAnswer,
+         summary="工作人员首次登录：取得身份验证器密钥（二维码内容）", tags=["identity"])
+    def begin_enrolment(self, request):
+        body = read_json(request, s.EnrolmentRequest())
+        return json_response(self._call(self.identity.begin_enrolment, body["pending_token"]))
+
+    @api("POST", f"{V1}/second-factor/enrolment/confirm", body=s.SecondFactorRequest, response=s.EnrolledAnswer,
+         status=201, summary="工作人员首次登录：用第一个动态验证码确认设置，取得会话和10个恢复码", tags=["identity"])
+    def confirm_enrolment(self, request):
+        body = read_json(request, s.SecondFactorRequest())
+        return self._logged_in(self._call(self.identity.confirm_enrolment, body["pending_token"], body["code"]), 201)
 
     @api("DELETE", f"{V1}/sessions/current", status=204, summary="退出登录", roles=ANYONE, tags=["identity"])
     def logout(self, request):

@@ -39,14 +39,6 @@ class ApplicantPages(PageBase):
     def login_post(self, request):
         return self._login_flow(request, "applicant/login.html", "login")
 
-    @page("GET", "/staff/login")
-    def staff_login_page(self, request):
-        return self._render(request, "applicant/staff_login.html", next=request.args.get("next", ""), form={})
-
-    @page("POST", "/staff/login")
-    def staff_login_post(self, request):
-        return self._login_flow(request, "applicant/staff_login.html", "admin_login")
-
     def _login_flow(self, request, template, code_purpose):
         form = self._check_form(request)
         phone = form.get("phone", "").strip()
@@ -58,6 +50,8 @@ class ApplicantPages(PageBase):
                                 code=form.get("code", "").strip() or None, client_ip=self._client_ip(request))
         except DomainError as exc:
             return self._refused(request, template, exc, form=shown, next=form.get("next", ""))
+        if "pending_token" in answer:  # staff: the second factor next (site/staff_signin.py)
+            return self._second_step(request, answer, form.get("next", ""))
         return self._enter(answer, form.get("next", ""))
 
     @page("GET", "/register")

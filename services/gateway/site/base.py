@@ -39,7 +39,8 @@ MESSAGES = {
     "dispatched": "已登记邮寄信息",
     "resent": "已重新发送",
     "campaign_saved": "登记批次已保存",
-    "staff_created": "工作人员账号已创建，请将初始密码当面或通过安全渠道转交本人",
+    "staff_created": "工作人员账号已创建，请将初始密码当面或通过安全渠道转交本人；本人首次登录时设置身份验证器",
+    "second_factor_reset": "已重置二次验证，该工作人员的登录已全部退出，下次登录时需重新设置身份验证器",
 }
 
 
@@ -96,7 +97,8 @@ class PageBase:
             new_binding = binding = uuid.uuid4().hex + uuid.uuid4().hex
         context = {"principal": principal, "csrf": auth.csrf_token(self._csrf_secret(), binding),
                    "contact": self._contact(), "labels": self._labels(), "tables": self._tables(), "path": request.path,
-                   "message": MESSAGES.get(request.args.get("m", "")), **context}
+                   "message": MESSAGES.get(request.args.get("m", "")),
+                   "staff_sms_fallback": bool(self.config.get("STAFF_SMS_FALLBACK_ROLES")), **context}
         response = html(template, context, status=status)
         if new_binding:
             response.set_cookie(auth.PRE_SESSION_COOKIE, new_binding, httponly=True, samesite="Lax",

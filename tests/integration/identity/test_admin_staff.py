@@ -3,8 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.contracts.errors import Forbidden, Unauthenticated, ValidationFailed
-
+from services.contracts.errors import Forbidden, ValidationFailed
 from tests.support import staff_signin
 
 from .conftest import register
