@@ -81,7 +81,8 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
     # --- identity -------------------------------------------------------------------------
     @api("POST", f"{V1}/sms-codes", body=s.SmsCodeRequest, response=s.SmsCodeAnswer, status=202,
          headers=s.DeviceHeader, summary="发送短信验证码", tags=["identity"],
-         responses={422: (s.CaptchaErrorBody, "图形验证码不正确、已过期或已使用：details.captcha 为新的一张"),
+         responses={422: ({"application/json": {"anyOf": [s.CaptchaErrorBody, {"$ref": "#/components/schemas/ErrorBody"}]}},
+                          "输入有误；或图形验证码不正确、已过期、已使用（details.captcha 为新的一张）"),
                     429: (s.ErrorBody, "过于频繁（details.retry_after 秒后再试），或 code 为 captcha_required："
                                        "先完成 details.captcha 中的图形验证码（或等待 wait_seconds 秒）")},
          description="同一手机号按“客户端”（地址 + 设备标识）分别限额，限额表见 docs/signin.md。")
