@@ -1,7 +1,7 @@
 """signin: SMS limits per client, captcha challenges, staff TOTP, recovery codes, security events
 
 Revision ID: 15eab09e190f
-Revises: 86fa2cc0b4eb
+Revises: 298d0adfd773
 Create Date: 2026-11-29 19:12:15
 """
 from alembic import op
@@ -10,7 +10,7 @@ import services.common.types
 
 
 revision = '15eab09e190f'
-down_revision = '86fa2cc0b4eb'
+down_revision = '298d0adfd773'
 branch_labels = None
 depends_on = None
 
