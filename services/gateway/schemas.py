@@ -48,6 +48,44 @@ class SmsCodeRequest(Strict):
     phone = fields.String(required=True, validate=PHONE, metadata={"description": "手机号"})
     purpose = fields.String(required=True, validate=validate.OneOf(
         ["register", "login", "reset_password", "admin_login"], error="用途应为 register、login、reset_password 或 admin_login"))
+    captcha_id = fields.String(validate=validate.Length(max=32), metadata={
+        "description": "图形验证码编号：上次应答为 captcha_required 等时 error.details.captcha.captcha_id"})
+    captcha_answer = fields.String(allow_none=True, validate=validate.Length(max=16), metadata={
+        "description": "图形验证码的答案；不方便识别图片时留空，在 wait_seconds 秒后与 captcha_id 一起再次请求"})
+
+
+class CaptchaRequest(Strict):
+    phone = fields.String(required=True, validate=PHONE, metadata={"description": "要获取验证码的手机号"})
+
+
+class Captcha(Answer):
+    captcha_id = fields.String(required=True)
+    image = fields.String(required=True, metadata={"description": "PNG 图片的 data: URL（可直接作为 img 的 src）"})
+    wait_seconds = fields.Integer(required=True, metadata={
+        "description": "不识别图片的替代方式：等待这么多秒后，不填答案、只带 captcha_id 即可获取短信验证码"})
+
+
+class CaptchaErrorDetails(Answer):
+    captcha = fields.Nested(Captcha, required=True)
+    captcha_answer = fields.List(fields.String())
+
+
+class CaptchaError(Answer):
+    code = fields.String(required=True, metadata={
+        "description": "captcha_required、captcha_wrong、captcha_expired 或 captcha_used"})
+    message = fields.String(required=True)
+    details = fields.Nested(CaptchaErrorDetails, required=True)
+
+
+class CaptchaErrorBody(Answer):
+    error = fields.Nested(CaptchaError, required=True)
+
+
+class DeviceHeader(Query):
+    device_id = fields.String(data_key="X-Device-Id", validate=validate.Regexp(
+        r"^[A-Za-z0-9_-]{16,64}$", error="应为16到64个字母、数字、“-”或“_”"), metadata={
+        "description": "API 客户端的设备标识（随机生成并长期保存）；与客户端地址一起决定短信验证码的限额。"
+                       "浏览器不带此头，使用网关设置的 HttpOnly Cookie dev"})
 
 
 class SmsCodeAnswer(Answer):
@@ -67,6 +105,28 @@ class SessionRequest(Strict):
     code = fields.String(validate=CODE, metadata={"description": "短信验证码；管理员等员工角色须与密码同时提供"})
 
 
+class PendingAnswer(Answer):
+    account_id = fields.String()
+    second_factor = fields.String(metadata={"description": "totp：再提交动态验证码；enrol：首次登录，先设置身份验证器"})
+    pending_token = fields.String(metadata={"description": "第二步的凭证，10分钟内有效"})
+    expires_in_seconds = fields.Integer()
+
+
+class SecondFactorRequest(Strict):
+    pending_token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    code = fields.String(required=True, validate=validate.Length(min=1, max=20), metadata={
+        "description": "身份验证器中的6位动态验证码，或一个恢复码（形如 abcd-efgh，每个只能用一次）"})
+
+
+class EnrolmentRequest(Strict):
+    pending_token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class EnrolmentAnswer(Answer):
+    secret = fields.String(metadata={"description": "TOTP 密钥（Base32），供手动输入身份验证器"})
+    otpauth_uri = fields.String(metadata={"description": "otpauth:// 链接，即二维码的内容"})
+
+
 class Principal(Answer):
     account_id = fields.String()
     roles = fields.List(fields.String(), metadata={"description": "applicant、reviewer、admin、security_admin、auditor"})
@@ -82,6 +142,10 @@ class SessionAnswer(Answer):
     token = fields.String(metadata={"description": "Bearer token（Authorization: Bearer <token>）；浏览器改用 HttpOnly Cookie"})
     csrf_token = fields.String(metadata={"description": "用 Cookie 调用改变状态的接口时，放在 X-CSRF-Token 请求头中"})
     principal = fields.Nested(Principal)
+
+
+class EnrolledAnswer(SessionAnswer):
+    recovery_codes = fields.List(fields.String(), metadata={"description": "10个恢复码，只显示这一次，请妥善保存"})
 
 
 class IdentityRequest(Strict):

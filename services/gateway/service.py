@@ -13,16 +13,17 @@ from werkzeug.wrappers import Response
 from services.common import metrics, spreadsheets
 from services.common.providers import Config
 from services.common.validation import load
-from services.contracts.errors import NotFound, Unavailable, ValidationFailed
+from services.contracts.errors import DomainError, NotFound, Unavailable, ValidationFailed
 from services.contracts.materials import KIND_LABELS, KINDS, UnknownMaterialKind
 from services.contracts.roles import APPLICANT, ROLES, STAFF_ROLES
 
-from . import assets, auth, openapi, uploads
+from . import assets, auth, device, openapi, uploads
 from . import schemas as s
 from .site.admin import AdminPages
 from .site.applicant import ApplicantPages
 from .site.review import ReviewPages
-from .web import API_HEADERS, api, error_response, json_response, read_json
+from .site.staff_signin import StaffSigninPages
+from .web import API_HEADERS, api, error_response, json_response, read_json, response_for_exception
 
 STAFF = tuple(sorted(STAFF_ROLES))
 ANYONE = ROLES  # any signed-in account
@@ -30,7 +31,7 @@ READERS = (APPLICANT, *STAFF)  # an applicant their own application, staff any (
 V1 = "/api/v1"
 
 
-class GatewayService(ApplicantPages, ReviewPages, AdminPages):
+class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
     name = "gateway"
     config = Config()
     identity = RpcProxy("identity")
@@ -79,11 +80,29 @@ class GatewayService(ApplicantPages, ReviewPages, AdminPages):
 
     # --- identity -------------------------------------------------------------------------
     @api("POST", f"{V1}/sms-codes", body=s.SmsCodeRequest, response=s.SmsCodeAnswer, status=202,
-         summary="发送短信验证码", tags=["identity"])
+         headers=s.DeviceHeader, summary="发送短信验证码", tags=["identity"],
+         responses={422: ({"application/json": {"anyOf": [s.CaptchaErrorBody, {"$ref": "#/components/schemas/ErrorBody"}]}},
+                          "输入有误；或图形验证码不正确、已过期、已使用（details.captcha 为新的一张）"),
+                    429: (s.ErrorBody, "过于频繁（details.retry_after 秒后再试），或 code 为 captcha_required："
+                                       "先完成 details.captcha 中的图形验证码（或等待 wait_seconds 秒）")},
+         description="同一手机号按“客户端”（地址 + 设备标识）分别限额，限额表见 docs/signin.md。")
     def send_code(self, request):
         body = read_json(request, s.SmsCodeRequest())
-        answer = self._call(self.identity.send_code, body["phone"], body["purpose"], self._client_ip(request))
-        return json_response(answer, status=202)
+        captcha = {"captcha_id": body.get("captcha_id"), "captcha_answer": body.get("captcha_answer")}
+        try:
+            answer = self._call(self.identity.send_code, body["phone"], body["purpose"], self._client_ip(request),
+                                device.device_of(request), captcha)
+            return device.remember(request, json_response(answer, status=202), self._secure_cookies())
+        except DomainError as exc:  # a refusal still gives the browser its device cookie
+            return device.remember(request, response_for_exception(exc), self._secure_cookies())
+
+    @api("POST", f"{V1}/captchas", body=s.CaptchaRequest, response=s.Captcha, status=201, headers=s.DeviceHeader,
+         summary="换一张图形验证码（与手机号和客户端绑定）", tags=["identity"])
+    def new_captcha(self, request):
+        body = read_json(request, s.CaptchaRequest())
+        answer = self._call(self.identity.new_captcha, body["phone"], self._client_ip(request),
+                            device.device_of(request))
+        return device.remember(request, json_response(answer, status=201), self._secure_cookies())
 
     @api("POST", f"{V1}/accounts", body=s.AccountRequest, response=s.SessionAnswer, status=201,
          summary="注册账号（手机号+短信验证码+密码）", tags=["identity"])
@@ -94,14 +113,36 @@ class GatewayService(ApplicantPages, ReviewPages, AdminPages):
         return self._logged_in(answer, 201)
 
     @api("POST", f"{V1}/sessions", body=s.SessionRequest, response=s.SessionAnswer, status=201,
-         summary="登录（密码或短信验证码；管理员两者都要）", tags=["identity"])
+         responses={202: (s.PendingAnswer, "工作人员：密码正确，下一步提交动态验证码（second_factor=totp，"
+                                           "POST /api/v1/sessions/second-factor）或先设置身份验证器（enrol）")},
+         summary="登录（申请人：密码或短信验证码；工作人员：密码，再动态验证码）", tags=["identity"])
     def login(self, request):
         body = read_json(request, s.SessionRequest())
         if not body.get("password") and not body.get("code"):
             raise ValidationFailed("请输入密码或短信验证码", details={"password": ["请输入密码或短信验证码"]})
         answer = self._call(self.identity.login, body["phone"], password=body.get("password"),
                             code=body.get("code"), client_ip=self._client_ip(request))
+        if "pending_token" in answer:
+            return json_response(answer, status=202)
         return self._logged_in(answer, 201)
+
+    @api("POST", f"{V1}/sessions/second-factor", body=s.SecondFactorRequest, response=s.SessionAnswer, status=201,
+         summary="工作人员登录第二步：动态验证码或恢复码", tags=["identity"])
+    def login_second_factor(self, request):
+        body = read_json(request, s.SecondFactorRequest())
+        return self._logged_in(self._call(self.identity.complete_login, body["pending_token"], body["code"]), 201)
+
+    @api("POST", f"{V1}/second-factor/enrolment", body=s.EnrolmentRequest, response=s.EnrolmentAnswer,
+         summary="工作人员首次登录：取得身份验证器密钥（二维码内容）", tags=["identity"])
+    def begin_enrolment(self, request):
+        body = read_json(request, s.EnrolmentRequest())
+        return json_response(self._call(self.identity.begin_enrolment, body["pending_token"]))
+
+    @api("POST", f"{V1}/second-factor/enrolment/confirm", body=s.SecondFactorRequest, response=s.EnrolledAnswer,
+         status=201, summary="工作人员首次登录：用第一个动态验证码确认设置，取得会话和10个恢复码", tags=["identity"])
+    def confirm_enrolment(self, request):
+        body = read_json(request, s.SecondFactorRequest())
+        return self._logged_in(self._call(self.identity.confirm_enrolment, body["pending_token"], body["code"]), 201)
 
     @api("DELETE", f"{V1}/sessions/current", status=204, summary="退出登录", roles=ANYONE, tags=["identity"])
     def logout(self, request):

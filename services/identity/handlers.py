@@ -38,12 +38,22 @@ from services.contracts.errors import (
 from services.contracts.events import new_event
 from services.contracts.roles import APPLICANT
 
+from . import captchas
 from .adapters.verifier import VerifierUnavailable
-from .domain import lockout, passwords, sessions, sms_codes, staff_roles, verification
+from .clients import client_of
+from .domain import (
+    lockout,
+    passwords,
+    second_factor,
+    sessions,
+    sms_codes,
+    sms_limits,
+    staff_roles,
+    verification,
+)
 from .domain.names import check_name
 from .domain.phones import check_phone
 from .models import (
-    CLIENT_IP,
     ID_NUMBER,
     NAME,
     PHONE,
@@ -53,6 +63,7 @@ from .models import (
     LoginSession,
     PhoneLoginFailure,
     SmsChallenge,
+    StaffTotp,
     VerificationAttempt,
 )
 from .settings import IdentitySettings
@@ -87,26 +98,46 @@ class Context:
 
 # --- SMS codes -------------------------------------------------------------------------------
 
-def send_code(ctx, phone, purpose, client_ip=None):
-    """Issue a code and hand it to notify; the answer never depends on whether the phone has an account."""
+def send_code(ctx, phone, purpose, client_ip=None, device=None, captcha=None):
+    """Issue a code and hand it to notify; the answer never depends on whether the phone has an account.
+
+    client_ip, device: who asks (clients.py; limits in domain/sms_limits.py). captcha: {captcha_id,
+    captcha_answer} when a human check was asked for (captchas.py).
+    """
     phone = check_phone(phone)
+    sms_codes.check_purpose(purpose)
     policy = ctx.settings.sms_policy
     now = clock.now()
     index = ctx.phone_index(phone)
-    ip_index = ctx.cipher.blind_index(client_ip, CLIENT_IP) if _known_ip(client_ip) else None
+    client = client_of(ctx.cipher, client_ip, device)
     day_start = sms_codes.beijing_day_start(now)
+    refusal = None
     with ctx.uow() as uow:
         since = min(day_start, now - policy.resend_cooldown)
-        recent = [_challenge(row) for row in uow.session.scalars(
-            select(SmsChallenge).where(SmsChallenge.phone_index == index, SmsChallenge.created_at >= since))]
-        ip_count = None
-        if ip_index is not None:
-            ip_count = uow.session.scalar(select(func.count()).select_from(SmsChallenge).where(
-                SmsChallenge.client_ip_index == ip_index, SmsChallenge.created_at >= day_start))
-        challenge, code = sms_codes.issue(policy, index, purpose, recent, ip_count, now, ctx.settings.code_key)
-        uow.session.add(SmsChallenge(
-            phone_index=index, purpose=purpose, code_hash=challenge.code_hash, client_ip_index=ip_index,
-            created_at=challenge.created_at, expires_at=challenge.expires_at, attempts=0))
+        rows = uow.session.scalars(select(SmsChallenge).where(SmsChallenge.phone_index == index,
+                                                               SmsChallenge.created_at >= since)).all()
+        mine = [_challenge(row) for row in rows if row.client_index == client.index]
+        today = [row for row in rows if row.created_at >= day_start]
+        counts = sms_limits.Counts(
+            client=sum(row.client_index == client.index for row in today),
+            phone_address=sum(row.client_ip_index == client.address_index for row in today)
+            if client.address_index else sum(row.client_index == client.index for row in today),
+            phone=len(today),
+            device=_count_today(uow, SmsChallenge.device_index, client.device_index, day_start),
+            address=_count_today(uow, SmsChallenge.client_ip_index, client.address_index, day_start))
+        challenge, code = sms_codes.issue(policy, index, purpose, mine, now, ctx.settings.code_key)
+        until_tomorrow = _seconds(day_start + timedelta(days=1) - now)
+        verdict = sms_limits.decide(ctx.settings.sms_limits, counts, until_tomorrow,
+                                    sms_codes.wait_text(until_tomorrow))
+        if verdict == sms_limits.CHECK:
+            refusal = captchas.check(ctx, uow, captcha, index, client.index, now)
+        if refusal is None:
+            uow.session.add(SmsChallenge(
+                phone_index=index, purpose=purpose, code_hash=challenge.code_hash, client_ip_index=client.address_index,
+                device_index=client.device_index, client_index=client.index,
+                created_at=challenge.created_at, expires_at=challenge.expires_at, attempts=0))
+    if refusal is not None:  # committed: a refused challenge stays spent
+        raise captchas.with_new_challenge(ctx, refusal, phone, index, client.index, now, log)
     # Committed: now the network. The stored challenge counts towards cooldown and caps even if
     # notify fails (it may have sent the SMS before failing to answer).
     try:
@@ -120,6 +151,13 @@ def send_code(ctx, phone, purpose, client_ip=None):
         raise SmsUnavailable(f"短信发送暂时失败，请{wait}秒后重新获取验证码", details={"retry_after": wait}) from None
     log.info("verification code (%s) sent to %s", purpose, mask_phone(phone))
     return {"cooldown_seconds": _seconds(policy.resend_cooldown), "expires_in_seconds": _seconds(policy.ttl)}
+
+
+def _count_today(uow, column, value, day_start):
+    if value is None:
+        return 0
+    return uow.session.scalar(select(func.count()).select_from(SmsChallenge).where(
+        column == value, SmsChallenge.created_at >= day_start))
 
 
 # --- accounts and sessions -------------------------------------------------------------------
@@ -162,7 +200,9 @@ def register(ctx, phone, code, password, client_ip=None):
 
 
 def login(ctx, phone, password=None, code=None, client_ip=None):
-    """Password or SMS code (purpose login); admins need the password and an admin_login code."""
+    """Applicants: password or SMS code (purpose login). Staff: the password, then the second factor
+    (second_factor.py): the answer is then a pending token, not a session. Staff whose roles are all
+    in STAFF_SMS_FALLBACK_ROLES and who have no TOTP yet may use password + admin_login code instead."""
     phone = check_phone(phone)
     if not password and not code:
         message = "请输入密码或短信验证码"
@@ -171,17 +211,23 @@ def login(ctx, phone, password=None, code=None, client_ip=None):
     with ctx.uow() as uow:
         account = _account_by_index(uow, index, lock=True)
         now = clock.now()  # read once the lock is held: a concurrent try's failure is not "in the future"
-        admin = account is not None and staff_roles.needs_second_factor(account.role_list)
-        if admin and not (password and code):
+        staff = account is not None and staff_roles.needs_second_factor(account.role_list)
+        enrolled = staff and _totp_enrolled(uow, account.id)
+        by_sms = staff and not enrolled and staff_roles.may_use_sms(account.role_list,
+                                                                    ctx.settings.sms_fallback_roles)
+        if by_sms and not (password and code):
             message = "管理员登录需要同时输入密码和短信验证码（获取验证码时选择“管理员登录”）"
             raise Unauthenticated(message, code="second_factor_required", details={"sms_code": [message]})
+        if staff and not password:
+            message = "工作人员请输入密码，再输入身份验证器中的动态验证码"
+            raise Unauthenticated(message, code="password_required", details={"password": [message]})
         if account is not None:
             _reserve_try(ctx, uow, account.id, now)
         else:  # counted and locked alike, so the answers do not tell registered phones apart
             _reserve_phone_try(ctx, uow, index, now)
     refusal = None
-    if admin or not password:  # the code first: without it, an admin's password is not even tried
-        refusal = _use_code(ctx, index, code, sms_codes.ADMIN_LOGIN if admin else sms_codes.LOGIN, now)
+    if by_sms or (not staff and not password):  # the code first: without it, the password is not even tried
+        refusal = _use_code(ctx, index, code, sms_codes.ADMIN_LOGIN if by_sms else sms_codes.LOGIN, now)
     if refusal is None and password:
         if not _password_ok(ctx, account, password):
             refusal = Unauthenticated("手机号或密码不正确", code="invalid_credentials",
@@ -197,16 +243,38 @@ def login(ctx, phone, password=None, code=None, client_ip=None):
     new_hash = None
     if password and ctx.settings.hasher.needs_rehash(account.password_hash):
         new_hash = ctx.offload(ctx.settings.hasher.hash, password)
+    if staff and not by_sms:
+        # The reserved try stays a failure until the second factor is passed: a stolen password
+        # cannot reset the lockout between guesses at the TOTP code.
+        if new_hash:
+            with ctx.uow() as uow:
+                uow.session.execute(update(Account).where(Account.id == account.id).values(password_hash=new_hash))
+        log.info("account %s: password accepted, second factor (%s) next", account.id,
+                 "totp" if enrolled else "enrolment")
+        return {"account_id": account.id, "second_factor": "totp" if enrolled else "enrol",
+                "pending_token": second_factor.new_pending_token(ctx.settings.code_key, account.id,
+                                                                 account.password_changed_at, now),
+                "expires_in_seconds": _seconds(second_factor.PENDING_TTL)}
     with ctx.uow() as uow:
         _clear_failures(uow, account.id, now)
         if new_hash:
             uow.session.execute(update(Account).where(Account.id == account.id).values(password_hash=new_hash))
-        token = _open_session(uow, account.id, now)
-        identity = uow.session.get(Identity, account.id)
-        principal = _principal(ctx, account.id, account.role_list, account.phone_enc, identity)
-    log.info("account %s logged in by %s", account.id, "password and code" if admin else
+        answer = open_session(ctx, uow, account, now)
+    log.info("account %s logged in by %s", account.id, "password and code" if by_sms else
              ("password" if password else "code"))
-    return {"account_id": account.id, "token": token, "principal": principal}
+    return answer
+
+
+def open_session(ctx, uow, account, now):
+    """The answer of a successful login: a new session and the principal."""
+    token = _open_session(uow, account.id, now)
+    identity = uow.session.get(Identity, account.id)
+    return {"account_id": account.id, "token": token,
+            "principal": _principal(ctx, account.id, account.role_list, account.phone_enc, identity)}
+
+
+def _totp_enrolled(uow, account_id):
+    return uow.session.scalar(select(StaffTotp.confirmed_at).where(StaffTotp.account_id == account_id)) is not None
 
 
 def authenticate(ctx, token):
@@ -619,10 +687,6 @@ def mask_id(number):
         number = str(number)
         return number[0] + "*" * (len(number) - 2) + number[-1]
     return mask_id_number(number)
-
-
-def _known_ip(client_ip):
-    return bool(client_ip) and str(client_ip).strip().lower() not in ("unknown", "none")
 
 
 def _seconds(delta):

@@ -18,6 +18,9 @@ PHONE = "phone"
 ID_NUMBER = "id_number"
 NAME = "name"
 CLIENT_IP = "client_ip"
+DEVICE = "device"
+CLIENT = "client"  # address + device together
+TOTP_SECRET = "totp_secret"
 
 
 class Base(DeclarativeBase):
@@ -50,6 +53,7 @@ class SmsChallenge(Base):
     __table_args__ = (
         Index("ix_sms_challenges_phone", "phone_index", "created_at"),
         Index("ix_sms_challenges_ip", "client_ip_index", "created_at"),
+        Index("ix_sms_challenges_device", "device_index", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -57,9 +61,24 @@ class SmsChallenge(Base):
     purpose: Mapped[str] = mapped_column(String(20))
     code_hash: Mapped[str] = mapped_column(String(64))
     client_ip_index: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    device_index: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    client_index: Mapped[str | None] = mapped_column(String(64), nullable=True)  # address + device
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class CaptchaChallengeRow(Base):
+    """One 图形验证码 (services.identity.domain.captcha), bound to a phone and a client, answer as HMAC."""
+    __tablename__ = "captcha_challenges"
+    __table_args__ = (Index("ix_captcha_challenges_time", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    phone_index: Mapped[str] = mapped_column(String(64))
+    client_index: Mapped[str] = mapped_column(String(64))
+    answer_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
@@ -120,3 +139,39 @@ class VerificationAttempt(Base):
     attempted_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # pending → verified | mismatch | id_taken | unavailable (the last does not count)
     outcome: Mapped[str] = mapped_column(String(20))
+
+
+class StaffTotp(Base):
+    """A staff member's TOTP second factor: the seed sealed with the cipher, confirmed by a first code;
+    last_step is the last time-step accepted, so a code cannot be used twice."""
+    __tablename__ = "staff_totp"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    secret_enc: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class RecoveryCode(Base):
+    """One of ten single-use recovery codes, kept as an HMAC."""
+    __tablename__ = "staff_recovery_codes"
+    __table_args__ = (Index("ix_staff_recovery_codes_account", "account_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class SecurityEvent(Base):
+    """Append-only record of security actions on accounts (who did what to whom, when). Only ever
+    inserted: no code path updates or deletes a row."""
+    __tablename__ = "security_events"
+    __table_args__ = (Index("ix_security_events_subject", "subject_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    action: Mapped[str] = mapped_column(String(40))  # second_factor_reset | second_factor_enrolled
+    actor_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    subject_id: Mapped[str] = mapped_column(String(36))

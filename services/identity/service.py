@@ -17,7 +17,7 @@ from services.contracts.errors import (
 )
 from services.contracts.subscriptions import SUBSCRIPTIONS
 
-from . import handlers, staff
+from . import captchas, handlers, staff, staff_signin
 from .models import Base
 from .settings import IdentitySettings
 
@@ -70,8 +70,12 @@ class IdentityService(ServiceBase):
             raise portable_error(exc) from None
 
     @rpc(expected_exceptions=DomainError)
-    def send_code(self, phone, purpose, client_ip=None):
-        return self._handle(handlers.send_code, phone, purpose, client_ip)
+    def send_code(self, phone, purpose, client_ip=None, device=None, captcha=None):
+        return self._handle(handlers.send_code, phone, purpose, client_ip, device, captcha)
+
+    @rpc(expected_exceptions=DomainError)
+    def new_captcha(self, phone, client_ip=None, device=None):
+        return self._handle(captchas.new_captcha, phone, client_ip, device)
 
     @rpc(expected_exceptions=DomainError)
     def register(self, phone, code, password, client_ip=None):
@@ -117,3 +121,23 @@ class IdentityService(ServiceBase):
     @rpc(expected_exceptions=DomainError)
     def list_staff(self, principal):
         return self._handle(staff.list_staff, principal)
+
+    @rpc(expected_exceptions=DomainError)
+    def complete_login(self, pending_token, code):
+        return self._handle(staff_signin.complete_login, pending_token, code)
+
+    @rpc(expected_exceptions=DomainError)
+    def begin_enrolment(self, pending_token):
+        return self._handle(staff_signin.begin_enrolment, pending_token)
+
+    @rpc(expected_exceptions=DomainError)
+    def confirm_enrolment(self, pending_token, code):
+        return self._handle(staff_signin.confirm_enrolment, pending_token, code)
+
+    @rpc(expected_exceptions=DomainError)
+    def reset_second_factor(self, principal, account_id):
+        return self._handle(staff_signin.reset_second_factor, principal, account_id)
+
+    @rpc(expected_exceptions=DomainError)
+    def security_events(self, subject_id):
+        return self._handle(staff_signin.security_events, subject_id)

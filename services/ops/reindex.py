@@ -9,8 +9,8 @@ stopped (docs/operations.md, section 5). It recomputes with whatever key is conf
 with the old key to go back. Batches by primary key; a row already right is left alone, so a rerun
 after a crash finishes the job.
 
-Not recomputed, because nothing they hash is kept: the indexes of SMS challenges and client
-addresses (rate limits and lock-outs count afresh) and the dedupe keys of verification-code SMS.
+Not recomputed, because nothing they hash is kept: the indexes of SMS challenges, captcha
+challenges, client addresses and devices (rate limits and lock-outs count afresh) and the dedupe keys of verification-code SMS.
 """
 from dataclasses import dataclass
 from typing import Callable
@@ -51,6 +51,9 @@ BLIND_INDEXES = (
 
 # Blind indexes of values nobody keeps (rate limits, lock-outs, code dedupe): let go, not recomputed.
 EPHEMERAL_INDEXES = {("identity", "sms_challenges", "phone_index"), ("identity", "sms_challenges", "client_ip_index"),
+                     ("identity", "sms_challenges", "device_index"), ("identity", "sms_challenges", "client_index"),
+                     ("identity", "captcha_challenges", "phone_index"),
+                     ("identity", "captcha_challenges", "client_index"),
                      ("identity", "phone_login_failures", "phone_index")}
 
 

@@ -53,6 +53,7 @@ SEALED_COLUMNS = (
     SealedColumn("identity", "accounts", "phone_enc", identity.PHONE, "id"),
     SealedColumn("identity", "identities", "id_number_enc", identity.ID_NUMBER, "account_id"),
     SealedColumn("identity", "identities", "name_enc", identity.NAME, "account_id"),
+    SealedColumn("identity", "staff_totp", "secret_enc", identity.TOTP_SECRET, "account_id"),
     _outbox("identity"),
     SealedColumn("registration", "roster_records", "id_number_enc", "roster.id_number", "id"),
     SealedColumn("registration", "roster_records", "name_enc", "roster.name", "id"),

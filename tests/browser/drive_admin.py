@@ -13,7 +13,9 @@ numbers each chart drew as JSON.
 import json
 import sys
 
-from pw import DESKTOP, PHONE, axe, browser, code_for, count_codes, new_page, no_sideways_scroll, shot
+from pw import DESKTOP, PHONE, axe, browser, new_page, no_sideways_scroll, shot
+
+from tests.support import staff_signin
 
 SIZES = (("desktop", DESKTOP), ("phone", PHONE))
 
@@ -25,17 +27,9 @@ def check(page, name, size):
     shot(page, f"admin-{name}-{size}")
 
 
-def log_in(page, base, sms, phone, password):
-    page.goto(base + "/staff/login")
-    page.fill("input[name=phone]", phone)
-    before = count_codes(sms, phone)
-    page.click("button[value=send_code]")
-    code = code_for(sms, phone, after=before)
-    page.fill("input[name=phone]", phone)
-    page.fill("input[name=password]", password)
-    page.fill("input[name=code]", code)
-    page.locator("button[value=login]").filter(has_text="登录").last.click()
-    page.wait_for_load_state()
+def log_in(page, base, sms, phone, password, size="desktop"):
+    """First login: password, the QR page, the recovery codes (each checked: axe, no sideways scroll)."""
+    staff_signin.via_page(page, base, phone, password, look=lambda name: check(page, name, size))
 
 
 def chart_values(page, chart_id):
@@ -51,7 +45,7 @@ def admin_path(b, base, sms, phone, password, roster, mailing, number, cookies):
         if cookies:
             page.context.add_cookies(cookies)
         else:
-            log_in(page, base, sms, phone, password)
+            log_in(page, base, sms, phone, password, size)
             assert page.url.endswith("/admin/"), page.url
             cookies.extend(page.context.cookies())
         page.goto(base + "/admin/")
@@ -136,7 +130,7 @@ def auditor_path(b, base, sms, phone, password, application_id):
         if cookies:
             page.context.add_cookies(cookies)
         else:
-            log_in(page, base, sms, phone, password)
+            log_in(page, base, sms, phone, password, size)
             assert page.url.endswith("/admin/audit"), page.url
             cookies.extend(page.context.cookies())
         page.goto(base + "/admin/audit")

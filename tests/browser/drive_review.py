@@ -18,6 +18,7 @@ import sys
 from urllib.parse import urlencode
 
 from tests.browser.pw import DESKTOP, PHONE, axe, browser, new_page, no_sideways_scroll, shot
+from tests.support import staff_signin
 
 BANNED = ("INTERMEDIATE", "SOCIAL_WORK_AGENCY", "RESIDENT_ID", "BACHELOR", "110105", "id_card_back", "pending",
           "claimed", "FIRST")
@@ -44,9 +45,7 @@ def log_in(page, base, phone, password, size):
     page.goto(base + "/review/")
     assert "/staff/login" in page.url and "next=/review/" in page.url, page.url
     check(page, f"review-staff-login-{size}")
-    page.fill("#f-phone", phone)
-    page.fill("#f-password", password)
-    page.click("button.primary[name=action][value=login]")
+    staff_signin.via_page(page, base, phone, password)
     page.wait_for_url(re.compile(r"/review/$"))
 
 
@@ -213,9 +212,7 @@ def phone(page, base):
 def without_javascript(b, base, phone_number, password):
     page = new_page(b, PHONE, javascript=False)
     page.goto(base + "/staff/login?next=/review/")
-    page.fill("#f-phone", phone_number)
-    page.fill("#f-password", password)
-    page.click("button.primary[name=action][value=login]")
+    staff_signin.via_page(page, base, phone_number, password)  # the second step works without JavaScript too
     page.wait_for_url(re.compile(r"/review/$"))
     page.click(".tabs a:has-text('已审结')")
     page.wait_for_url(re.compile(r"state=decided"))

@@ -14,7 +14,7 @@ import uuid
 import pytest
 import requests
 
-from tests.support import journey
+from tests.support import journey, staff_signin
 from tests.support.infra import wait_for
 from tests.support.journey import ADMIN_PHONE, REVIEWER_PHONE, STAFF_PASSWORD
 
@@ -87,9 +87,9 @@ def test_reviewer_rejects_and_approves_at_desktop_size(system, chromium):
     # The pages' doors: staff only, CSRF on every POST, the login page for a stranger.
     stranger = requests.get(system.base_url + "/review/", allow_redirects=False, timeout=30)
     assert stranger.status_code == 303 and stranger.headers["Location"] == "/staff/login?next=/review/"
-    browser_of_reviewer = requests.Session()
-    browser_of_reviewer.post(system.base_url + "/api/v1/sessions", json={"phone": REVIEWER_PHONE,
-                                                                         "password": STAFF_PASSWORD}, timeout=30)
+    reviewer_again = system.client()
+    staff_signin.via_api(reviewer_again, REVIEWER_PHONE, STAFF_PASSWORD)
+    browser_of_reviewer = reviewer_again.http  # the session cookie, no bearer token
     forged = browser_of_reviewer.post(system.base_url + "/review/next", data={"campaign": ""},
                                       allow_redirects=False, timeout=30)
     assert forged.status_code == 403 and "页面已过期" in forged.text

@@ -4,7 +4,7 @@ import uuid
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.idnumbers import checksum_char
-from tests.support import images
+from tests.support import images, staff_signin
 from tests.support.system import beijing_window_around_now
 
 ADMIN_PHONE, REVIEWER_PHONE = "13900000001", "13900000002"
@@ -14,16 +14,11 @@ ROSTER_HEADER = "姓名,证件类型,证件号码,级别,考试年度,职业水�
 
 
 def staff(system, phone, role):
+    """A new staff account, logged in through the API (enrolling its TOTP: tests/support/staff_signin.py)."""
     with ClusterRpcProxy({"AMQP_URI": system.amqp_uri}) as cluster:
         cluster.identity.create_staff(phone, role, STAFF_PASSWORD)
     client = system.client()
-    client.call("POST", "/api/v1/sms-codes", {"phone": phone, "purpose": "admin_login" if role == "admin"
-                                             else "login"}, expect=202)
-    code = system.code_for(phone)
-    body = {"phone": phone, "password": STAFF_PASSWORD}
-    if role == "admin":
-        body["code"] = code
-    client.token = client.call("POST", "/api/v1/sessions", body, expect=201).json()["token"]
+    staff_signin.via_api(client, phone, STAFF_PASSWORD)
     return client
 
 

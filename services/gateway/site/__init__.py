@@ -5,4 +5,5 @@
 - `forms` — HTML form fields ⇄ the API's JSON, errors per field
 - `base` — what every page needs: who is logged in, CSRF, login redirects
 - `applicant`, `review`, `admin` — the routes of each role (mixins of GatewayService)
+- `staff_signin` — staff login: the password, then TOTP (enrolment with a QR code, recovery codes)
 """

@@ -288,7 +288,15 @@ class AdminPages(PageBase):
         listed = self._call(self.identity.list_staff, principal)
         return self._render(request, "admin/staff.html", principal=principal, staff=listed["staff"],
                             creatable=listed["creatable_roles"], role_labels=ROLE_LABELS, errors=errors,
-                            status=status, form=form or {})
+                            may_reset=listed.get("may_reset_second_factor"), status=status, form=form or {})
+
+    @page("POST", "/admin/staff/<string:account_id>/reset-2fa")
+    def staff_reset_second_factor_post(self, request, account_id):
+        """The security admin clears a lost authenticator: the person enrols again at the next login."""
+        principal = self._require_page(request, [SECURITY_ADMIN])
+        self._check_form(request)
+        self._call(self.identity.reset_second_factor, principal, account_id)
+        return redirect("/admin/staff?m=second_factor_reset")
 
     @page("POST", "/admin/staff")
     def staff_create_post(self, request):

@@ -9,7 +9,7 @@ from services.contracts.errors import Conflict, DomainError, ValidationFailed
 from services.contracts.materials import KIND_LABELS, KINDS, UnknownMaterialKind
 from services.contracts.roles import APPLICANT
 
-from .. import auth
+from .. import auth, device
 from . import forms
 from .base import PageBase
 from .handler import page, redirect
@@ -39,27 +39,19 @@ class ApplicantPages(PageBase):
     def login_post(self, request):
         return self._login_flow(request, "applicant/login.html", "login")
 
-    @page("GET", "/staff/login")
-    def staff_login_page(self, request):
-        return self._render(request, "applicant/staff_login.html", next=request.args.get("next", ""), form={})
-
-    @page("POST", "/staff/login")
-    def staff_login_post(self, request):
-        return self._login_flow(request, "applicant/staff_login.html", "admin_login")
-
     def _login_flow(self, request, template, code_purpose):
         form = self._check_form(request)
         phone = form.get("phone", "").strip()
         shown = {"phone": phone}
         try:
-            if form.get("action") == "send_code":
-                answer = self._send_code(request, phone, code_purpose)
-                return self._render(request, template, form=shown, next=form.get("next", ""),
-                                    message="验证码已发送，5分钟内有效", cooldown=answer.get("cooldown_seconds"))
+            if form.get("action") in ("send_code", "new_captcha"):
+                return self._code_step(request, template, form, code_purpose, shown, next=form.get("next", ""))
             answer = self._call(self.identity.login, phone, password=form.get("password") or None,
                                 code=form.get("code", "").strip() or None, client_ip=self._client_ip(request))
         except DomainError as exc:
             return self._refused(request, template, exc, form=shown, next=form.get("next", ""))
+        if "pending_token" in answer:  # staff: the second factor next (site/staff_signin.py)
+            return self._second_step(request, answer, form.get("next", ""))
         return self._enter(answer, form.get("next", ""))
 
     @page("GET", "/register")
@@ -72,11 +64,9 @@ class ApplicantPages(PageBase):
         phone = form.get("phone", "").strip()
         shown = {"phone": phone}
         try:
-            if form.get("action") == "send_code":
+            if form.get("action") in ("send_code", "new_captcha"):
                 # Always a registration code, whatever else is filled in (the natural order works).
-                answer = self._send_code(request, phone, "register")
-                return self._render(request, "applicant/register.html", form=shown,
-                                    message="验证码已发送，5分钟内有效", cooldown=answer.get("cooldown_seconds"))
+                return self._code_step(request, "applicant/register.html", form, "register", shown)
             if form.get("password", "") != form.get("password2", ""):
                 raise ValidationFailed("两次输入的密码不一致", details={"password2": ["两次输入的密码不一致，请重新输入"]})
             answer = self._call(self.identity.register, phone, form.get("code", "").strip(),
@@ -85,10 +75,23 @@ class ApplicantPages(PageBase):
             return self._refused(request, "applicant/register.html", exc, form=shown)
         return self._enter(answer, "/identity?m=registered")
 
-    def _send_code(self, request, phone, purpose):
+    def _code_step(self, request, template, form, purpose, shown, **context):
+        """获取验证码 (or 换一张图形验证码) without JavaScript: the same page again, with the outcome."""
+        phone = shown["phone"]
         if not phone:
             raise ValidationFailed("请输入手机号", details={"phone": ["请输入手机号"]})
-        return self._call(self.identity.send_code, phone, purpose, self._client_ip(request))
+        if form.get("action") == "new_captcha":
+            captcha = self._call(self.identity.new_captcha, phone, self._client_ip(request), device.device_of(request))
+            return self._render(request, template, form=shown, captcha=captcha, **context)
+        sent = {"captcha_id": form.get("captcha_id"), "captcha_answer": form.get("captcha_answer")}
+        try:
+            answer = self._call(self.identity.send_code, phone, purpose, self._client_ip(request),
+                                device.device_of(request), sent)
+        except DomainError as exc:
+            captcha = (exc.details or {}).get("captcha") if isinstance(exc.details, dict) else None
+            return self._refused(request, template, exc, form=shown, captcha=captcha, **context)
+        return self._render(request, template, form=shown, message="验证码已发送，5分钟内有效",
+                            cooldown=answer.get("cooldown_seconds"), **context)
 
     def _enter(self, answer, next_path):
         target = next_path if next_path.startswith("/") and not next_path.startswith("//") else ""

@@ -9,7 +9,7 @@ import uuid
 from services.contracts.errors import Unauthenticated
 from services.contracts.roles import ADMIN, APPLICANT, AUDITOR, REVIEWER, SECURITY_ADMIN
 
-from .. import auth
+from .. import auth, device
 from .handler import Redirect
 from .render import html
 
@@ -39,7 +39,8 @@ MESSAGES = {
     "dispatched": "已登记邮寄信息",
     "resent": "已重新发送",
     "campaign_saved": "登记批次已保存",
-    "staff_created": "工作人员账号已创建，请将初始密码当面或通过安全渠道转交本人",
+    "staff_created": "工作人员账号已创建，请将初始密码当面或通过安全渠道转交本人；本人首次登录时设置身份验证器",
+    "second_factor_reset": "已重置二次验证，该工作人员的登录已全部退出，下次登录时需重新设置身份验证器",
 }
 
 
@@ -96,12 +97,13 @@ class PageBase:
             new_binding = binding = uuid.uuid4().hex + uuid.uuid4().hex
         context = {"principal": principal, "csrf": auth.csrf_token(self._csrf_secret(), binding),
                    "contact": self._contact(), "labels": self._labels(), "tables": self._tables(), "path": request.path,
-                   "message": MESSAGES.get(request.args.get("m", "")), **context}
+                   "message": MESSAGES.get(request.args.get("m", "")),
+                   "staff_sms_fallback": bool(self.config.get("STAFF_SMS_FALLBACK_ROLES")), **context}
         response = html(template, context, status=status)
         if new_binding:
             response.set_cookie(auth.PRE_SESSION_COOKIE, new_binding, httponly=True, samesite="Lax",
                                 secure=self._secure_cookies(), path="/")
-        return response
+        return device.remember(request, response, self._secure_cookies())
 
     @staticmethod
     def _home_of(principal):

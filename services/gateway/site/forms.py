@@ -50,4 +50,4 @@ def field_errors(details):
     if not isinstance(details, dict):
         return {}
     return {str(k): (v if isinstance(v, list) else [str(v)]) for k, v in details.items()
-            if k not in ("retry_after", "application_id")}
+            if k not in ("retry_after", "application_id", "captcha")}

@@ -51,6 +51,44 @@
     };
     tick();
   }
+  // 图形验证码：服务器要求时（error.details.captcha）在“获取验证码”前显示，结构与无脚本时服务器渲染的相同。
+  function showCaptcha(form, captcha, message) {
+    let box = form.querySelector("[data-captcha]");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "captcha"; box.dataset.captcha = "";
+      box.innerHTML = '<input type="hidden" name="captcha_id"><img width="160" height="60" alt="">' +
+        '<div class="field"><label for="f-captcha-answer">图形验证码</label>' +
+        '<p class="hint" id="f-captcha-answer-hint"></p>' +
+        '<input id="f-captcha-answer" name="captcha_answer" type="text" autocomplete="off" maxlength="8" ' +
+        'autocapitalize="characters" spellcheck="false" aria-describedby="f-captcha-answer-hint"></div>' +
+        '<button type="button" data-new-captcha>看不清，换一张</button>';
+      form.querySelector(".code-row").before(box);
+    }
+    const wait = Math.round((captcha.wait_seconds || 300) / 60);
+    box.querySelector('[name="captcha_id"]').value = captcha.captcha_id;
+    const img = box.querySelector("img");
+    img.src = captcha.image;
+    img.alt = `图形验证码图片。不方便识别图片？等待${wait}分钟后可直接获取验证码`;
+    box.querySelector(".hint").textContent = (message ? message + "。" : "") +
+      `输入图片中的4个字符，不区分大小写。不方便识别图片？等待${wait}分钟后可直接获取验证码：图形验证码留空，再点“获取验证码”`;
+    const answer = box.querySelector('[name="captcha_answer"]');
+    answer.value = "";
+    answer.focus();
+  }
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-new-captcha]");
+    if (!button) return;
+    event.preventDefault();
+    const form = button.form || button.closest("form");
+    const phone = form.querySelector('[name="phone"]').value.trim();
+    const r = await fetch("/api/v1/captchas", { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify({ phone }) });
+    const data = await r.json().catch(() => ({}));
+    if (r.ok) showCaptcha(form, data, "");
+    else ensureStatus(form).textContent = (data.error && data.error.message) || "网络异常，请稍后重试";
+  });
+
   document.querySelectorAll("button[data-send-code]").forEach((button) => {
     if (button.dataset.cooldown) countdown(button, parseInt(button.dataset.cooldown, 10));
     button.addEventListener("click", async (event) => {
@@ -58,17 +96,27 @@
       const form = button.form;
       const phone = form.querySelector('[name="phone"]').value.trim();
       const status = ensureStatus(form);
+      const body = { phone, purpose: button.dataset.purpose };
+      const captchaId = form.querySelector('[name="captcha_id"]');
+      if (captchaId) {
+        body.captcha_id = captchaId.value;
+        body.captcha_answer = form.querySelector('[name="captcha_answer"]').value.trim();
+      }
       try {
         const r = await fetch("/api/v1/sms-codes", { method: "POST", credentials: "same-origin",
           headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-          body: JSON.stringify({ phone, purpose: button.dataset.purpose }) });
+          body: JSON.stringify(body) });
         const data = await r.json().catch(() => ({}));
         if (!r.ok) {
-          status.textContent = (data.error && data.error.message) || "验证码发送失败，请稍后再试";
-          const wait = data.error && data.error.details && data.error.details.retry_after;
+          const error = data.error || {};
+          status.textContent = error.message || "验证码发送失败，请稍后再试";
+          if (error.details && error.details.captcha) { showCaptcha(form, error.details.captcha, error.message); return; }
+          const wait = error.details && error.details.retry_after;
           if (wait) countdown(button, parseInt(wait, 10));
           return;
         }
+        const box = form.querySelector("[data-captcha]");
+        if (box) box.remove();  // 已通过，用过的图形验证码不再有用
         status.textContent = "验证码已发送，5分钟内有效";
         const code = form.querySelector('[name="code"]');
         if (code) code.focus();

@@ -1,8 +1,8 @@
 """SMS code challenges: issue a 6-digit code, verify it once.
 
 Rules (DESIGN.md, security): valid 5 minutes, single use, at most 5 wrong tries, resend cooldown
-60 s per phone and purpose, daily caps per phone and per client IP. "Daily" is the Beijing
-calendar day, the day people see. Codes are kept only as an HMAC bound to phone and purpose, so a
+60 s per phone, purpose and client; the daily limits per client are domain/sms_limits.py's
+(docs/signin.md). "Daily" is the Beijing calendar day, the day people see. Codes are kept only as an HMAC bound to phone and purpose, so a
 leaked table does not give usable codes and a code for one purpose cannot serve another.
 
 `verify` mutates the challenge (attempts, used_at) and raises on failure: the caller must persist
@@ -31,9 +31,7 @@ class SmsCodePolicy:
     code_length: int = 6
     ttl: timedelta = timedelta(minutes=5)
     max_attempts: int = 5
-    resend_cooldown: timedelta = timedelta(seconds=60)
-    daily_cap_per_phone: int = 10
-    daily_cap_per_ip: int = 50
+    resend_cooldown: timedelta = timedelta(seconds=60)  # per phone, purpose and client
 
 
 @dataclass
@@ -47,30 +45,20 @@ class CodeChallenge:
     used_at: datetime | None = None
 
 
-def issue(policy, phone_index, purpose, recent_challenges_for_phone, count_today_for_ip, now, key):
-    """Return (challenge, plain_code) or raise TooManyRequests.
+def issue(policy, phone_index, purpose, recent_from_client, now, key):
+    """Return (challenge, plain_code) or raise TooManyRequests (the resend cooldown).
 
-    recent_challenges_for_phone: this phone's challenges, all purposes, at least those created since
-    `beijing_day_start(now)`. count_today_for_ip: challenges issued to the client IP since then
-    (None when the IP is unknown).
+    recent_from_client: this phone's challenges asked by this client (domain/sms_limits.py), at
+    least those younger than the cooldown: a stranger's request does not delay the owner's.
+    Daily limits are domain/sms_limits.py's, decided before this.
     """
     _check_purpose(purpose)
-    today = [c for c in recent_challenges_for_phone if c.created_at >= beijing_day_start(now)]
-    same_purpose = [c.created_at for c in recent_challenges_for_phone if c.purpose == purpose]
+    same_purpose = [c.created_at for c in recent_from_client if c.purpose == purpose]
     if same_purpose:
         ready_at = max(same_purpose) + policy.resend_cooldown
         if now < ready_at:
             wait = _seconds(ready_at - now)
             _refuse("sms_code_cooldown", f"获取验证码过于频繁，请{wait}秒后再试", wait)
-    until_tomorrow = _seconds(beijing_day_start(now) + timedelta(days=1) - now)
-    if len(today) >= policy.daily_cap_per_phone:
-        _refuse("sms_code_daily_cap_phone",
-                f"该手机号今天获取验证码已达{policy.daily_cap_per_phone}次上限，"
-                f"请{_wait_text(until_tomorrow)}后（北京时间明天0点后）再试", until_tomorrow)
-    if count_today_for_ip is not None and count_today_for_ip >= policy.daily_cap_per_ip:
-        _refuse("sms_code_daily_cap_ip",
-                f"当前网络今天获取验证码的次数已达上限，"
-                f"请{_wait_text(until_tomorrow)}后（北京时间明天0点后）再试，或更换网络", until_tomorrow)
     code = f"{secrets.randbelow(10 ** policy.code_length):0{policy.code_length}d}"
     challenge = CodeChallenge(phone_index=phone_index, purpose=purpose,
                               code_hash=hash_code(key, phone_index, purpose, code),
@@ -133,6 +121,10 @@ def beijing_day_start(now):
     return datetime.combine(local.date(), time(0), tzinfo=BEIJING).astimezone(now.tzinfo)
 
 
+def check_purpose(purpose):
+    _check_purpose(purpose)
+
+
 def _check_purpose(purpose):
     if purpose not in PURPOSES:
         message = "验证码用途无效"
@@ -143,7 +135,7 @@ def _seconds(delta):
     return max(1, math.ceil(delta.total_seconds()))
 
 
-def _wait_text(seconds):
+def wait_text(seconds):
     if seconds < 60:
         return f"{seconds}秒"
     minutes = math.ceil(seconds / 60)

@@ -8,8 +8,10 @@ The rule, stated once:
 - the operator's command line (`python -m services.identity create-staff`, no principal) makes the
   first accounts.
 Staff lists (masked phones, roles) are for the security admin, the admin and the auditor, who needs
-them to tell who an account id in the audit log is. Every staff role except the reviewer logs in
-with a password *and* an SMS code (admin_login).
+them to tell who an account id in the audit log is. Every staff role logs in with a password and a
+second factor that does not travel by SMS (TOTP, docs/signin.md); only roles listed in
+STAFF_SMS_FALLBACK_ROLES may use an SMS code (admin_login) instead, until they enrol TOTP. Only the
+security admin resets someone's second factor.
 """
 from services.contracts.errors import Forbidden, ValidationFailed
 from services.contracts.roles import (
@@ -23,7 +25,8 @@ from services.contracts.roles import (
 
 CREATABLE_BY = {SECURITY_ADMIN: STAFF_ACCOUNT_ROLES, ADMIN: frozenset({REVIEWER})}
 LIST_ROLES = frozenset({SECURITY_ADMIN, ADMIN, AUDITOR})
-SECOND_FACTOR_ROLES = frozenset({ADMIN, SECURITY_ADMIN, AUDITOR})
+SECOND_FACTOR_ROLES = STAFF_ACCOUNT_ROLES
+RESET_SECOND_FACTOR_ROLES = frozenset({SECURITY_ADMIN})
 
 
 def check_role(role):
@@ -60,3 +63,15 @@ def require_may_list(viewer_roles):
 
 def needs_second_factor(roles):
     return bool(set(roles or ()) & SECOND_FACTOR_ROLES)
+
+
+def may_use_sms(roles, fallback_roles):
+    """Whether policy lets this account log in with an SMS code instead of TOTP: every staff role it
+    has is listed in STAFF_SMS_FALLBACK_ROLES."""
+    staff = set(roles or ()) & SECOND_FACTOR_ROLES
+    return bool(staff) and staff <= set(fallback_roles or ())
+
+
+def require_may_reset_second_factor(roles):
+    if not set(roles or ()) & RESET_SECOND_FACTOR_ROLES:
+        raise Forbidden("只有安全管理员可以重置工作人员的二次验证", code="forbidden")

@@ -19,6 +19,10 @@ BODIES = {
     "/api/v1/accounts": {"phone": "13800138000", "code": "123456", "password": "Abcdef12345!"},
     "/api/v1/sessions": {"phone": "13800138000", "password": "Abcdef12345!"},
     "/api/v1/password-resets": {"phone": "13800138000", "code": "123456", "new_password": "Abcdef12345!"},
+    "/api/v1/captchas": {"phone": "13800138000"},
+    "/api/v1/sessions/second-factor": {"pending_token": "x", "code": "123456"},
+    "/api/v1/second-factor/enrolment": {"pending_token": "x"},
+    "/api/v1/second-factor/enrolment/confirm": {"pending_token": "x", "code": "123456"},
 }
 
 

@@ -1,0 +1,154 @@
+"""Staff sign-in after the password: the TOTP code (or a recovery code), enrolment, and the security
+admin's reset. The rules are domain/second_factor.py's; no nameko here, as in handlers.
+
+Decided (docs/signin.md): a staff member without TOTP enrols right after their first correct
+password — the initial password is handed over in person by the security admin, and the same holds
+after a reset. Every try at the second step counts towards the login lockout like a wrong password,
+and the try reserved by the password step stays counted until the second factor is passed.
+"""
+import logging
+
+from sqlalchemy import delete, select, update
+
+from services.common import clock
+from services.common.masking import mask_phone
+from services.contracts.errors import Conflict, NotFound, ValidationFailed
+
+from . import handlers
+from .domain import second_factor, staff_roles
+from .models import PHONE, TOTP_SECRET, Account, LoginSession, RecoveryCode, SecurityEvent, StaffTotp
+
+log = logging.getLogger("services.identity")
+
+
+def complete_login(ctx, pending_token, code):
+    """The second step: a TOTP code, or one of the recovery codes; a session when it is right."""
+    account, now = _reserve(ctx, pending_token)
+    refusal = None
+    with ctx.uow() as uow:
+        factor = uow.session.scalar(select(StaffTotp).where(StaffTotp.account_id == account.id).with_for_update())
+        if factor is None or factor.confirmed_at is None:
+            raise Conflict("尚未设置身份验证器，请先完成设置", code="second_factor_not_enrolled")
+        try:
+            if second_factor.looks_like_recovery_code(code):
+                _use_recovery_code(ctx, uow, account.id, code, now)
+                how = "recovery code"
+            else:
+                factor.last_step = second_factor.accept_totp(ctx.cipher.decrypt(factor.secret_enc, TOTP_SECRET),
+                                                             code, now, factor.last_step)
+                how = "totp"
+        except ValidationFailed as exc:
+            refusal = exc
+        if refusal is None:
+            handlers._clear_failures(uow, account.id, now)
+            answer = handlers.open_session(ctx, uow, account, now)
+    if refusal is not None:
+        handlers._refuse_login(ctx, account.id, now, refusal)
+    log.info("account %s logged in by password and %s", account.id, how)
+    return answer
+
+
+def begin_enrolment(ctx, pending_token):
+    """{secret, otpauth_uri}: the same unconfirmed secret until it is confirmed (a reload shows the same QR)."""
+    account, now = _pending(ctx, pending_token)
+    with ctx.uow() as uow:
+        factor = uow.session.get(StaffTotp, account.id)
+        if factor is not None and factor.confirmed_at is not None:
+            raise Conflict("已设置身份验证器，请直接输入动态验证码登录；如手机丢失，请联系安全管理员重置",
+                           code="second_factor_enrolled")
+        if factor is None:
+            factor = StaffTotp(account_id=account.id, secret_enc=ctx.cipher.encrypt(second_factor.new_secret(),
+                                                                                    TOTP_SECRET), created_at=now)
+            uow.session.add(factor)
+        secret = ctx.cipher.decrypt(factor.secret_enc, TOTP_SECRET)
+    label = mask_phone(ctx.cipher.decrypt(account.phone_enc, PHONE))
+    return {"secret": secret, "otpauth_uri": second_factor.provisioning_uri(secret, label)}
+
+
+def confirm_enrolment(ctx, pending_token, code):
+    """The first code confirms the secret: a session and ten recovery codes, shown this once."""
+    account, now = _reserve(ctx, pending_token)
+    refusal = None
+    with ctx.uow() as uow:
+        factor = uow.session.scalar(select(StaffTotp).where(StaffTotp.account_id == account.id).with_for_update())
+        if factor is None or factor.confirmed_at is not None:
+            raise Conflict("请重新打开设置页面", code="second_factor_enrolment_stale")
+        try:
+            factor.last_step = second_factor.accept_totp(ctx.cipher.decrypt(factor.secret_enc, TOTP_SECRET),
+                                                         code, now, factor.last_step)
+        except ValidationFailed as exc:
+            refusal = exc
+        if refusal is None:
+            factor.confirmed_at = now
+            codes = second_factor.new_recovery_codes()
+            uow.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
+            uow.session.add_all(RecoveryCode(account_id=account.id, code_hash=second_factor.hash_recovery_code(
+                ctx.settings.code_key, account.id, c)) for c in codes)
+            uow.session.add(SecurityEvent(at=now, action="second_factor_enrolled", actor_id=account.id,
+                                          subject_id=account.id))
+            handlers._clear_failures(uow, account.id, now)
+            answer = handlers.open_session(ctx, uow, account, now)
+    if refusal is not None:
+        handlers._refuse_login(ctx, account.id, now, refusal)
+    log.info("account %s enrolled a TOTP second factor", account.id)
+    return {**answer, "recovery_codes": codes}
+
+
+def reset_second_factor(ctx, principal, account_id):
+    """The security admin clears someone's TOTP and recovery codes (lost phone); their sessions end
+    and they enrol again at their next login. Recorded in security_events (who, whom, when)."""
+    staff_roles.require_may_reset_second_factor((principal or {}).get("roles"))
+    now = clock.now()
+    with ctx.uow() as uow:
+        account = uow.session.get(Account, str(account_id))
+        if account is None or not staff_roles.needs_second_factor(account.role_list):
+            raise NotFound("工作人员账号不存在", code="account_not_found")
+        uow.session.execute(delete(StaffTotp).where(StaffTotp.account_id == account.id))
+        uow.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
+        uow.session.execute(update(LoginSession).where(LoginSession.account_id == account.id,
+                                                       LoginSession.revoked_at.is_(None)).values(revoked_at=now))
+        uow.session.add(SecurityEvent(at=now, action="second_factor_reset", actor_id=principal.get("account_id"),
+                                      subject_id=account.id))
+    log.info("second factor of account %s reset by %s", account.id, principal.get("account_id"))
+    return {"ok": True}
+
+
+def security_events(ctx, subject_id):
+    """The record of one account, oldest first (for the staff page and tests)."""
+    with ctx.uow() as uow:
+        rows = uow.session.scalars(select(SecurityEvent).where(SecurityEvent.subject_id == str(subject_id))
+                                   .order_by(SecurityEvent.id)).all()
+        return [{"at": clock.iso(r.at), "action": r.action, "actor_id": r.actor_id, "subject_id": r.subject_id}
+                for r in rows]
+
+
+def _pending(ctx, pending_token):
+    now = clock.now()
+    account_id, _ = second_factor.pending_account(ctx.settings.code_key, pending_token, now)
+    with ctx.uow() as uow:
+        account = uow.session.get(Account, account_id)
+    if account is None:
+        raise second_factor.expired()
+    second_factor.check_pending(ctx.settings.code_key, pending_token, account.password_changed_at)
+    return account, now
+
+
+def _reserve(ctx, pending_token):
+    """_pending, and this try counted towards the lockout before the code is looked at."""
+    account, _ = _pending(ctx, pending_token)
+    with ctx.uow() as uow:
+        locked = handlers._account_by_id(uow, account.id, lock=True)
+        now = clock.now()
+        handlers._reserve_try(ctx, uow, locked.id, now)
+    return account, now
+
+
+def _use_recovery_code(ctx, uow, account_id, code, now):
+    wanted = second_factor.hash_recovery_code(ctx.settings.code_key, account_id, code)
+    row = uow.session.scalar(select(RecoveryCode).where(RecoveryCode.account_id == account_id,
+                                                        RecoveryCode.code_hash == wanted,
+                                                        RecoveryCode.used_at.is_(None)).with_for_update())
+    if row is None:
+        message = "恢复码不正确或已使用过；每个恢复码只能使用一次"
+        raise ValidationFailed(message, code="recovery_code_wrong", details={"code": [message]})
+    row.used_at = now
