@@ -300,6 +300,16 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
         principal = self._principal(request)
         return json_response(self._call(self.review.get_task, principal, task_id))
 
+    @api("GET", f"{V1}/review/tasks/<string:task_id>/materials/<string:kind>", query=s.MaterialQuery,
+         response={"image/jpeg": s.BINARY, "image/png": s.BINARY},
+         summary="审核任务提交时的材料图片（该次提交的，不是申请人后来重新上传的）", roles=STAFF, tags=["review"])
+    def task_material(self, request, task_id, kind):
+        principal = self._principal(request)
+        variant = load(s.MaterialQuery(), request.args.to_dict())["variant"]
+        blob = self._call(self.review.task_material, principal, task_id, kind, variant)
+        return Response(base64.b64decode(blob["content_b64"]), mimetype=blob["content_type"],
+                        headers={**API_HEADERS, "Content-Disposition": f'inline; filename="{kind}.jpg"'})
+
     @api("POST", f"{V1}/review/tasks/<string:task_id>/claim", response=s.Task, summary="领取任务", roles=STAFF,
          tags=["review"])
     def claim(self, request, task_id):

@@ -424,6 +424,19 @@ def _materials_of(session, task, thresholds=DEFAULT_THRESHOLDS):
     return out
 
 
+def task_material(ctx, principal, task_id, kind, variant="image"):
+    """The image a task was submitted with (its attempt's, not the application's newest): what the
+    reviewer of an older attempt must see. Staff only; the look is audited by fetch_material."""
+    access.require_staff(principal)
+    if kind not in KINDS:
+        raise UnknownMaterialKind()
+    with ctx.uow() as uow:
+        material_id = (repository.get(uow.session, task_id).material_ids or {}).get(kind)
+    if not isinstance(material_id, str):
+        raise NotFound("该任务没有这项材料", code="material_not_found")
+    return fetch_material(ctx, material_id, principal, variant)
+
+
 def get_task(ctx, principal, task_id):
     """The task with its materials' ids and verdicts; audited; a look by the claimant renews the lease."""
     reviewer_id, roles = access.require_staff(principal)

@@ -75,6 +75,10 @@ class ReviewService(ServiceBase):
         return handlers.list_tasks(self._ctx(), principal, filters)
 
     @rpc(expected_exceptions=DomainError)
+    def task_material(self, principal, task_id, kind, variant="image"):
+        return handlers.task_material(self._ctx(), principal, task_id, kind, variant)
+
+    @rpc(expected_exceptions=DomainError)
     def get_task(self, principal, task_id):
         return handlers.get_task(self._ctx(), principal, task_id)
 

@@ -73,6 +73,13 @@ def test_applicant_path_of_the_notice(system):
         return [t for t in reviewer.call("GET", "/api/v1/review/tasks", expect=200).json()
                 if t["application_id"] == app["id"] and t["attempt"] == 2]
     [task2] = wait_for(task_for_attempt_2, message="task for attempt 2")
+    # Each task shows the photo of its own attempt: the rejected one keeps the old photo.
+    def photo_of(task_id):
+        return reviewer.call("GET", f"/api/v1/review/tasks/{task_id}/materials/photo", expect=200).content
+    newest = me.call("GET", f"/api/v1/applications/{app['id']}/materials/photo", expect=200).content
+    assert photo_of(task2["id"]) == newest and photo_of(task["id"]) != newest
+    assert me.call("GET", f"/api/v1/review/tasks/{task['id']}/materials/photo").status_code == 403
+    assert reviewer.call("GET", f"/api/v1/review/tasks/{task['id']}/materials/selfie").status_code == 404
     reviewer.call("POST", f"/api/v1/review/tasks/{task2['id']}/claim", expect=200)
     reviewer.call("POST", f"/api/v1/review/tasks/{task2['id']}/decision", {"decision": "approved"},
                   headers={"Idempotency-Key": "decision-0002"}, expect=200)
