@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.common import audit
 from services.common.tables import add_platform_tables
 from services.common.types import UtcDateTime
 
@@ -164,14 +165,7 @@ class RecoveryCode(Base):
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
-class SecurityEvent(Base):
-    """Append-only record of security actions on accounts (who did what to whom, when). Only ever
-    inserted: no code path updates or deletes a row."""
-    __tablename__ = "security_events"
-    __table_args__ = (Index("ix_security_events_subject", "subject_id", "at"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(UtcDateTime())
-    action: Mapped[str] = mapped_column(String(40))  # second_factor_reset | second_factor_enrolled
-    actor_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    subject_id: Mapped[str] = mapped_column(String(36))
+class AuditEntry(Base):
+    """Security actions on accounts (who did what to whom, when): the platform's append-only audit log
+    (services.common.audit), so the auditor reads them beside registration's and review's."""
+    __table__ = audit.add_table(Base.metadata)

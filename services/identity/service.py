@@ -141,3 +141,7 @@ class IdentityService(ServiceBase):
     @rpc(expected_exceptions=DomainError)
     def security_events(self, subject_id):
         return self._handle(staff_signin.security_events, subject_id)
+
+    @rpc(expected_exceptions=DomainError)
+    def audit_entries(self, principal, filters=None):
+        return self._handle(staff_signin.audit_entries, principal, filters)

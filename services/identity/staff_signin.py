@@ -10,13 +10,13 @@ import logging
 
 from sqlalchemy import delete, select, update
 
-from services.common import clock
+from services.common import audit, clock
 from services.common.masking import mask_phone
 from services.contracts.errors import Conflict, NotFound, ValidationFailed
 
 from . import handlers
 from .domain import second_factor, staff_roles
-from .models import PHONE, TOTP_SECRET, Account, LoginSession, RecoveryCode, SecurityEvent, StaffTotp
+from .models import PHONE, TOTP_SECRET, Account, LoginSession, RecoveryCode, StaffTotp
 
 log = logging.getLogger("services.identity")
 
@@ -84,8 +84,8 @@ def confirm_enrolment(ctx, pending_token, code):
             uow.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
             uow.session.add_all(RecoveryCode(account_id=account.id, code_hash=second_factor.hash_recovery_code(
                 ctx.settings.code_key, account.id, c)) for c in codes)
-            uow.session.add(SecurityEvent(at=now, action="second_factor_enrolled", actor_id=account.id,
-                                          subject_id=account.id))
+            audit.record(uow.session, account.id, "second_factor_enrolled", now, roles=account.role_list,
+                         subject=account.id)
             handlers._clear_failures(uow, account.id, now)
             answer = handlers.open_session(ctx, uow, account, now)
     if refusal is not None:
@@ -96,7 +96,7 @@ def confirm_enrolment(ctx, pending_token, code):
 
 def reset_second_factor(ctx, principal, account_id):
     """The security admin clears someone's TOTP and recovery codes (lost phone); their sessions end
-    and they enrol again at their next login. Recorded in security_events (who, whom, when)."""
+    and they enrol again at their next login. Recorded in the audit log (who, whom, when)."""
     staff_roles.require_may_reset_second_factor((principal or {}).get("roles"))
     now = clock.now()
     with ctx.uow() as uow:
@@ -107,19 +107,30 @@ def reset_second_factor(ctx, principal, account_id):
         uow.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
         uow.session.execute(update(LoginSession).where(LoginSession.account_id == account.id,
                                                        LoginSession.revoked_at.is_(None)).values(revoked_at=now))
-        uow.session.add(SecurityEvent(at=now, action="second_factor_reset", actor_id=principal.get("account_id"),
-                                      subject_id=account.id))
+        audit.record(uow.session, principal.get("account_id"), "second_factor_reset", now,
+                     roles=principal.get("roles") or (), subject=account.id)
     log.info("second factor of account %s reset by %s", account.id, principal.get("account_id"))
     return {"ok": True}
 
 
 def security_events(ctx, subject_id):
-    """The record of one account, oldest first (for the staff page and tests)."""
+    """The audit log's entries about one account, oldest first (for the staff page and tests)."""
+    log = audit.AUDIT_LOG.c
     with ctx.uow() as uow:
-        rows = uow.session.scalars(select(SecurityEvent).where(SecurityEvent.subject_id == str(subject_id))
-                                   .order_by(SecurityEvent.id)).all()
-        return [{"at": clock.iso(r.at), "action": r.action, "actor_id": r.actor_id, "subject_id": r.subject_id}
+        rows = uow.session.execute(select(audit.AUDIT_LOG).where(log.subject == str(subject_id))
+                                   .order_by(log.id)).mappings().all()
+        return [{"at": clock.iso(r["at"]), "action": r["action"], "actor_id": r["actor"], "subject_id": r["subject"]}
                 for r in rows]
+
+
+# What each audited action means, as the auditor reads it.
+AUDIT_LABELS = {"second_factor_enrolled": "启用二次验证", "second_factor_reset": "重置工作人员二次验证"}
+
+
+def audit_entries(ctx, principal, filters):
+    """This service's audit entries for the auditor (services.common.audit), newest first."""
+    with ctx.uow() as uow:
+        return audit.entries(uow.session, principal, filters, "identity", AUDIT_LABELS)
 
 
 def _pending(ctx, pending_token):

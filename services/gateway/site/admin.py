@@ -22,7 +22,7 @@ from . import charts, forms
 from .base import PageBase
 from .handler import page, redirect
 
-AUDIT_SOURCES = ("registration", "review")
+AUDIT_SOURCES = ("identity", "registration", "review")
 CARRIERS = ("中国邮政EMS", "顺丰速运", "京东物流", "中通快递", "圆通速递")
 MAX_SHOWN_REASONS = 12
 CAMPAIGN_FIELDS = ("name", "opens_at", "closes_at", "allow_resubmit_after_close", "resubmit_closes_at")

@@ -5,6 +5,8 @@ Revises: 298d0adfd773
 Create Date: 2026-11-29 19:12:15
 """
 from alembic import op
+
+from services.common import audit
 import sqlalchemy as sa
 import services.common.types
 
@@ -29,16 +31,7 @@ def upgrade():
     with op.batch_alter_table('captcha_challenges', schema=None) as batch_op:
         batch_op.create_index('ix_captcha_challenges_time', ['created_at'], unique=False)
 
-    op.create_table('security_events',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('at', services.common.types.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('action', sa.String(length=40), nullable=False),
-    sa.Column('actor_id', sa.String(length=36), nullable=True),
-    sa.Column('subject_id', sa.String(length=36), nullable=False),
-    sa.PrimaryKeyConstraint('id')
-    )
-    with op.batch_alter_table('security_events', schema=None) as batch_op:
-        batch_op.create_index('ix_security_events_subject', ['subject_id', 'at'], unique=False)
+    audit.create_table(op)  # the platform's append-only audit log (security actions on accounts)
 
     op.create_table('staff_recovery_codes',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -80,10 +73,7 @@ def downgrade():
         batch_op.drop_index('ix_staff_recovery_codes_account')
 
     op.drop_table('staff_recovery_codes')
-    with op.batch_alter_table('security_events', schema=None) as batch_op:
-        batch_op.drop_index('ix_security_events_subject')
-
-    op.drop_table('security_events')
+    audit.drop_table(op)
     with op.batch_alter_table('captcha_challenges', schema=None) as batch_op:
         batch_op.drop_index('ix_captcha_challenges_time')
 

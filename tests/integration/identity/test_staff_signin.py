@@ -83,6 +83,11 @@ def test_the_security_admin_resets_a_lost_factor_and_it_is_recorded(identity, ap
     assert [(e["action"], e["actor_id"]) for e in events] == [
         ("second_factor_enrolled", reviewer["account_id"]), ("second_factor_reset", security["account_id"])]
     assert events[-1]["at"].startswith("2020-07-01T10:05")
+    # The auditor reads them in the platform's audit log, beside registration's and review's.
+    log = api.audit_entries({"account_id": "auditor-1", "roles": ["auditor"]}, {"action": "second_factor_reset"})
+    assert [(e["source"], e["actor"], e["subject"], e["action_label"]) for e in log["entries"]] == [
+        ("identity", security["account_id"], reviewer["account_id"], "重置工作人员二次验证")]
+    refused(Forbidden, "auditor_only", api.audit_entries, boss, {})
 
 
 def test_sms_stays_only_where_policy_allows(start_identity, frozen_clock):
