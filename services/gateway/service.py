@@ -19,6 +19,7 @@ from services.contracts.roles import APPLICANT, ROLES, STAFF_ROLES
 
 from . import assets, auth, device, openapi, uploads
 from . import schemas as s
+from .principals import Principals
 from .site.admin import AdminPages
 from .site.applicant import ApplicantPages
 from .site.review import ReviewPages
@@ -38,6 +39,7 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
     registration = RpcProxy("registration")
     review = RpcProxy("review")
     notify = RpcProxy("notify")
+    principals = Principals()
 
     # --- plumbing -----------------------------------------------------------------------
     def _call(self, fn, *args, **kwargs):
@@ -57,9 +59,16 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
             raise auth.unauthenticated()
         if via_cookie and request.method not in auth.SAFE_METHODS:
             auth.check_csrf(request, self._csrf_secret())
-        principal = self._call(self.identity.authenticate, token)
+        principal = self._authenticate(token)
         auth.require(principal, roles)
         return principal
+
+    def _authenticate(self, token):
+        """identity.authenticate, remembered for AUTH_CACHE_SECONDS (services/gateway/principals.py)."""
+        return self.principals.get(token, lambda t: self._call(self.identity.authenticate, t))
+
+    def _forget_session(self, token):
+        self.principals.forget(token)
 
     def _client_ip(self, request):
         from .client_address import from_request  # the proxy-aware logic lives beside, not in this class
@@ -148,6 +157,7 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
     def logout(self, request):
         self._principal(request)
         token, _ = auth.token_of(request)
+        self._forget_session(token)
         self._call(self.identity.logout, token)
         response = Response(status=204)
         auth.clear_cookies(response)

@@ -120,6 +120,11 @@ def test_applicant_path_of_the_notice(system):
     assert stranger.call("GET", f"/api/v1/applications/{app['id']}").status_code in (403, 404)
     assert stranger.call("GET", f"/api/v1/applications/{app['id']}/materials/photo").status_code in (403, 404)
 
+    # Logging out ends the session at once, though the gateway remembers principals for a second.
+    me.call("GET", "/api/v1/me", expect=200)
+    me.call("DELETE", "/api/v1/sessions/current", expect=204)
+    assert me.call("GET", "/api/v1/me").status_code == 401
+
 
 def stranger_appeal(system):
     other = applicant(system, "13600136000", "王五", "360426199101010071")

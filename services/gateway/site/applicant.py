@@ -111,6 +111,7 @@ class ApplicantPages(PageBase):
         self._check_form(request)
         token = request.cookies.get(auth.SESSION_COOKIE)
         if token:
+            self._forget_session(token)
             try:
                 self._call(self.identity.logout, token)
             except DomainError:

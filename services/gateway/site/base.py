@@ -51,7 +51,7 @@ class PageBase:
         if not token:
             return None
         try:
-            return self._call(self.identity.authenticate, token)
+            return self._authenticate(token)
         except Unauthenticated:
             return None
 

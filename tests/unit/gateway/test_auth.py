@@ -6,6 +6,7 @@ from werkzeug.wrappers import Request
 
 from services.contracts.errors import Forbidden, Unauthenticated, ValidationFailed
 from services.gateway import auth
+from services.gateway.principals import PrincipalCache
 from services.gateway.service import GatewayService
 from services.gateway.web import ROUTES
 
@@ -56,7 +57,8 @@ def test_an_oversized_bearer_token_is_a_clear_400():
 
 
 def gateway(roles):
-    service = worker_factory(GatewayService, config={"RPC_TIMEOUT": "5", "CSRF_SECRET": SECRET})
+    service = worker_factory(GatewayService, config={"RPC_TIMEOUT": "5", "CSRF_SECRET": SECRET},
+                             principals=PrincipalCache(seconds=0))  # every call asks identity
     service.identity.authenticate.return_value = {"account_id": "a1", "roles": roles}
     return service
 
