@@ -31,13 +31,13 @@ from .domain.quiet_hours import QuietHoursPolicy, release_time
 from .domain.records import AlreadyRecorded
 from .domain.retry import RetryPolicy
 from .group_commit import write_alone
-from .models import CODE
 
 log = logging.getLogger(__name__)
 
 STATES = tuple(state.value for state in State)
 NEEDS_ATTENTION = (State.QUEUED.value, State.SENDING.value, State.FAILED.value)
 INTERRUPTED = "发送中断，结果未知（服务在发送时停止），将重试"
+CODE = "notifications.code"  # context of a verification code's blind index (the dedupe key of send_code)
 
 
 @dataclass(frozen=True)

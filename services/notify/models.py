@@ -17,7 +17,6 @@ from services.common.types import UtcDateTime
 RECIPIENT = "notifications.recipient"
 BODY = "notifications.body"
 PARAMS = "notifications.params"
-CODE = "notifications.code"  # blind index of a verification code, for the dedupe key of send_code
 
 
 class Base(DeclarativeBase):

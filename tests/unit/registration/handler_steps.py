@@ -1,7 +1,9 @@
 """Steps the handler unit tests combine: the 2020 campaign, 张三 on the roster and verified, and
 an application taken from draft to submitted — all on a fake unit of work (fakes.py)."""
-from datetime import date
+from datetime import date, timedelta
 
+from services.common.clock import iso
+from services.contracts.events import new_event
 from services.contracts.materials import KINDS
 from services.registration import handlers
 from services.registration.domain import campaigns, codes
@@ -54,3 +56,11 @@ def submitted(uow, key=None):
     with uow:
         handlers.submit(uow, ACCOUNT, app_id, key, INSIDE)
     return app_id
+
+
+def review_completed(app_id, decision="approved", attempt=1, issues=()):
+    return new_event("ReviewCompleted", app_id, {
+        "review_id": f"r-{attempt}", "application_id": app_id, "attempt": attempt, "decision": decision,
+        "opinion": "身份证照片不清晰" if decision == "rejected" else None,
+        "material_issues": [{"kind": kind, "reason": "不清晰"} for kind in issues],
+        "reviewer_id": "reviewer-1", "completed_at": iso(INSIDE + timedelta(days=1))}, time=INSIDE)

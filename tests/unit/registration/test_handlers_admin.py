@@ -1,14 +1,16 @@
 """The admin's commands in handlers.py and console.py on a fake unit of work: roster imports,
 appeals, the campaign window, the report and the watchdog."""
+import base64
 from datetime import timedelta
 
 import pytest
 
 from services.contracts.errors import Conflict, Forbidden, TooManyRequests
 from services.registration import console, handlers
+from services.registration.domain import numbers
 
 from .builders import INSIDE
-from .handler_steps import ACCOUNT, ADMIN, IDENTITY, REVIEWER, submitted, world
+from .handler_steps import ACCOUNT, ADMIN, IDENTITY, REVIEWER, review_completed, submitted, world
 
 HEADER = "姓名,证件类型,证件号码,级别,考试年度,职业水平证书管理号,批准日期,本地有效\r\n"
 LI = "440524188001010014"
@@ -86,3 +88,17 @@ def test_the_report_counts_submissions_per_beijing_day_and_the_watchdog_finds_th
     with uow:
         stuck = handlers.stuck_applications(uow, 10, INSIDE + timedelta(days=11))
     assert [a["application_id"] for a in stuck["applications"]] == [app_id]
+
+
+def test_the_export_pages_through_approved_registrations_with_their_mailing():
+    uow = world()
+    app_id = submitted(uow)
+    with uow:
+        handlers.on_review_completed(uow, review_completed(app_id), numbers.DEFAULT_FORMAT, INSIDE)
+        handlers.record_dispatch(uow, ADMIN, app_id, "EMS", "12345678", INSIDE)
+    with uow:
+        page = handlers.export_page(uow, ADMIN, limit=1)
+        whole = handlers.export_approved(uow, ADMIN, "csv", INSIDE)
+    assert len(page["rows"]) == 1 and page["next"] == uow.applications.get(app_id).registration_number
+    assert whole["rows"] == 1 and "12345678" in base64.b64decode(whole["content_b64"]).decode("utf-8-sig")
+    assert uow.audit.actions()[-1] == "export_approved"

@@ -3,24 +3,14 @@ from datetime import timedelta
 
 import pytest
 
-from services.common.clock import iso
 from services.contracts.errors import Conflict, Forbidden, NotFound
-from services.contracts.events import new_event
 from services.registration import handlers
 from services.registration.domain import numbers
 
 from .builders import INSIDE
-from .handler_steps import ACCOUNT, ADMIN, REVIEWER, submitted, world
+from .handler_steps import ACCOUNT, ADMIN, REVIEWER, review_completed, submitted, world
 
 FORMAT = numbers.DEFAULT_FORMAT
-
-
-def review_completed(app_id, decision="approved", attempt=1, issues=()):
-    return new_event("ReviewCompleted", app_id, {
-        "review_id": f"r-{attempt}", "application_id": app_id, "attempt": attempt, "decision": decision,
-        "opinion": "身份证照片不清晰" if decision == "rejected" else None,
-        "material_issues": [{"kind": kind, "reason": "不清晰"} for kind in issues],
-        "reviewer_id": "reviewer-1", "completed_at": iso(INSIDE + timedelta(days=1))}, time=INSIDE)
 
 
 def decide(uow, event):
