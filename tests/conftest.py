@@ -3,9 +3,9 @@
 import warnings
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
-import eventlet  # noqa: E402
+from tests.support import green  # noqa: E402
 
-eventlet.monkey_patch()
+green.monkey_patch()  # not in pytest-xdist's controller: see tests/support/green.py
 
 import pytest  # noqa: E402
 
