@@ -12,9 +12,20 @@ import eventlet
 
 
 def _xdist_controller():
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        return False
     args = sys.argv[1:] + os.environ.get("PYTEST_ADDOPTS", "").split()
-    return "PYTEST_XDIST_WORKER" not in os.environ and any(
-        a.startswith(("-n", "--numprocesses")) and a not in ("-n0", "--numprocesses=0") for a in args)
+    for i, arg in enumerate(args):
+        if arg in ("-n", "--numprocesses"):
+            workers = args[i + 1] if i + 1 < len(args) else ""
+        elif arg.startswith("--numprocesses="):
+            workers = arg.split("=", 1)[1]
+        elif arg.startswith("-n") and not arg.startswith("--"):
+            workers = arg[2:]
+        else:
+            continue
+        return workers not in ("0", "")  # -n 0: no workers, the tests run here
+    return False
 
 
 def _keep_execnet_on_os_threads():
