@@ -32,6 +32,8 @@ test-postgres: install  ## integration and end-to-end tests with every service d
 	$(PY) tests/preflight.py --postgres
 	TEST_DATABASE=postgresql $(PYTEST) -n $(JOBS) --dist loadfile -m "not slow" tests/integration tests/e2e tests/ops
 
+# One process: the drills boot private RabbitMQ nodes, and two booting at once on 2 cores overran the
+# 180 s boot wait once; the tier takes about 5 min per database serially.
 test-slow: install  ## the drills: restore drill, fault proofs on private nodes (SQLite, then PostgreSQL)
 	$(PY) -m pytest -q -p no:cacheprovider -m slow
 	TEST_DATABASE=postgresql $(PY) -m pytest -q -p no:cacheprovider -m slow

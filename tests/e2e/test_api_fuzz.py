@@ -11,8 +11,8 @@ what is wrong in Chinese.
 API_FUZZ_EXAMPLES sets the examples per operation and mode in `make test` (default 6: about 400
 requests, under two minutes with the setup on two busy cores; generating an example costs
 schemathesis about as much as answering it); `make test-slow` runs API_FUZZ_DEEP_EXAMPLES (default
-30). Generation is derandomized so a run is repeatable; set API_FUZZ_SEED to explore other inputs,
-and API_FUZZ_DEEP_EXAMPLES=100 for a deeper run.
+50: about 3,300 requests, two to three minutes). Generation is derandomized so a run is repeatable;
+set API_FUZZ_SEED to explore other inputs, and API_FUZZ_DEEP_EXAMPLES=100 for a deeper run.
 """
 import os
 import re
@@ -31,7 +31,7 @@ from tests.support.infra import wait_for
 pytestmark = pytest.mark.e2e
 
 EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "6"))
-DEEP_EXAMPLES = int(os.environ.get("API_FUZZ_DEEP_EXAMPLES", "30"))
+DEEP_EXAMPLES = int(os.environ.get("API_FUZZ_DEEP_EXAMPLES", "50"))
 SEED = os.environ.get("API_FUZZ_SEED")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ROSTER = [("张三", "110105198001010032", "20191100000020001"), ("李四", "110105198102020045", "20191100000020002"),
