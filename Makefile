@@ -1,6 +1,10 @@
 # 社会工作者职业水平证书登记 — common tasks. `make run` and `make test` are all a newcomer needs.
 PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
+# Test processes in parallel (pytest-xdist): the suite mostly waits on the broker and the services,
+# so 4 pay even on 2 cores; a test file stays on one worker. JOBS=0 runs everything in this process.
+JOBS ?= 4
+PYTEST := $(PY) -m pytest -q -p no:cacheprovider
 
 .PHONY: install run test test-fast test-postgres test-slow screenshots bench lint asyncapi contracts migrate clean
 
@@ -19,15 +23,17 @@ run: install  ## every service in its own process, SQLite under var/, local Rabb
 
 test: install  ## the whole suite against the real broker (SQLite databases), drills left to test-slow
 	$(PY) tests/preflight.py
-	$(PY) -m pytest -q -p no:cacheprovider -m "not slow"
+	$(PYTEST) -n $(JOBS) --dist loadfile -m "not slow"
 
 test-fast: install  ## unit tests only: no broker (a few use a throw-away SQLite file)
 	$(PY) -m pytest -q tests/unit
 
 test-postgres: install  ## integration and end-to-end tests with every service database on PostgreSQL
 	$(PY) tests/preflight.py --postgres
-	TEST_DATABASE=postgresql $(PY) -m pytest -q -p no:cacheprovider -m "not slow" tests/integration tests/e2e tests/ops
+	TEST_DATABASE=postgresql $(PYTEST) -n $(JOBS) --dist loadfile -m "not slow" tests/integration tests/e2e tests/ops
 
+# One process: the drills boot private RabbitMQ nodes, and two booting at once on 2 cores overran the
+# 180 s boot wait once; the tier takes about 5 min per database serially.
 test-slow: install  ## the drills: restore drill, fault proofs on private nodes (SQLite, then PostgreSQL)
 	$(PY) -m pytest -q -p no:cacheprovider -m slow
 	TEST_DATABASE=postgresql $(PY) -m pytest -q -p no:cacheprovider -m slow

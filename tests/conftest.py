@@ -3,14 +3,17 @@
 import warnings
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
-import eventlet  # noqa: E402
+from tests.support import green  # noqa: E402
 
-eventlet.monkey_patch()
+green.monkey_patch()  # not in pytest-xdist's controller: see tests/support/green.py
 
 import pytest  # noqa: E402
 
 from services.common import rpc_errors  # noqa: E402,F401 — domain errors cross RPC as themselves
+from services.common.runner import stop_consumers_promptly  # noqa: E402
 from tests.support.infra import *  # noqa: E402,F401,F403 — shared fixtures
+
+stop_consumers_promptly()  # as services.common.runner.run does: a container stops in 0.2 s, not 2–3 s
 
 
 def pytest_collection_modifyitems(items):

@@ -81,6 +81,22 @@ def forgive_lost_rpc_replies():
             setattr(QueueConsumer, name, _let_go_when_disconnected(settle))
 
 
+def stop_consumers_promptly(interval=0.1):
+    """nameko's QueueConsumer (RPC and @consume entrypoints, RPC replies) notices a stop request only
+    when drain_events returns, after kombu's safety_interval of 1 s — twice per stop, so a service
+    took 2–3 s to stop (and a test's five services 12 s). Poll every `interval` instead, as our
+    event consumer does; nothing else changes. Idempotent."""
+    run = QueueConsumer.run
+    if getattr(run, "prompt", False):
+        return
+
+    def prompt_run(self, _tokens=1, **kwargs):
+        kwargs.setdefault("safety_interval", interval)
+        return run(self, _tokens, **kwargs)
+    prompt_run.prompt = True
+    QueueConsumer.run = prompt_run
+
+
 def check_broker(uri):
     """None when the broker answers, else a message that says how to fix it."""
     try:
@@ -105,6 +121,7 @@ def run(service_cls, **overrides):
         print(problem, file=sys.stderr)
         return EXIT_BROKER
     forgive_lost_rpc_replies()
+    stop_consumers_promptly()
     quorum_rpc_queues()
     runner = ServiceRunner(config)
     runner.add_service(service_cls)

@@ -32,7 +32,12 @@ def new_page(b, viewport=PHONE, javascript=True):
     # bypass_csp only so that axe-core can be injected; the pages themselves run under their CSP.
     context = b.new_context(viewport=viewport, locale="zh-CN", java_script_enabled=javascript, bypass_csp=True)
     context.set_default_timeout(20000)
-    return context.new_page()
+    page = context.new_page()
+    # Intercept file choosers from the start. Playwright turns interception on when the first listener
+    # comes, without waiting for it: a key press right after expect_file_chooser() could open a chooser
+    # nobody intercepts (headless chromium cancels it) — seen under load as a 20 s "filechooser" timeout.
+    page.on("filechooser", lambda chooser: None)
+    return page
 
 
 def axe(page, where):

@@ -8,10 +8,11 @@ a real application, task, feedback or notification instead of a made-up id. Ever
 no 5xx, match what the document says (status, content type, body schema), and an error must say
 what is wrong in Chinese.
 
-API_FUZZ_EXAMPLES sets the examples per operation and mode (default 6: about 400 requests, under
-two minutes with the setup on two busy cores; generating an example costs schemathesis about as
-much as answering it). Generation is derandomized so a run is repeatable; set API_FUZZ_SEED to
-explore other inputs, and API_FUZZ_EXAMPLES=100 for a deeper run.
+API_FUZZ_EXAMPLES sets the examples per operation and mode in `make test` (default 6: about 400
+requests, under two minutes with the setup on two busy cores; generating an example costs
+schemathesis about as much as answering it); `make test-slow` runs API_FUZZ_DEEP_EXAMPLES (default
+50: about 3,300 requests, two to three minutes). Generation is derandomized so a run is repeatable;
+set API_FUZZ_SEED to explore other inputs, and API_FUZZ_DEEP_EXAMPLES=100 for a deeper run.
 """
 import os
 import re
@@ -30,6 +31,7 @@ from tests.support.infra import wait_for
 pytestmark = pytest.mark.e2e
 
 EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "6"))
+DEEP_EXAMPLES = int(os.environ.get("API_FUZZ_DEEP_EXAMPLES", "50"))
 SEED = os.environ.get("API_FUZZ_SEED")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ROSTER = [("张三", "110105198001010032", "20191100000020001"), ("李四", "110105198102020045", "20191100000020002"),
@@ -135,7 +137,10 @@ def token_for(caller, operation, world):
 
 
 @pytest.mark.timeout(600)  # the default 120 s is for one journey, not the whole API
-def test_the_whole_api_answers_as_documented(system):
+@pytest.mark.parametrize("examples", [
+    pytest.param(EXAMPLES, id="capped"),
+    pytest.param(DEEP_EXAMPLES, id="deep", marks=[pytest.mark.slow, pytest.mark.timeout(2400)])])
+def test_the_whole_api_answers_as_documented(system, examples):
     world = World(system)
     http = requests.Session()  # one keep-alive connection
     schema = schemathesis.openapi.from_url(system.base_url + "/api/v1/openapi.json")
@@ -144,7 +149,7 @@ def test_the_whole_api_answers_as_documented(system):
     for operation in operations:
         for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
             try:
-                calls += fuzz(operation, mode, world, http, failures)
+                calls += fuzz(operation, mode, world, http, failures, examples)
             except Unsatisfiable:
                 # Negative mode has nothing to break in an operation without parameters or body.
                 assert mode == schemathesis.GenerationMode.NEGATIVE, operation.label
@@ -153,8 +158,8 @@ def test_the_whole_api_answers_as_documented(system):
     assert not failures, f"{len(failures)} of {calls} answers broke the contract:\n" + "\n".join(failures[:40])
 
 
-def fuzz(operation, mode, world, http, failures):
-    """Run EXAMPLES generated requests of one operation in one mode; return how many were sent."""
+def fuzz(operation, mode, world, http, failures, examples):
+    """Run `examples` generated requests of one operation in one mode; return how many were sent."""
     base_url, sent = world.system.base_url, []
     names = re.findall(r"{([a-z_]+)}", operation.path)
     aimed = {name: value for name, value in world.real_ids().items() if name in names}
@@ -162,7 +167,7 @@ def fuzz(operation, mode, world, http, failures):
     if aimed:
         strategy = st.one_of(strategy, operation.as_strategy(generation_mode=mode, path_parameters=aimed))
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=SEED is None,
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=SEED is None,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     @given(case=strategy, caller=callers(operation, world))
     def run(case, caller):

@@ -93,7 +93,8 @@ def test_consumers_ignore_unknown_optional_fields():
                                   json.dumps({**new_event("ApplicationSubmitted", "a", _submitted()),
                                               "source": "identity"}).encode(),
                                   json.dumps({**new_event("ApplicationSubmitted", "a", _submitted()),
-                                              "type": "Nope"}).encode()])
+                                              "type": "Nope"}).encode()],
+                         ids=["not-utf8", "not-json", "array", "old-spec", "wrong-source", "unknown-type"])
 def test_parse_event_refuses_what_is_not_our_contract(body):
     with pytest.raises(MalformedEvent):
         parse_event(body)
