@@ -167,9 +167,6 @@ def resubmit(p, var_dir, images):
     p.see("两寸免冠照片")
     p.see("请根据审核意见修改后再次提交")
     p.look("application-rejected")
-    # Playwright turns on file-chooser interception when the first listener is added, asynchronously:
-    # added only inside expect_file_chooser, a busy machine could press Enter before it was on.
-    page.on("filechooser", lambda chooser: None)
     tab_to(page, "重新选择两寸免冠照片图片")
     with page.expect_file_chooser() as chooser:
         page.keyboard.press("Enter")
