@@ -31,7 +31,9 @@ def browser():
 def new_page(b, viewport=PHONE, javascript=True):
     # bypass_csp only so that axe-core can be injected; the pages themselves run under their CSP.
     context = b.new_context(viewport=viewport, locale="zh-CN", java_script_enabled=javascript, bypass_csp=True)
-    context.set_default_timeout(20000)
+    # Generous: make test runs four test processes on two cores, and a page behind an RPC or two can
+    # take seconds then. A waiter returns as soon as the page is there; only a real hang costs the minute.
+    context.set_default_timeout(60000)
     page = context.new_page()
     # Intercept file choosers from the start. Playwright turns interception on when the first listener
     # comes, without waiting for it: a key press right after expect_file_chooser() could open a chooser

@@ -39,11 +39,12 @@ def _step():
 
 
 def code(secret):
-    """A code for a step not handed out before: the earliest the service still accepts (one step of
-    drift each side). Past those, wait for the clock to move on (real time only: frozen clocks are
-    moved by their tests)."""
+    """A code for a step not handed out before, from the current step on: the service accepts one
+    step of drift each side, so it stays good for 30–60 s however slow the page is to send it (the
+    earliest step, current − 1, can expire within a second of being handed out). Past current + 1,
+    wait for the clock to move on (real time only: frozen clocks are moved by their tests)."""
     state = _load()
-    step = max(_step() - 1, state["steps"].get(secret, -1) + 1)
+    step = max(_step(), state["steps"].get(secret, -1) + 1)
     if step > _step() + 1:
         wait_for(lambda: step <= _step() + 1, timeout=2 * STEP + 5, interval=0.5, message="the next TOTP step")
     state["steps"][secret] = step
