@@ -22,9 +22,15 @@ class PrincipalCache:
     def _key(token):
         return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
 
-    def get(self, token, authenticate):
-        """The principal of `token`: remembered, or `authenticate(token)` (whose refusals pass through)."""
-        if self.seconds <= 0:
+    def get(self, token, authenticate, fresh=False):
+        """The principal of `token`: remembered, or `authenticate(token)` (whose refusals pass through).
+
+        `fresh` for a request that may change what the principal says (verifying one's identity,
+        changing a password…): asked anew and nothing kept, and what was kept is dropped, so the page
+        that follows reads the change."""
+        if fresh:
+            self.forget(token)
+        if self.seconds <= 0 or fresh:
             return authenticate(token)
         key, now = self._key(token), self.clock()
         found = self._entries.get(key)

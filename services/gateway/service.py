@@ -59,13 +59,14 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
             raise auth.unauthenticated()
         if via_cookie and request.method not in auth.SAFE_METHODS:
             auth.check_csrf(request, self._csrf_secret())
-        principal = self._authenticate(token)
+        principal = self._authenticate(token, fresh=request.method not in auth.SAFE_METHODS)
         auth.require(principal, roles)
         return principal
 
-    def _authenticate(self, token):
-        """identity.authenticate, remembered for AUTH_CACHE_SECONDS (services/gateway/principals.py)."""
-        return self.principals.get(token, lambda t: self._call(self.identity.authenticate, t))
+    def _authenticate(self, token, fresh=False):
+        """identity.authenticate, remembered for AUTH_CACHE_SECONDS (services/gateway/principals.py);
+        `fresh` for writes, which may change the principal."""
+        return self.principals.get(token, lambda t: self._call(self.identity.authenticate, t), fresh)
 
     def _forget_session(self, token):
         self.principals.forget(token)

@@ -51,7 +51,7 @@ class PageBase:
         if not token:
             return None
         try:
-            return self._authenticate(token)
+            return self._authenticate(token, fresh=request.method not in auth.SAFE_METHODS)
         except Unauthenticated:
             return None
 
