@@ -44,7 +44,8 @@ def check(ctx, uow, sent, phone_index, client_index, now):
     captcha_id, answer = str(sent.get("captcha_id") or "")[:32], sent.get("captcha_answer")
     row = uow.session.get(CaptchaChallengeRow, captcha_id) if captcha_id else None
     if row is None:
-        return TooManyRequests(REQUIRED, code="captcha_required", details={"captcha_answer": [REQUIRED]})
+        # The field says only what to type: its hint already offers the wait instead of the picture.
+        return TooManyRequests(REQUIRED, code="captcha_required", details={"captcha_answer": ["请输入图片中的字符"]})
     challenge = captcha.CaptchaChallenge(id=row.id, phone_index=row.phone_index, client_index=row.client_index,
                                          answer_hash=row.answer_hash, created_at=row.created_at, used_at=row.used_at)
     try:
