@@ -175,9 +175,11 @@ def _needs_rabbitmq():
 def private_rabbit(tmp_path_factory):
     _needs_rabbitmq()
     node = PrivateRabbit(str(tmp_path_factory.mktemp("rabbit")))
-    node.start()
-    yield node
-    node.stop()
+    try:  # a node that did not boot in time is stopped too, not left running
+        node.start()
+        yield node
+    finally:
+        node.stop()
 
 
 @pytest.fixture
