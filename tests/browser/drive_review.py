@@ -221,7 +221,7 @@ def without_javascript(b, base, phone_number, password):
     page.wait_for_url(re.compile(r"/review/tasks/"))
     links = page.locator(".viewer a.full")
     assert links.count() == 4
-    assert re.search(r"/api/v1/applications/[^/]+/materials/id_card_front$", links.first.get_attribute("href"))
+    assert re.search(r"/api/v1/review/tasks/[^/]+/materials/id_card_front$", links.first.get_attribute("href"))
     assert page.locator(".tools").first.is_hidden()
     # axe and the reflow check run scripts in the page, which a context without JavaScript never
     # answers; the same markup was checked above with JavaScript on.
