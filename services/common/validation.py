@@ -22,8 +22,30 @@ Schema._default_error_messages = {**Schema._default_error_messages,
                                   "type": "请求内容应为JSON对象", "unknown": "不支持的字段"}
 
 
+NUL_MESSAGE = "不能包含空字符（\\0），请删除后重新提交"
+
+
+def refuse_nul(data):
+    """ValidationFailed when any text in `data` holds a NUL character: no database can store one
+    (PostgreSQL refuses it outright), so it is a bad request, not a server error."""
+    found = sorted(_nul_paths(data, ""))
+    if found:
+        raise ValidationFailed(NUL_MESSAGE, details={path or "_": [NUL_MESSAGE] for path in found})
+
+
+def _nul_paths(data, path):
+    if isinstance(data, str):
+        return {path} if "\x00" in data else set()
+    if isinstance(data, dict):
+        return {p for k, v in data.items() for p in _nul_paths(k, path) | _nul_paths(v, f"{path}.{k}".lstrip("."))}
+    if isinstance(data, (list, tuple)):
+        return {p for i, v in enumerate(data) for p in _nul_paths(v, f"{path}.{i}".lstrip("."))}
+    return set()
+
+
 def load(schema, data, partial=False):
     """schema.load or ValidationFailed(details={field: [Chinese messages]})."""
+    refuse_nul(data)
     try:
         return schema.load(data, partial=partial)
     except ValidationError as exc:

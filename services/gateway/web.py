@@ -4,6 +4,7 @@
 OpenAPI document and turns every failure into an honest status with a Chinese message.
 """
 import json
+import logging
 
 import amqp.exceptions
 from kombu.exceptions import OperationalError
@@ -13,12 +14,13 @@ from nameko.web.handlers import HttpRequestHandler
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from services.common.validation import load
+from services.common.validation import load, refuse_nul
 from services.contracts.errors import DomainError, ValidationFailed
 
 from . import http_metrics
 from .http_server import GatewayWebServer
 
+log = logging.getLogger("services.gateway")
 ROUTES = []  # (method, path, options) for services.gateway.openapi
 
 # Every HTTP entrypoint of the gateway (API routes, pages, static files) shares one server: set on
@@ -78,7 +80,14 @@ class ApiHandler(HttpRequestHandler):
         return response_for_exception(exc)
 
     def handle_request(self, request):
-        response = super().handle_request(request)
+        try:
+            refuse_nul({"path": request.path, **request.args.to_dict()})
+        except ValidationFailed as exc:
+            log.warning("refused %s %s (%s): %s", request.method, request.path.replace("\x00", "\\0"),
+                        exc.http_status, exc.message)
+            response = response_for_exception(exc)
+        else:
+            response = super().handle_request(request)
         http_metrics.record(request.method, response.status_code)  # the 5xx-rate alert reads this
         return response
 
@@ -116,5 +125,6 @@ def read_json(request, schema=None, partial=False):
             raise ValidationFailed("请求内容不是有效的JSON，请检查格式", code="malformed_json",
                                    http_status=400) from None
     if schema is None:
+        refuse_nul(data)
         return data
     return load(schema, data, partial=partial)

@@ -6,6 +6,7 @@ as the JSON API does.
 import time
 import uuid
 
+from services.common.validation import refuse_nul
 from services.contracts.errors import Unauthenticated
 from services.contracts.roles import ADMIN, APPLICANT, AUDITOR, REVIEWER, SECURITY_ADMIN
 
@@ -66,6 +67,7 @@ class PageBase:
         """The posted form, after the CSRF check (403 page when it fails)."""
         form = request.form
         auth.check_csrf(request, self._csrf_secret(), form)
+        refuse_nul(form.to_dict())
         return form
 
     def _tables(self):

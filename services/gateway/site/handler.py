@@ -10,6 +10,7 @@ from nameko.web.handlers import HttpRequestHandler
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from services.common.validation import refuse_nul
 from services.contracts.errors import DomainError, Unauthenticated
 
 from .. import http_metrics
@@ -60,7 +61,14 @@ def _safe_next(path):
 
 class PageHandler(HttpRequestHandler):
     def handle_request(self, request):
-        response = super().handle_request(request)
+        try:
+            refuse_nul({"path": request.path, **request.args.to_dict()})
+        except DomainError as exc:
+            log.warning("refused %s %s (%s): %s", request.method, request.path.replace("\x00", "\\0"),
+                        exc.http_status, exc.message)
+            response = response_for(exc, request)
+        else:
+            response = super().handle_request(request)
         http_metrics.record(request.method, response.status_code)  # the 5xx-rate alert reads this
         return response
 
