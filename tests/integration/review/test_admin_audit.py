@@ -3,8 +3,8 @@ and day, newest first, in keyset pages; nobody but the auditor may read it."""
 import pytest
 
 from services.contracts.errors import Forbidden, ValidationFailed
+from tests.support import images
 from tests.support.infra import wait_for
-from tests.unit.review.review_material_samples import jpeg, photo
 
 from .conftest import ADMIN, APPLICANT, REVIEWER, REVIEWER_2, submitted_data
 
@@ -14,9 +14,11 @@ AUDITOR = {"account_id": "auditor-1", "roles": ["auditor"]}
 
 
 def test_auditor_reads_who_looked_at_which_application(review):
-    answer = review.upload(jpeg(photo()), application_id="app-1")
+    # The journeys' photo: the drawn face of review_material_samples.photo() was found "no_face" in
+    # two full runs (not alone); this test is about the audit log, not the face check.
+    answer = review.upload(images.jpeg(images.photo(seed=4)), application_id="app-1")
     material = answer["material_id"]
-    assert material, answer["verdict"]  # refused once under heavy load: say why, if it happens again
+    assert material, answer["verdict"]
     review.submit(submitted_data("app-1", material_ids={"photo": material}))
     review.submit(submitted_data("app-2", account_id="applicant-2"))
     task_1 = wait_for(lambda: review.task_for("app-1"))
