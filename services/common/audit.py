@@ -245,3 +245,9 @@ class AuditLog:
 
     def entries(self, principal, filters, source, labels):
         return entries(self.session, principal, filters, source, labels)
+
+    def about(self, subject):
+        """Every entry whose subject is this, oldest first (rows as mappings)."""
+        log = AUDIT_LOG.c
+        return [dict(row) for row in self.session.execute(
+            select(AUDIT_LOG).where(log.subject == str(subject)).order_by(log.id)).mappings()]

@@ -19,6 +19,7 @@ from services.contracts.subscriptions import SUBSCRIPTIONS
 
 from . import captchas, handlers, staff, staff_signin
 from .models import Base
+from .repository import repositories
 from .settings import IdentitySettings
 
 # The error classes every caller can rebuild (services.contracts.errors is imported everywhere).
@@ -52,7 +53,7 @@ class Settings(DependencyProvider):
 
 class IdentityService(ServiceBase):
     name = "identity"
-    db = Database(Base.metadata, topology=SUBSCRIPTIONS)
+    db = Database(Base.metadata, topology=SUBSCRIPTIONS, repositories=repositories)
     cipher = Cipher()
     notify = RpcProxy("notify")
     settings = Settings()

@@ -10,7 +10,7 @@ import logging
 
 from sqlalchemy import delete, select, update
 
-from services.common import audit, clock
+from services.common import clock
 from services.common.masking import mask_phone
 from services.contracts.errors import Conflict, NotFound, ValidationFailed
 
@@ -84,8 +84,7 @@ def confirm_enrolment(ctx, pending_token, code):
             uow.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
             uow.session.add_all(RecoveryCode(account_id=account.id, code_hash=second_factor.hash_recovery_code(
                 ctx.settings.code_key, account.id, c)) for c in codes)
-            audit.record(uow.session, account.id, "second_factor_enrolled", now, roles=account.role_list,
-                         subject=account.id)
+            uow.audit.record(account.id, "second_factor_enrolled", now, roles=account.role_list, subject=account.id)
             handlers._clear_failures(uow, account.id, now)
             answer = handlers.open_session(ctx, uow, account, now)
     if refusal is not None:
@@ -107,20 +106,18 @@ def reset_second_factor(ctx, principal, account_id):
         uow.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
         uow.session.execute(update(LoginSession).where(LoginSession.account_id == account.id,
                                                        LoginSession.revoked_at.is_(None)).values(revoked_at=now))
-        audit.record(uow.session, principal.get("account_id"), "second_factor_reset", now,
-                     roles=principal.get("roles") or (), subject=account.id)
+        uow.audit.record(principal.get("account_id"), "second_factor_reset", now,
+                         roles=principal.get("roles") or (), subject=account.id)
     log.info("second factor of account %s reset by %s", account.id, principal.get("account_id"))
     return {"ok": True}
 
 
 def security_events(ctx, subject_id):
     """The audit log's entries about one account, oldest first (for the staff page and tests)."""
-    log = audit.AUDIT_LOG.c
     with ctx.uow() as uow:
-        rows = uow.session.execute(select(audit.AUDIT_LOG).where(log.subject == str(subject_id))
-                                   .order_by(log.id)).mappings().all()
-        return [{"at": clock.iso(r["at"]), "action": r["action"], "actor_id": r["actor"], "subject_id": r["subject"]}
-                for r in rows]
+        rows = uow.audit.about(subject_id)
+    return [{"at": clock.iso(r["at"]), "action": r["action"], "actor_id": r["actor"], "subject_id": r["subject"]}
+            for r in rows]
 
 
 # What each audited action means, as the auditor reads it.
@@ -130,7 +127,7 @@ AUDIT_LABELS = {"second_factor_enrolled": "启用二次验证", "second_factor_r
 def audit_entries(ctx, principal, filters):
     """This service's audit entries for the auditor (services.common.audit), newest first."""
     with ctx.uow() as uow:
-        return audit.entries(uow.session, principal, filters, "identity", AUDIT_LABELS)
+        return uow.audit.entries(principal, filters, "identity", AUDIT_LABELS)
 
 
 def _pending(ctx, pending_token):

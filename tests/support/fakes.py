@@ -101,5 +101,8 @@ class FakeAuditLog:
             "at": clock.iso(e["at"]), "action_label": labels.get(e["action"], e["action"]),
             "detail": e["details"]} for e in found]}
 
+    def about(self, subject):
+        return [dict(e) for e in self.stored if e["subject"] == str(subject)]
+
     def actions(self):
         return [e["action"] for e in self.stored]
