@@ -1,8 +1,11 @@
 """The identity service's repositories, reached on the unit of work (`Database(...,
-repositories=repositories)`, db.UnitOfWork): the staff second factor (`uow.second_factors`: the TOTP
-seed sealed at rest, the recovery codes as HMACs) and its part of the platform's append-only audit
-log (`uow.audit`: enrolments and resets). Accounts, codes and sessions are still queried in
-handlers.py, staff.py and staff_signin.py (issue #11 step 2, to follow)."""
+repositories=repositories)`, db.UnitOfWork): accounts (`uow.accounts`, the phone decrypted on the
+way out), sessions (`uow.sessions`), the staff second factor (`uow.second_factors`: the TOTP seed
+sealed at rest, the recovery codes as HMACs) and its part of the platform's append-only audit log
+(`uow.audit`: enrolments and resets). The in-memory twins are tests/unit/identity/fakes.py.
+
+Not all of identity is here yet (issue #11 step 2): handlers.py and staff.py still query codes,
+failures, identities and the staff list inline, through a Context."""
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,12 +13,47 @@ from sqlalchemy import delete, select, update
 
 from services.common.audit import AuditLog
 
-from .models import TOTP_SECRET, RecoveryCode, StaffTotp
+from .models import PHONE, TOTP_SECRET, Account, LoginSession, RecoveryCode, StaffTotp
 
 
 def repositories(session, cipher):
     """The unit of work's hook: this service's repositories for one session."""
-    return {"second_factors": SecondFactorRepository(session, cipher), "audit": AuditLog(session)}
+    return {"accounts": AccountRepository(session, cipher), "sessions": SessionRepository(session),
+            "second_factors": SecondFactorRepository(session, cipher), "audit": AuditLog(session)}
+
+
+@dataclass
+class AccountRecord:
+    """An account as the service layer sees it: the phone in clear, the roles as a list."""
+    id: str
+    phone: str
+    roles: list
+    created_at: datetime
+    password_changed_at: datetime | None = None
+
+
+class AccountRepository:
+    def __init__(self, session, cipher):
+        self.session, self.cipher = session, cipher
+
+    def get(self, account_id, lock=False):
+        """The account (its row locked when `lock`), or None."""
+        query = select(Account).where(Account.id == str(account_id))
+        row = self.session.scalar(query.with_for_update() if lock else query)
+        if row is None:
+            return None
+        return AccountRecord(id=row.id, phone=self.cipher.decrypt(row.phone_enc, PHONE), roles=row.role_list,
+                             created_at=row.created_at, password_changed_at=row.password_changed_at)
+
+
+class SessionRepository:
+    def __init__(self, session):
+        self.session = session
+
+    def revoke_all(self, account_id, now):
+        """End every live session of the account."""
+        self.session.execute(update(LoginSession).where(LoginSession.account_id == account_id,
+                                                        LoginSession.revoked_at.is_(None)).values(revoked_at=now))
 
 
 @dataclass

@@ -4,6 +4,7 @@ from eventlet import tpool
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy, rpc
 
+from services.common import clock
 from services.common.base import ServiceBase
 from services.common.providers import Cipher, Database
 from services.contracts.errors import (
@@ -67,6 +68,14 @@ class IdentityService(ServiceBase):
                                send_sms=self._send_sms, offload=tpool.execute)
         try:
             return handler(ctx, *args, **kwargs)
+        except DomainError as exc:
+            raise portable_error(exc) from None
+
+    def _in_uow(self, handler, *args):
+        """A handler in the unit-of-work form (docs/architecture.md): one unit of work, errors portable."""
+        try:
+            with self.db.uow() as uow:
+                return handler(uow, *args)
         except DomainError as exc:
             raise portable_error(exc) from None
 
@@ -137,12 +146,12 @@ class IdentityService(ServiceBase):
 
     @rpc(expected_exceptions=DomainError)
     def reset_second_factor(self, principal, account_id):
-        return self._handle(staff_signin.reset_second_factor, principal, account_id)
+        return self._in_uow(staff_signin.reset_second_factor, principal, account_id, clock.now())
 
     @rpc(expected_exceptions=DomainError)
     def security_events(self, subject_id):
-        return self._handle(staff_signin.security_events, subject_id)
+        return self._in_uow(staff_signin.security_events, subject_id)
 
     @rpc(expected_exceptions=DomainError)
     def audit_entries(self, principal, filters=None):
-        return self._handle(staff_signin.audit_entries, principal, filters)
+        return self._in_uow(staff_signin.audit_entries, principal, filters)

@@ -1,5 +1,7 @@
 """Staff sign-in after the password: the TOTP code (or a recovery code), enrolment, and the security
-admin's reset. The rules are domain/second_factor.py's; no nameko here, as in handlers.
+admin's reset. The rules are domain/second_factor.py's; no nameko here, as in handlers. The reset, the security
+events and the auditor's view already take a unit of work (`uow.accounts`, `uow.second_factors`,
+`uow.sessions`, `uow.audit`), the form every handler is to take (docs/architecture.md).
 
 Decided (docs/signin.md): a staff member without TOTP enrols right after their first correct
 password — the initial password is handed over in person by the security admin, and the same holds
@@ -8,15 +10,13 @@ and the try reserved by the password step stays counted until the second factor 
 """
 import logging
 
-from sqlalchemy import update
-
 from services.common import clock
 from services.common.masking import mask_phone
 from services.contracts.errors import Conflict, NotFound, ValidationFailed
 
 from . import handlers
 from .domain import second_factor, staff_roles
-from .models import PHONE, Account, LoginSession
+from .models import PHONE, Account
 from .repository import TotpFactor
 
 log = logging.getLogger("services.identity")
@@ -92,40 +92,34 @@ def confirm_enrolment(ctx, pending_token, code):
     return {**answer, "recovery_codes": codes}
 
 
-def reset_second_factor(ctx, principal, account_id):
+def reset_second_factor(uow, principal, account_id, now):
     """The security admin clears someone's TOTP and recovery codes (lost phone); their sessions end
     and they enrol again at their next login. Recorded in the audit log (who, whom, when)."""
     staff_roles.require_may_reset_second_factor((principal or {}).get("roles"))
-    now = clock.now()
-    with ctx.uow() as uow:
-        account = uow.session.get(Account, str(account_id))
-        if account is None or not staff_roles.needs_second_factor(account.role_list):
-            raise NotFound("工作人员账号不存在", code="account_not_found")
-        uow.second_factors.remove(account.id)
-        uow.session.execute(update(LoginSession).where(LoginSession.account_id == account.id,
-                                                       LoginSession.revoked_at.is_(None)).values(revoked_at=now))
-        uow.audit.record(principal.get("account_id"), "second_factor_reset", now,
-                         roles=principal.get("roles") or (), subject=account.id)
+    account = uow.accounts.get(account_id)
+    if account is None or not staff_roles.needs_second_factor(account.roles):
+        raise NotFound("工作人员账号不存在", code="account_not_found")
+    uow.second_factors.remove(account.id)
+    uow.sessions.revoke_all(account.id, now)
+    uow.audit.record(principal.get("account_id"), "second_factor_reset", now,
+                     roles=principal.get("roles") or (), subject=account.id)
     log.info("second factor of account %s reset by %s", account.id, principal.get("account_id"))
     return {"ok": True}
 
 
-def security_events(ctx, subject_id):
+def security_events(uow, subject_id):
     """The audit log's entries about one account, oldest first (for the staff page and tests)."""
-    with ctx.uow() as uow:
-        rows = uow.audit.about(subject_id)
     return [{"at": clock.iso(r["at"]), "action": r["action"], "actor_id": r["actor"], "subject_id": r["subject"]}
-            for r in rows]
+            for r in uow.audit.about(subject_id)]
 
 
 # What each audited action means, as the auditor reads it.
 AUDIT_LABELS = {"second_factor_enrolled": "启用二次验证", "second_factor_reset": "重置工作人员二次验证"}
 
 
-def audit_entries(ctx, principal, filters):
+def audit_entries(uow, principal, filters):
     """This service's audit entries for the auditor (services.common.audit), newest first."""
-    with ctx.uow() as uow:
-        return uow.audit.entries(principal, filters, "identity", AUDIT_LABELS)
+    return uow.audit.entries(principal, filters, "identity", AUDIT_LABELS)
 
 
 def _pending(ctx, pending_token):
