@@ -13,12 +13,22 @@ from sqlalchemy import delete, select, update
 
 from services.common.audit import AuditLog
 
-from .models import PHONE, TOTP_SECRET, Account, LoginSession, RecoveryCode, StaffTotp
+from .models import (
+    ID_NUMBER,
+    NAME,
+    PHONE,
+    TOTP_SECRET,
+    Account,
+    Identity,
+    LoginSession,
+    RecoveryCode,
+    StaffTotp,
+)
 
 
 def repositories(session, cipher):
     """The unit of work's hook: this service's repositories for one session."""
-    return {"accounts": AccountRepository(session, cipher), "sessions": SessionRepository(session),
+    return {"accounts": AccountRepository(session, cipher), "sessions": SessionRepository(session, cipher),
             "second_factors": SecondFactorRepository(session, cipher), "audit": AuditLog(session)}
 
 
@@ -46,9 +56,56 @@ class AccountRepository:
                              created_at=row.created_at, password_changed_at=row.password_changed_at)
 
 
+@dataclass
+class SessionRecord:
+    """A login session with whom it belongs to: the account, and its verified identity when there is one."""
+    id: int
+    account_id: str
+    roles: list
+    phone: str
+    created_at: datetime
+    last_seen_at: datetime
+    revoked_at: datetime | None = None
+    level: str | None = None  # the identity's verification level; None: not verified
+    name: str | None = None
+    id_number: str | None = None
+
+
+_SESSION_QUERY = (
+    select(LoginSession.id, LoginSession.created_at, LoginSession.last_seen_at, LoginSession.revoked_at,
+           Account.id.label("account_id"), Account.roles, Account.phone_enc, Identity.level, Identity.name_enc,
+           Identity.id_number_enc)
+    .join(Account, Account.id == LoginSession.account_id)
+    .outerjoin(Identity, Identity.account_id == Account.id))
+
+
 class SessionRepository:
-    def __init__(self, session):
-        self.session = session
+    def __init__(self, session, cipher):
+        self.session, self.cipher = session, cipher
+
+    def open(self, account_id, token_hash, now):
+        self.session.add(LoginSession(account_id=account_id, token_hash=token_hash, created_at=now,
+                                      last_seen_at=now))
+
+    def by_token(self, token_hash):
+        """The session of this token hash (live or not), or None: one indexed query."""
+        row = self.session.execute(_SESSION_QUERY.where(LoginSession.token_hash == token_hash)).first()
+        if row is None:
+            return None
+        verified = row.level is not None
+        return SessionRecord(
+            id=row.id, account_id=row.account_id, roles=[r for r in row.roles.split(",") if r],
+            phone=self.cipher.decrypt(row.phone_enc, PHONE), created_at=row.created_at,
+            last_seen_at=row.last_seen_at, revoked_at=row.revoked_at, level=row.level,
+            name=self.cipher.decrypt(row.name_enc, NAME) if verified else None,
+            id_number=self.cipher.decrypt(row.id_number_enc, ID_NUMBER) if verified else None)
+
+    def touch(self, session_id, now):
+        self.session.execute(update(LoginSession).where(LoginSession.id == session_id).values(last_seen_at=now))
+
+    def revoke(self, token_hash, now):
+        self.session.execute(update(LoginSession).where(LoginSession.token_hash == token_hash,
+                                                        LoginSession.revoked_at.is_(None)).values(revoked_at=now))
 
     def revoke_all(self, account_id, now):
         """End every live session of the account."""

@@ -97,11 +97,12 @@ class IdentityService(ServiceBase):
 
     @rpc(expected_exceptions=DomainError)
     def authenticate(self, token):
-        return self._handle(handlers.authenticate, token)
+        return self._in_uow(handlers.authenticate, token, self.settings.session_policy,
+                            self.settings.touch_interval, clock.now())
 
     @rpc(expected_exceptions=DomainError)
     def logout(self, token):
-        return self._handle(handlers.logout, token)
+        return self._in_uow(handlers.logout, token, clock.now())
 
     @rpc(expected_exceptions=DomainError)
     def change_password(self, token, old_password, new_password):

@@ -3,13 +3,14 @@ of the identity service layer in the unit-of-work form. They hand out copies, as
 would be."""
 import copy
 
-from services.identity.repository import AccountRecord
+from services.identity.repository import AccountRecord, SessionRecord
 from tests.support.fakes import FakeAuditLog, FakeUnitOfWork
 
 
 def fake_uow():
     """A FakeUnitOfWork with every identity repository so far, empty."""
-    return FakeUnitOfWork(accounts=FakeAccounts(), sessions=FakeSessions(), second_factors=FakeSecondFactors(),
+    accounts = FakeAccounts()
+    return FakeUnitOfWork(accounts=accounts, sessions=FakeSessions(accounts), second_factors=FakeSecondFactors(),
                           audit=FakeAuditLog())
 
 
@@ -27,20 +28,41 @@ class FakeAccounts:
 
 
 class FakeSessions:
-    def __init__(self):
-        self.stored = []  # {"account_id", "revoked_at"}
+    def __init__(self, accounts):
+        self.stored = {}  # token hash → {"id", "account_id", "created_at", "last_seen_at", "revoked_at"}
+        self.identities = {}  # account id → (level, name, id_number): the verified ones
+        self._accounts = accounts
 
-    def open(self, account_id, at):
-        """Test set-up: a live session."""
-        self.stored.append({"account_id": account_id, "revoked_at": None, "created_at": at})
+    def open(self, account_id, token_hash, now):
+        assert token_hash not in self.stored, "uq token_hash"
+        self.stored[token_hash] = {"id": len(self.stored) + 1, "account_id": account_id, "created_at": now,
+                                   "last_seen_at": now, "revoked_at": None}
+
+    def by_token(self, token_hash):
+        found = self.stored.get(token_hash)
+        if found is None:
+            return None
+        account = self._accounts.stored[found["account_id"]]
+        level, name, id_number = self.identities.get(account.id, (None, None, None))
+        return SessionRecord(roles=list(account.roles), phone=account.phone, level=level, name=name,
+                             id_number=id_number, **found)
+
+    def touch(self, session_id, now):
+        for found in self.stored.values():
+            if found["id"] == session_id:
+                found["last_seen_at"] = now
+
+    def revoke(self, token_hash, now):
+        if token_hash in self.stored and self.stored[token_hash]["revoked_at"] is None:
+            self.stored[token_hash]["revoked_at"] = now
 
     def revoke_all(self, account_id, now):
-        for session in self.stored:
-            if session["account_id"] == account_id and session["revoked_at"] is None:
-                session["revoked_at"] = now
+        for found in self.stored.values():
+            if found["account_id"] == account_id and found["revoked_at"] is None:
+                found["revoked_at"] = now
 
     def live(self, account_id):
-        return [s for s in self.stored if s["account_id"] == account_id and s["revoked_at"] is None]
+        return [s for s in self.stored.values() if s["account_id"] == account_id and s["revoked_at"] is None]
 
 
 class FakeSecondFactors:

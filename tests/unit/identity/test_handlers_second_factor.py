@@ -22,7 +22,7 @@ def world():
     uow.accounts.put("app-1", "13800000001", ["applicant"], NOW)
     uow.second_factors.add(TotpFactor(account_id="rev-1", secret="S" * 32, created_at=NOW, confirmed_at=NOW))
     uow.second_factors.replace_recovery_codes("rev-1", ["h1", "h2"])
-    uow.sessions.open("rev-1", NOW)
+    uow.sessions.open("rev-1", "token-hash-1", NOW)
     return uow
 
 
