@@ -458,27 +458,27 @@ def _same_identity(ctx, existing, name, id_type, id_number, now):
             and ctx.cipher.decrypt(existing.name_enc, NAME) == name)
 
 
-def identity_of(ctx, account_id):
+def identity_of(uow, account_id):
     """The verified identity in full, for services only (registration pre-fills the form with it)."""
-    with ctx.uow() as uow:
-        identity = uow.session.get(Identity, account_id)
+    identity = uow.identities.get(account_id)
     if identity is None:
         raise NotFound("该账号尚未完成实名认证", code="identity_not_verified")
-    number = ctx.cipher.decrypt(identity.id_number_enc, ID_NUMBER)
+    number = identity.id_number
     try:
         document = parse_id(identity.id_type, number, identity.verified_at)
         birth_date, gender = document.birth_date, document.gender
     except ValidationFailed:  # a rule tightened since: the stored number stands, the derived fields do not
         birth_date = gender = None
-    return {"name": ctx.cipher.decrypt(identity.name_enc, NAME), "id_type": identity.id_type, "id_number": number,
+    return {"name": identity.name, "id_type": identity.id_type, "id_number": number,
             "gender": gender, "birth_date": birth_date.isoformat() if birth_date else None,
             "level": identity.level, "verified_at": clock.iso(identity.verified_at)}
 
 
-def contact_of(ctx, account_id):
-    with ctx.uow() as uow:
-        account = _account_by_id(uow, account_id)
-    return {"phone": ctx.cipher.decrypt(account.phone_enc, PHONE)}
+def contact_of(uow, account_id):
+    account = uow.accounts.get(account_id)
+    if account is None:
+        raise NotFound("账号不存在", code="account_not_found")
+    return {"phone": account.phone}
 
 
 # --- helpers ------------------------------------------------------------------------------------

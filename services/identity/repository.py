@@ -2,7 +2,7 @@
 repositories=repositories)`, db.UnitOfWork): accounts (`uow.accounts`, the phone decrypted on the
 way out), sessions (`uow.sessions`), the staff second factor (`uow.second_factors`: the TOTP seed
 sealed at rest, the recovery codes as HMACs) and its part of the platform's append-only audit log
-(`uow.audit`: enrolments and resets). The in-memory twins are tests/unit/identity/fakes.py.
+(`uow.audit`: enrolments and resets); verified identities as read (`uow.identities`). The in-memory twins are tests/unit/identity/fakes.py.
 
 Not all of identity is here yet (issue #11 step 2): handlers.py and staff.py still query codes,
 failures, identities and the staff list inline, through a Context."""
@@ -29,6 +29,7 @@ from .models import (
 def repositories(session, cipher):
     """The unit of work's hook: this service's repositories for one session."""
     return {"accounts": AccountRepository(session, cipher), "sessions": SessionRepository(session, cipher),
+            "identities": IdentityRepository(session, cipher),
             "second_factors": SecondFactorRepository(session, cipher), "audit": AuditLog(session)}
 
 
@@ -54,6 +55,32 @@ class AccountRepository:
             return None
         return AccountRecord(id=row.id, phone=self.cipher.decrypt(row.phone_enc, PHONE), roles=row.role_list,
                              created_at=row.created_at, password_changed_at=row.password_changed_at)
+
+
+@dataclass
+class IdentityRecord:
+    """A verified identity, name and number in clear (only the service layer sees them)."""
+    account_id: str
+    id_type: str
+    name: str
+    id_number: str
+    level: str
+    verified_at: datetime
+
+
+class IdentityRepository:
+    def __init__(self, session, cipher):
+        self.session, self.cipher = session, cipher
+
+    def get(self, account_id):
+        """The account's verified identity, or None."""
+        row = self.session.get(Identity, str(account_id))
+        if row is None:
+            return None
+        return IdentityRecord(account_id=row.account_id, id_type=row.id_type, level=row.level,
+                              name=self.cipher.decrypt(row.name_enc, NAME),
+                              id_number=self.cipher.decrypt(row.id_number_enc, ID_NUMBER),
+                              verified_at=row.verified_at)
 
 
 @dataclass

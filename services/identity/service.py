@@ -118,11 +118,11 @@ class IdentityService(ServiceBase):
 
     @rpc(expected_exceptions=DomainError)
     def identity_of(self, account_id):
-        return self._handle(handlers.identity_of, account_id)
+        return self._in_uow(handlers.identity_of, account_id)
 
     @rpc(expected_exceptions=DomainError)
     def contact_of(self, account_id):
-        return self._handle(handlers.contact_of, account_id)
+        return self._in_uow(handlers.contact_of, account_id)
 
     @rpc(expected_exceptions=DomainError)
     def create_staff(self, phone, role, password, principal=None):

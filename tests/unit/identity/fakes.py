@@ -3,7 +3,7 @@ of the identity service layer in the unit-of-work form. They hand out copies, as
 would be."""
 import copy
 
-from services.identity.repository import AccountRecord, SessionRecord
+from services.identity.repository import AccountRecord, IdentityRecord, SessionRecord
 from tests.support.fakes import FakeAuditLog, FakeUnitOfWork
 
 
@@ -11,7 +11,20 @@ def fake_uow():
     """A FakeUnitOfWork with every identity repository so far, empty."""
     accounts = FakeAccounts()
     return FakeUnitOfWork(accounts=accounts, sessions=FakeSessions(accounts), second_factors=FakeSecondFactors(),
-                          audit=FakeAuditLog())
+                          identities=FakeIdentities(), audit=FakeAuditLog())
+
+
+class FakeIdentities:
+    def __init__(self):
+        self.stored = {}
+
+    def get(self, account_id):
+        return copy.deepcopy(self.stored.get(str(account_id)))
+
+    def put(self, account_id, id_type, name, id_number, level, at):
+        """Test set-up: an identity as if verified earlier."""
+        self.stored[account_id] = IdentityRecord(account_id=account_id, id_type=id_type, name=name,
+                                                 id_number=id_number, level=level, verified_at=at)
 
 
 class FakeAccounts:
