@@ -206,7 +206,7 @@ def main():
     from bench.support import fresh_vhost, summary
     from services.review.adapters.storage import MaterialStore
     from services.review.domain.materials import CheckPolicy, check_material
-    from services.review.handlers import prepare_upload
+    from services.review.uploads import prepare_upload
 
     quality, data = one_megabyte_jpeg()
     content = base64.b64encode(data).decode()

@@ -16,6 +16,7 @@ A service adopts it in three lines:
     models.py     class AuditEntry(Base): __table__ = audit.add_table(Base.metadata)
     a migration   audit.create_table(op)        (or audit.replace_table(op, convert) over an older log)
     handlers      audit.record(session, actor, action, at, roles=..., subject=..., application_id=...)
+                  (or `uow.audit.record(actor, …)` through an AuditLog among the service's repositories)
 and answers the auditor with `audit.entries(session, principal, filters, source, labels)`.
 
 This shape is what the migrations written against it mean: change it only together with a new
@@ -228,3 +229,25 @@ def entries(session, principal, filters, source, labels):
         "roles": list(row["roles"] or []), "action": row["action"],
         "action_label": labels.get(row["action"], row["action"]), "subject": row["subject"],
         "application_id": row["application_id"], "detail": dict(row["details"] or {})} for row in rows]}
+
+
+class AuditLog:
+    """A service's audit log as a repository on its unit of work (`uow.audit`): the same writer and
+    query as above, without the session in the service layer's hands. The in-memory twin for
+    unit tests is tests/support/fakes.FakeAuditLog."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def record(self, actor, action, at=None, *, roles=(), subject=None, application_id=None, details=None):
+        record(self.session, actor, action, at, roles=roles, subject=subject, application_id=application_id,
+               details=details)
+
+    def entries(self, principal, filters, source, labels):
+        return entries(self.session, principal, filters, source, labels)
+
+    def about(self, subject):
+        """Every entry whose subject is this, oldest first (rows as mappings)."""
+        log = AUDIT_LOG.c
+        return [dict(row) for row in self.session.execute(
+            select(AUDIT_LOG).where(log.subject == str(subject)).order_by(log.id)).mappings()]

@@ -25,6 +25,7 @@ from services.contracts.roles import ROLE_LABELS, STAFF_ACCOUNT_ROLES  # noqa: E
 
 from . import handlers  # noqa: E402
 from .models import Base  # noqa: E402
+from .repository import repositories  # noqa: E402
 from .service import IdentityService  # noqa: E402
 from .settings import IdentitySettings  # noqa: E402
 
@@ -67,8 +68,9 @@ def offline_context(config):
         migrations.upgrade(engine, Base.metadata, "identity")
     elif schema in ("migrate", "create"):
         create_schema(engine, Base.metadata)
-    return handlers.Context(uow=lambda: UnitOfWork(engine, Base.metadata), cipher=DataCipher.from_config(config),
-                            settings=IdentitySettings.from_config(config)), engine
+    cipher = DataCipher.from_config(config)
+    return handlers.Context(uow=lambda: UnitOfWork(engine, Base.metadata, cipher=cipher, repositories=repositories),
+                            cipher=cipher, settings=IdentitySettings.from_config(config)), engine
 
 
 def create_staff(args):

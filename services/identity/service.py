@@ -4,6 +4,7 @@ from eventlet import tpool
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy, rpc
 
+from services.common import clock
 from services.common.base import ServiceBase
 from services.common.providers import Cipher, Database
 from services.contracts.errors import (
@@ -19,6 +20,7 @@ from services.contracts.subscriptions import SUBSCRIPTIONS
 
 from . import captchas, handlers, staff, staff_signin
 from .models import Base
+from .repository import repositories
 from .settings import IdentitySettings
 
 # The error classes every caller can rebuild (services.contracts.errors is imported everywhere).
@@ -52,7 +54,7 @@ class Settings(DependencyProvider):
 
 class IdentityService(ServiceBase):
     name = "identity"
-    db = Database(Base.metadata, topology=SUBSCRIPTIONS)
+    db = Database(Base.metadata, topology=SUBSCRIPTIONS, repositories=repositories)
     cipher = Cipher()
     notify = RpcProxy("notify")
     settings = Settings()
@@ -66,6 +68,14 @@ class IdentityService(ServiceBase):
                                send_sms=self._send_sms, offload=tpool.execute)
         try:
             return handler(ctx, *args, **kwargs)
+        except DomainError as exc:
+            raise portable_error(exc) from None
+
+    def _in_uow(self, handler, *args):
+        """A handler in the unit-of-work form (docs/architecture.md): one unit of work, errors portable."""
+        try:
+            with self.db.uow() as uow:
+                return handler(uow, *args)
         except DomainError as exc:
             raise portable_error(exc) from None
 
@@ -87,11 +97,12 @@ class IdentityService(ServiceBase):
 
     @rpc(expected_exceptions=DomainError)
     def authenticate(self, token):
-        return self._handle(handlers.authenticate, token)
+        return self._in_uow(handlers.authenticate, token, self.settings.session_policy,
+                            self.settings.touch_interval, clock.now())
 
     @rpc(expected_exceptions=DomainError)
     def logout(self, token):
-        return self._handle(handlers.logout, token)
+        return self._in_uow(handlers.logout, token, clock.now())
 
     @rpc(expected_exceptions=DomainError)
     def change_password(self, token, old_password, new_password):
@@ -107,11 +118,11 @@ class IdentityService(ServiceBase):
 
     @rpc(expected_exceptions=DomainError)
     def identity_of(self, account_id):
-        return self._handle(handlers.identity_of, account_id)
+        return self._in_uow(handlers.identity_of, account_id)
 
     @rpc(expected_exceptions=DomainError)
     def contact_of(self, account_id):
-        return self._handle(handlers.contact_of, account_id)
+        return self._in_uow(handlers.contact_of, account_id)
 
     @rpc(expected_exceptions=DomainError)
     def create_staff(self, phone, role, password, principal=None):
@@ -136,12 +147,12 @@ class IdentityService(ServiceBase):
 
     @rpc(expected_exceptions=DomainError)
     def reset_second_factor(self, principal, account_id):
-        return self._handle(staff_signin.reset_second_factor, principal, account_id)
+        return self._in_uow(staff_signin.reset_second_factor, principal, account_id, clock.now())
 
     @rpc(expected_exceptions=DomainError)
     def security_events(self, subject_id):
-        return self._handle(staff_signin.security_events, subject_id)
+        return self._in_uow(staff_signin.security_events, subject_id)
 
     @rpc(expected_exceptions=DomainError)
     def audit_entries(self, principal, filters=None):
-        return self._handle(staff_signin.audit_entries, principal, filters)
+        return self._in_uow(staff_signin.audit_entries, principal, filters)

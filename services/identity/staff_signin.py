@@ -1,5 +1,7 @@
 """Staff sign-in after the password: the TOTP code (or a recovery code), enrolment, and the security
-admin's reset. The rules are domain/second_factor.py's; no nameko here, as in handlers.
+admin's reset. The rules are domain/second_factor.py's; no nameko here, as in handlers. The reset, the security
+events and the auditor's view already take a unit of work (`uow.accounts`, `uow.second_factors`,
+`uow.sessions`, `uow.audit`), the form every handler is to take (docs/architecture.md).
 
 Decided (docs/signin.md): a staff member without TOTP enrols right after their first correct
 password — the initial password is handed over in person by the security admin, and the same holds
@@ -8,15 +10,14 @@ and the try reserved by the password step stays counted until the second factor 
 """
 import logging
 
-from sqlalchemy import delete, select, update
-
-from services.common import audit, clock
+from services.common import clock
 from services.common.masking import mask_phone
 from services.contracts.errors import Conflict, NotFound, ValidationFailed
 
 from . import handlers
 from .domain import second_factor, staff_roles
-from .models import PHONE, TOTP_SECRET, Account, LoginSession, RecoveryCode, StaffTotp
+from .models import PHONE, Account
+from .repository import TotpFactor
 
 log = logging.getLogger("services.identity")
 
@@ -26,7 +27,7 @@ def complete_login(ctx, pending_token, code):
     account, now = _reserve(ctx, pending_token)
     refusal = None
     with ctx.uow() as uow:
-        factor = uow.session.scalar(select(StaffTotp).where(StaffTotp.account_id == account.id).with_for_update())
+        factor = uow.second_factors.get(account.id, lock=True)
         if factor is None or factor.confirmed_at is None:
             raise Conflict("尚未设置身份验证器，请先完成设置", code="second_factor_not_enrolled")
         try:
@@ -34,8 +35,8 @@ def complete_login(ctx, pending_token, code):
                 _use_recovery_code(ctx, uow, account.id, code, now)
                 how = "recovery code"
             else:
-                factor.last_step = second_factor.accept_totp(ctx.cipher.decrypt(factor.secret_enc, TOTP_SECRET),
-                                                             code, now, factor.last_step)
+                factor.last_step = second_factor.accept_totp(factor.secret, code, now, factor.last_step)
+                uow.second_factors.save(factor)
                 how = "totp"
         except ValidationFailed as exc:
             refusal = exc
@@ -52,15 +53,14 @@ def begin_enrolment(ctx, pending_token):
     """{secret, otpauth_uri}: the same unconfirmed secret until it is confirmed (a reload shows the same QR)."""
     account, now = _pending(ctx, pending_token)
     with ctx.uow() as uow:
-        factor = uow.session.get(StaffTotp, account.id)
+        factor = uow.second_factors.get(account.id)
         if factor is not None and factor.confirmed_at is not None:
             raise Conflict("已设置身份验证器，请直接输入动态验证码登录；如手机丢失，请联系安全管理员重置",
                            code="second_factor_enrolled")
         if factor is None:
-            factor = StaffTotp(account_id=account.id, secret_enc=ctx.cipher.encrypt(second_factor.new_secret(),
-                                                                                    TOTP_SECRET), created_at=now)
-            uow.session.add(factor)
-        secret = ctx.cipher.decrypt(factor.secret_enc, TOTP_SECRET)
+            factor = TotpFactor(account_id=account.id, secret=second_factor.new_secret(), created_at=now)
+            uow.second_factors.add(factor)
+        secret = factor.secret
     label = mask_phone(ctx.cipher.decrypt(account.phone_enc, PHONE))
     return {"secret": secret, "otpauth_uri": second_factor.provisioning_uri(secret, label)}
 
@@ -70,22 +70,20 @@ def confirm_enrolment(ctx, pending_token, code):
     account, now = _reserve(ctx, pending_token)
     refusal = None
     with ctx.uow() as uow:
-        factor = uow.session.scalar(select(StaffTotp).where(StaffTotp.account_id == account.id).with_for_update())
+        factor = uow.second_factors.get(account.id, lock=True)
         if factor is None or factor.confirmed_at is not None:
             raise Conflict("请重新打开设置页面", code="second_factor_enrolment_stale")
         try:
-            factor.last_step = second_factor.accept_totp(ctx.cipher.decrypt(factor.secret_enc, TOTP_SECRET),
-                                                         code, now, factor.last_step)
+            factor.last_step = second_factor.accept_totp(factor.secret, code, now, factor.last_step)
         except ValidationFailed as exc:
             refusal = exc
         if refusal is None:
             factor.confirmed_at = now
+            uow.second_factors.save(factor)
             codes = second_factor.new_recovery_codes()
-            uow.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
-            uow.session.add_all(RecoveryCode(account_id=account.id, code_hash=second_factor.hash_recovery_code(
-                ctx.settings.code_key, account.id, c)) for c in codes)
-            audit.record(uow.session, account.id, "second_factor_enrolled", now, roles=account.role_list,
-                         subject=account.id)
+            uow.second_factors.replace_recovery_codes(account.id, [
+                second_factor.hash_recovery_code(ctx.settings.code_key, account.id, c) for c in codes])
+            uow.audit.record(account.id, "second_factor_enrolled", now, roles=account.role_list, subject=account.id)
             handlers._clear_failures(uow, account.id, now)
             answer = handlers.open_session(ctx, uow, account, now)
     if refusal is not None:
@@ -94,43 +92,34 @@ def confirm_enrolment(ctx, pending_token, code):
     return {**answer, "recovery_codes": codes}
 
 
-def reset_second_factor(ctx, principal, account_id):
+def reset_second_factor(uow, principal, account_id, now):
     """The security admin clears someone's TOTP and recovery codes (lost phone); their sessions end
     and they enrol again at their next login. Recorded in the audit log (who, whom, when)."""
     staff_roles.require_may_reset_second_factor((principal or {}).get("roles"))
-    now = clock.now()
-    with ctx.uow() as uow:
-        account = uow.session.get(Account, str(account_id))
-        if account is None or not staff_roles.needs_second_factor(account.role_list):
-            raise NotFound("工作人员账号不存在", code="account_not_found")
-        uow.session.execute(delete(StaffTotp).where(StaffTotp.account_id == account.id))
-        uow.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
-        uow.session.execute(update(LoginSession).where(LoginSession.account_id == account.id,
-                                                       LoginSession.revoked_at.is_(None)).values(revoked_at=now))
-        audit.record(uow.session, principal.get("account_id"), "second_factor_reset", now,
+    account = uow.accounts.get(account_id)
+    if account is None or not staff_roles.needs_second_factor(account.roles):
+        raise NotFound("工作人员账号不存在", code="account_not_found")
+    uow.second_factors.remove(account.id)
+    uow.sessions.revoke_all(account.id, now)
+    uow.audit.record(principal.get("account_id"), "second_factor_reset", now,
                      roles=principal.get("roles") or (), subject=account.id)
     log.info("second factor of account %s reset by %s", account.id, principal.get("account_id"))
     return {"ok": True}
 
 
-def security_events(ctx, subject_id):
+def security_events(uow, subject_id):
     """The audit log's entries about one account, oldest first (for the staff page and tests)."""
-    log = audit.AUDIT_LOG.c
-    with ctx.uow() as uow:
-        rows = uow.session.execute(select(audit.AUDIT_LOG).where(log.subject == str(subject_id))
-                                   .order_by(log.id)).mappings().all()
-        return [{"at": clock.iso(r["at"]), "action": r["action"], "actor_id": r["actor"], "subject_id": r["subject"]}
-                for r in rows]
+    return [{"at": clock.iso(r["at"]), "action": r["action"], "actor_id": r["actor"], "subject_id": r["subject"]}
+            for r in uow.audit.about(subject_id)]
 
 
 # What each audited action means, as the auditor reads it.
 AUDIT_LABELS = {"second_factor_enrolled": "启用二次验证", "second_factor_reset": "重置工作人员二次验证"}
 
 
-def audit_entries(ctx, principal, filters):
+def audit_entries(uow, principal, filters):
     """This service's audit entries for the auditor (services.common.audit), newest first."""
-    with ctx.uow() as uow:
-        return audit.entries(uow.session, principal, filters, "identity", AUDIT_LABELS)
+    return uow.audit.entries(principal, filters, "identity", AUDIT_LABELS)
 
 
 def _pending(ctx, pending_token):
@@ -156,10 +145,6 @@ def _reserve(ctx, pending_token):
 
 def _use_recovery_code(ctx, uow, account_id, code, now):
     wanted = second_factor.hash_recovery_code(ctx.settings.code_key, account_id, code)
-    row = uow.session.scalar(select(RecoveryCode).where(RecoveryCode.account_id == account_id,
-                                                        RecoveryCode.code_hash == wanted,
-                                                        RecoveryCode.used_at.is_(None)).with_for_update())
-    if row is None:
+    if not uow.second_factors.use_recovery_code(account_id, wanted, now):
         message = "恢复码不正确或已使用过；每个恢复码只能使用一次"
         raise ValidationFailed(message, code="recovery_code_wrong", details={"code": [message]})
-    row.used_at = now

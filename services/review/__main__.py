@@ -30,15 +30,15 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def offline_context(config):
-    """A handlers.Context on the service's database and store without nameko."""
+def offline(config):
+    """(unit-of-work factory, image store, engine) on the service's database and store without nameko."""
     from services.common import migrations
     from services.common.crypto import DataCipher
     from services.common.db import UnitOfWork, create_schema, make_engine
 
-    from . import handlers
     from .adapters.storage import MaterialStore
     from .models import Base
+    from .repository import repositories
     from .settings import ReviewSettings
 
     engine = make_engine(config["DATABASE_URL"])
@@ -46,15 +46,15 @@ def offline_context(config):
         migrations.upgrade(engine, Base.metadata, "review")
     else:
         create_schema(engine, Base.metadata)
-    settings = ReviewSettings.from_config(config)
-    ctx = handlers.Context(uow=lambda: UnitOfWork(engine, Base.metadata),
-                           store=MaterialStore(settings.materials_dir, DataCipher.from_config(config)),
-                           settings=settings)
-    return ctx, engine
+    cipher = DataCipher.from_config(config)
+    store = MaterialStore(ReviewSettings.from_config(config).materials_dir, cipher)
+    return (lambda: UnitOfWork(engine, Base.metadata, cipher=cipher, repositories=repositories)), store, engine
 
 
 def purge(args, config=None):
-    from . import handlers
+    from services.common import clock
+
+    from . import uploads
 
     if args.older_than_days < 0:
         print("--older-than-days 应为不小于0的整数 / must be 0 or more", file=sys.stderr)
@@ -64,9 +64,9 @@ def purge(args, config=None):
     except ConfigError as exc:
         print(f"review: {exc}", file=sys.stderr)
         return 2
-    ctx, engine = offline_context(config)
+    uow_factory, store, engine = offline(config)
     try:
-        answer = handlers.purge_materials(ctx, args.older_than_days)
+        answer = uploads.purge_materials(uow_factory, store, args.older_than_days, clock.now())
     finally:
         engine.dispose()
     print(json.dumps(answer, ensure_ascii=False))

@@ -1,10 +1,8 @@
-"""The auditor's view of review's append-only audit log: who looked at or decided which
-application, filtered and paged by the platform (services.common.audit). No nameko, as in handlers.py.
+"""Review's part of the platform's append-only audit log (services.common.audit), reached through
+`uow.audit`: who looked at or decided which application, and the auditor's view of it.
 
 An entry names a task ("task:<id>"), a material ("material:<id>") or an application
 ("application:<id>") as its subject, and the application concerned in its `application_id`."""
-from services.common import audit
-
 SOURCE = "review"
 ACTION_LABELS = {
     "task.viewed": "查看审核任务",
@@ -18,6 +16,15 @@ ACTION_LABELS = {
 }
 
 
-def audit_entries(ctx, principal, filters):
-    with ctx.uow() as uow:
-        return audit.entries(uow.session, principal, filters, SOURCE, ACTION_LABELS)
+def record(uow, actor, action, subject, details=None, at=None, roles=()):
+    """One entry in this unit of work; the application concerned is named in the details or the subject."""
+    details = details or {}
+    application_id = details.get("application_id")
+    if subject.startswith("application:"):
+        application_id = subject.split(":", 1)[1]
+    uow.audit.record(actor, action, at, roles=roles, subject=subject, application_id=application_id,
+                     details=details)
+
+
+def audit_entries(uow, principal, filters):
+    return uow.audit.entries(principal, filters, SOURCE, ACTION_LABELS)

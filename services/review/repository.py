@@ -1,6 +1,9 @@
-"""Review tasks: rows ⇄ domain.tasks.Task, and every query the queue, the workbench and the figures ask.
+"""All SQL of the review service: tasks (rows ⇄ domain.tasks.Task, every query the queue, the
+workbench and the figures ask), materials with their fingerprints, and the platform's audit log.
 
-No nameko here; every function takes a SQLAlchemy session (the unit of work's).
+The unit of work builds them for its session (`Database(..., repositories=repositories)`), so the
+service layer says `uow.tasks.claim…`/`uow.materials.get(...)` and never sees SQLAlchemy; the
+in-memory twins the unit tests use are tests/unit/review/fakes.py.
 
 A transition is stored by a compare-and-set: the UPDATE's WHERE says the lifecycle the domain
 decided on (state, claimant, lease) is still the stored one, and its rowcount tells whether it was.
@@ -13,16 +16,28 @@ from datetime import timedelta
 from sqlalchemy import and_, case, func, insert, or_, select, text, update
 
 from services.common import sqltime
+from services.common.audit import AuditLog
 from services.contracts.errors import Conflict, NotFound
 
+from .domain import duplicates
+from .domain.phash import bands
+from .domain.records import Material
 from .domain.tasks import CLAIMED, DECIDED, OPEN, PENDING, SUPERSEDED, Task
-from .models import ReviewTask
+from .models import Material as MaterialRow
+from .models import MaterialFingerprint, ReviewTask
 
 TRANSITION_ROUNDS = 5  # loads of one task before a request that keeps losing races gives up
 MINE = "mine"  # live claims of the reviewer asking (the workbench's "我领取的")
+TASK_NOT_FOUND = "审核任务不存在"
 _COLUMNS = [f.name for f in dataclasses.fields(Task)]
+_MATERIAL_COLUMNS = [f.name for f in dataclasses.fields(Material)]
 _LIFECYCLE = (ReviewTask.state, ReviewTask.claimed_by, ReviewTask.lease_expires_at)
 _ORDER = (ReviewTask.submitted_at, ReviewTask.attempt, ReviewTask.id)
+
+
+def repositories(session, cipher=None):
+    """The unit of work's hook: this service's repositories for one session."""
+    return {"tasks": TaskRepository(session), "materials": MaterialRepository(session), "audit": AuditLog(session)}
 
 
 def _to_domain(row):
@@ -32,81 +47,9 @@ def _to_domain(row):
     return Task(**values)
 
 
-def _tasks(session, query):
-    return [_to_domain(row) for row in session.execute(query).mappings().all()]
-
-
 def _select():
     return select(ReviewTask.__table__)
 
-
-# -- one task -------------------------------------------------------------------------------------
-
-def get(session, task_id):
-    """The task, or NotFound."""
-    found = _tasks(session, _select().where(ReviewTask.id == task_id)) if isinstance(task_id, str) else []
-    if not found:
-        raise NotFound("审核任务不存在", code="task_not_found")
-    return found[0]
-
-
-def add(session, task):
-    session.execute(insert(ReviewTask).values(**dataclasses.asdict(task)))
-
-
-def save(session, task, seen):
-    """Store the task's changes if its stored lifecycle is still `seen`; False when it is not."""
-    changes = {name: value for name, value in dataclasses.asdict(task).items()
-               if name not in ("id", "application_id", "attempt", "account_id", "created_at")}
-    guard = [column == value for column, value in zip(_LIFECYCLE, seen, strict=True)]  # None → IS NULL
-    result = session.execute(update(ReviewTask).where(ReviewTask.id == task.id, *guard).values(**changes)
-                             .execution_options(synchronize_session=False))
-    return result.rowcount == 1
-
-
-def apply(session, task_id, change):
-    """(task, what `change(task)` answered), stored: load, change, compare-and-set, again when
-    another request won. `change` may raise (the domain refusing); no change, nothing stored."""
-    for _ in range(TRANSITION_ROUNDS):
-        task = get(session, task_id)
-        before = dataclasses.replace(task)
-        outcome = change(task)
-        if task == before or save(session, task, before.lifecycle):
-            return task, outcome
-    raise Conflict("任务状态已变化，请刷新后重试", code="task_changed")
-
-
-# -- submissions ----------------------------------------------------------------------------------
-
-def lock_application(session, application_id):
-    """Two attempts of one application handled at once must see each other (supersede). SQLite
-    needs nothing: its transactions are serial (BEGIN IMMEDIATE)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"review_task:{application_id}"})
-
-
-def id_of(session, application_id, attempt):
-    return session.scalar(select(ReviewTask.id).filter_by(application_id=application_id, attempt=attempt))
-
-
-def newest_attempt(session, application_id):
-    return session.scalar(select(func.max(ReviewTask.attempt)).filter_by(application_id=application_id))
-
-
-def open_ids_before(session, application_id, attempt):
-    """The open tasks of the application's older attempts."""
-    return session.scalars(select(ReviewTask.id).where(
-        ReviewTask.application_id == application_id, ReviewTask.attempt < attempt,
-        ReviewTask.state.in_(OPEN))).all()
-
-
-def approved_before(cutoff):
-    """A subquery: the applications whose task was approved at or before `cutoff`."""
-    return select(ReviewTask.application_id).where(
-        ReviewTask.state == DECIDED, ReviewTask.decision == "approved", ReviewTask.decided_at <= cutoff)
-
-
-# -- the queue ------------------------------------------------------------------------------------
 
 def _live(now):
     return and_(ReviewTask.state == CLAIMED, ReviewTask.lease_expires_at > now)
@@ -146,69 +89,229 @@ def _state_condition(state, now, reviewer_id):
     return ReviewTask.state == state
 
 
-def queue(session, f, now, reviewer_id):
-    """Tasks under cleaned filters (state as the queue shows it), oldest submission first."""
-    query = _select().where(*_scope(f, now))
-    condition = _state_condition(f["state"], now, reviewer_id)
-    if condition is not None:
-        query = query.where(condition)
-    return _tasks(session, query.order_by(*_ORDER).limit(f["limit"]))
+def approved_before(cutoff):
+    """A subquery: the applications whose task was approved at or before `cutoff`."""
+    return select(ReviewTask.application_id).where(
+        ReviewTask.state == DECIDED, ReviewTask.decision == "approved", ReviewTask.decided_at <= cutoff)
 
 
-def counts(session, f, now, reviewer_id):
-    """[(state as shown, the reviewer's own live claim, number)] under the filters."""
-    effective = case((_live(now), CLAIMED), (ReviewTask.state == CLAIMED, PENDING), else_=ReviewTask.state)
-    mine = case((and_(_live(now), ReviewTask.claimed_by == reviewer_id), 1), else_=0)
-    return session.execute(select(effective, mine, func.count()).where(*_scope(f, now))
-                           .group_by(effective, mine)).all()
+class TaskRepository:
+    def __init__(self, session):
+        self.session = session
+
+    def _tasks(self, query):
+        return [_to_domain(row) for row in self.session.execute(query).mappings().all()]
+
+    # -- one task -------------------------------------------------------------------------------------
+
+    def get(self, task_id):
+        """The task, or NotFound."""
+        found = self._tasks(_select().where(ReviewTask.id == task_id)) if isinstance(task_id, str) else []
+        if not found:
+            raise NotFound(TASK_NOT_FOUND, code="task_not_found")
+        return found[0]
+
+    def add(self, task):
+        self.session.execute(insert(ReviewTask).values(**dataclasses.asdict(task)))
+
+    def save(self, task, seen):
+        """Store the task's changes if its stored lifecycle is still `seen`; False when it is not."""
+        changes = {name: value for name, value in dataclasses.asdict(task).items()
+                   if name not in ("id", "application_id", "attempt", "account_id", "created_at")}
+        guard = [column == value for column, value in zip(_LIFECYCLE, seen, strict=True)]  # None → IS NULL
+        result = self.session.execute(update(ReviewTask).where(ReviewTask.id == task.id, *guard).values(**changes)
+                                      .execution_options(synchronize_session=False))
+        return result.rowcount == 1
+
+    def apply(self, task_id, change):
+        """(task, what `change(task)` answered), stored: load, change, compare-and-set, again when
+        another request won. `change` may raise (the domain refusing); no change, nothing stored."""
+        for _ in range(TRANSITION_ROUNDS):
+            task = self.get(task_id)
+            before = dataclasses.replace(task)
+            outcome = change(task)
+            if task == before or self.save(task, before.lifecycle):
+                return task, outcome
+        raise Conflict("任务状态已变化，请刷新后重试", code="task_changed")
+
+    # -- submissions ----------------------------------------------------------------------------------
+
+    def lock_application(self, application_id):
+        """Two attempts of one application handled at once must see each other (supersede). SQLite
+        needs nothing: its transactions are serial (BEGIN IMMEDIATE)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                                 {"key": f"review_task:{application_id}"})
+
+    def id_of(self, application_id, attempt):
+        return self.session.scalar(select(ReviewTask.id).filter_by(application_id=application_id, attempt=attempt))
+
+    def newest_attempt(self, application_id):
+        return self.session.scalar(select(func.max(ReviewTask.attempt)).filter_by(application_id=application_id))
+
+    def open_ids_before(self, application_id, attempt):
+        """The open tasks of the application's older attempts."""
+        return self.session.scalars(select(ReviewTask.id).where(
+            ReviewTask.application_id == application_id, ReviewTask.attempt < attempt,
+            ReviewTask.state.in_(OPEN))).all()
+
+    # -- the queue ------------------------------------------------------------------------------------
+
+    def queue(self, f, now, reviewer_id):
+        """Tasks under cleaned filters (state as the queue shows it), oldest submission first."""
+        query = _select().where(*_scope(f, now))
+        condition = _state_condition(f["state"], now, reviewer_id)
+        if condition is not None:
+            query = query.where(condition)
+        return self._tasks(query.order_by(*_ORDER).limit(f["limit"]))
+
+    def counts(self, f, now, reviewer_id):
+        """[(state as shown, the reviewer's own live claim, number)] under the filters."""
+        effective = case((_live(now), CLAIMED), (ReviewTask.state == CLAIMED, PENDING), else_=ReviewTask.state)
+        mine = case((and_(_live(now), ReviewTask.claimed_by == reviewer_id), 1), else_=0)
+        return self.session.execute(select(effective, mine, func.count()).where(*_scope(f, now))
+                                    .group_by(effective, mine)).all()
+
+    def held_by(self, reviewer_id, f, now, passed):
+        """The reviewer's oldest live claim under the filters, or None."""
+        found = self._tasks(_select().where(
+            _live(now), ReviewTask.claimed_by == reviewer_id, ReviewTask.id.not_in(passed), *_scope(f, now))
+            .order_by(*_ORDER).limit(1))
+        return found[0] if found else None
+
+    def next_free(self, reviewer_id, f, now, passed):
+        """The oldest task the reviewer may claim, or None. On PostgreSQL its row is locked with SKIP
+        LOCKED, so a reviewer asking at the same moment moves on to the next row instead of queueing."""
+        found = self._tasks(_select().where(
+            _free(now), ReviewTask.account_id != reviewer_id, ReviewTask.id.not_in(passed), *_scope(f, now))
+            .order_by(*_ORDER).limit(1).with_for_update(skip_locked=True))
+        return found[0] if found else None
+
+    # -- figures --------------------------------------------------------------------------------------
+
+    def figures_counts(self, since, now):
+        """What the reviewer figures are made of, counted by the database (a national year of tasks stays
+        there): ([(effective state, campaign, district, level, n, oldest submission)] of open tasks,
+        {closed state: n}, [(reviewer, Beijing day, n)] of decisions since `since`, median seconds from
+        submission to decision since `since` or None)."""
+        dialect = self.session.get_bind().dialect.name
+        effective = case((_live(now), CLAIMED), else_=PENDING)
+        open_groups = self.session.execute(select(
+            effective, ReviewTask.campaign_id, ReviewTask.district_code, ReviewTask.cert_level, func.count(),
+            func.min(ReviewTask.submitted_at)).where(ReviewTask.state.in_(OPEN)).group_by(
+            effective, ReviewTask.campaign_id, ReviewTask.district_code, ReviewTask.cert_level)).all()
+        closed = dict(self.session.execute(select(ReviewTask.state, func.count()).where(
+            ReviewTask.state.in_([DECIDED, SUPERSEDED])).group_by(ReviewTask.state)).all())
+        decided = and_(ReviewTask.state == DECIDED, ReviewTask.decided_at >= since)
+        day = sqltime.beijing_day(ReviewTask.decided_at, dialect)
+        per_day = self.session.execute(select(ReviewTask.decided_by, day, func.count()).where(decided)
+                                       .group_by(ReviewTask.decided_by, day)).all()
+        per_day = [(by, str(d), n) for by, d, n in per_day]
+        return open_groups, closed, per_day, self._median_seconds(decided, dialect)
+
+    def _median_seconds(self, condition, dialect):
+        """The exact median of decided_at − submitted_at: the middle one or two values, found by the
+        database's sort (an index would not help: the value is computed)."""
+        n = self.session.scalar(select(func.count()).select_from(ReviewTask).where(condition))
+        if not n:
+            return None
+        seconds = sqltime.seconds_between(ReviewTask.submitted_at, ReviewTask.decided_at, dialect)
+        middle = self.session.scalars(select(seconds).where(condition).order_by(seconds)
+                                      .offset((n - 1) // 2).limit(2 - n % 2)).all()
+        return round(float(sum(middle)) / len(middle), 3)
 
 
-def held_by(session, reviewer_id, f, now, passed):
-    """The reviewer's oldest live claim under the filters, or None."""
-    found = _tasks(session, _select().where(
-        _live(now), ReviewTask.claimed_by == reviewer_id, ReviewTask.id.not_in(passed), *_scope(f, now))
-        .order_by(*_ORDER).limit(1))
-    return found[0] if found else None
+# -- materials and their fingerprints ---------------------------------------------------------------
+
+def _material(row):
+    return Material(**{name: getattr(row, name) for name in _MATERIAL_COLUMNS})
 
 
-def next_free(session, reviewer_id, f, now, passed):
-    """The oldest task the reviewer may claim, or None. On PostgreSQL its row is locked with SKIP
-    LOCKED, so a reviewer asking at the same moment moves on to the next row instead of queueing."""
-    found = _tasks(session, _select().where(
-        _free(now), ReviewTask.account_id != reviewer_id, ReviewTask.id.not_in(passed), *_scope(f, now))
-        .order_by(*_ORDER).limit(1).with_for_update(skip_locked=True))
-    return found[0] if found else None
+class MaterialRepository:
+    def __init__(self, session):
+        self.session = session
 
+    def add(self, material, fingerprints=None):
+        """Store an upload's row and, for an accepted one, its perceptual hashes (region → hash) with
+        their index bands (domain/duplicates.py)."""
+        self.session.add(MaterialRow(**dataclasses.asdict(material)))
+        for region, value in sorted((fingerprints or {}).items()):
+            b = bands(value, duplicates.INDEX_BANDS)
+            self.session.add(MaterialFingerprint(
+                material_id=material.id, account_id=material.account_id, application_id=material.application_id,
+                kind=material.kind, region=region, hash=value, band0=b[0], band1=b[1], band2=b[2], band3=b[3],
+                created_at=material.created_at))
 
-# -- figures --------------------------------------------------------------------------------------
+    def get(self, material_id):
+        """The material, or None (an id that is not even text included)."""
+        if not isinstance(material_id, str):
+            return None
+        row = self.session.get(MaterialRow, material_id)
+        return None if row is None else _material(row)
 
-def figures_counts(session, since, now):
-    """What the reviewer figures are made of, counted by the database (a national year of tasks stays
-    there): ([(effective state, campaign, district, level, n, oldest submission)] of open tasks,
-    {closed state: n}, [(reviewer, Beijing day, n)] of decisions since `since`, median seconds from
-    submission to decision since `since` or None)."""
-    dialect = session.get_bind().dialect.name
-    effective = case((_live(now), CLAIMED), else_=PENDING)
-    open_groups = session.execute(select(
-        effective, ReviewTask.campaign_id, ReviewTask.district_code, ReviewTask.cert_level, func.count(),
-        func.min(ReviewTask.submitted_at)).where(ReviewTask.state.in_(OPEN)).group_by(
-        effective, ReviewTask.campaign_id, ReviewTask.district_code, ReviewTask.cert_level)).all()
-    closed = dict(session.execute(select(ReviewTask.state, func.count()).where(
-        ReviewTask.state.in_([DECIDED, SUPERSEDED])).group_by(ReviewTask.state)).all())
-    decided = and_(ReviewTask.state == DECIDED, ReviewTask.decided_at >= since)
-    day = sqltime.beijing_day(ReviewTask.decided_at, dialect)
-    per_day = session.execute(select(ReviewTask.decided_by, day, func.count()).where(decided)
-                              .group_by(ReviewTask.decided_by, day)).all()
-    return open_groups, closed, [(by, str(d), n) for by, d, n in per_day], _median_seconds(session, decided, dialect)
+    def by_ids(self, material_ids):
+        """id → material, for those of these ids that exist."""
+        ids = [i for i in material_ids if isinstance(i, str)]
+        if not ids:
+            return {}
+        return {row.id: _material(row) for row in self.session.scalars(
+            select(MaterialRow).where(MaterialRow.id.in_(ids)))}
 
+    def of_application(self, application_id, account_id=None):
+        """Every upload checked for an application (only `account_id`'s when given), oldest first."""
+        query = select(MaterialRow).where(MaterialRow.application_id == application_id)
+        if account_id is not None:
+            query = query.where(MaterialRow.account_id == account_id)
+        return [_material(row) for row in self.session.scalars(query.order_by(MaterialRow.created_at,
+                                                                              MaterialRow.id))]
 
-def _median_seconds(session, condition, dialect):
-    """The exact median of decided_at − submitted_at: the middle one or two values, found by the
-    database's sort (an index would not help: the value is computed)."""
-    n = session.scalar(select(func.count()).select_from(ReviewTask).where(condition))
-    if not n:
-        return None
-    seconds = sqltime.seconds_between(ReviewTask.submitted_at, ReviewTask.decided_at, dialect)
-    middle = session.scalars(select(seconds).where(condition).order_by(seconds)
-                             .offset((n - 1) // 2).limit(2 - n % 2)).all()
-    return round(float(sum(middle)) / len(middle), 3)
+    def image_hashes(self, account_id, application_id, except_kind):
+        """[(kind, image hash)] of the application's newest accepted upload of each other kind."""
+        rows = self.session.execute(
+            select(MaterialRow.kind, MaterialFingerprint.hash)
+            .join(MaterialFingerprint, MaterialFingerprint.material_id == MaterialRow.id)
+            .where(MaterialRow.application_id == application_id, MaterialRow.account_id == account_id,
+                   MaterialRow.ok.is_(True), MaterialRow.kind != except_kind,
+                   MaterialFingerprint.region == duplicates.IMAGE)
+            .order_by(MaterialRow.created_at, MaterialRow.id)).all()
+        return sorted(dict(rows).items())  # the newest of each kind is the last one seen
+
+    def portrait_of(self, material_id):
+        """The portrait-region hash of an accepted material, or None."""
+        return self.session.scalar(select(MaterialFingerprint.hash).where(
+            MaterialFingerprint.material_id == material_id, MaterialFingerprint.region == duplicates.PORTRAIT))
+
+    def near_portraits(self, kind, account_id, probes):
+        """[(account, portrait hash)] of other accounts' uploads of this kind whose index bands are
+        among `probes` (domain.duplicates.probe_values): every hash near enough, without a scan."""
+        columns = (MaterialFingerprint.band0, MaterialFingerprint.band1, MaterialFingerprint.band2,
+                   MaterialFingerprint.band3)
+        return [tuple(row) for row in self.session.execute(
+            select(MaterialFingerprint.account_id, MaterialFingerprint.hash).where(
+                MaterialFingerprint.region == duplicates.PORTRAIT, MaterialFingerprint.kind == kind,
+                MaterialFingerprint.account_id != account_id,
+                or_(*(column.in_(values) for column, values in zip(columns, probes, strict=True)))))]
+
+    def purge_due(self, cutoff, kinds):
+        """Unpurged stored materials of these kinds whose application was approved at or before
+        `cutoff`. Several copies run the scheduled purge: each takes rows no other copy holds
+        (FOR UPDATE SKIP LOCKED on PostgreSQL)."""
+        return [_material(row) for row in self.session.scalars(select(MaterialRow).where(
+            MaterialRow.application_id.in_(approved_before(cutoff)), MaterialRow.kind.in_(kinds),
+            MaterialRow.purged_at.is_(None), MaterialRow.path.is_not(None)).with_for_update(skip_locked=True))]
+
+    def mark_purged(self, material_ids, now):
+        if material_ids:
+            self.session.execute(update(MaterialRow).where(MaterialRow.id.in_(list(material_ids)))
+                                 .values(purged_at=now).execution_options(synchronize_session=False))
+
+    def paths_in_use(self, paths):
+        """Those of these files an unpurged material still points at (the store is content-addressed)."""
+        if not paths:
+            return set()
+        used = set()
+        for path, thumb in self.session.execute(select(MaterialRow.path, MaterialRow.thumb_path).where(
+                MaterialRow.purged_at.is_(None),
+                or_(MaterialRow.path.in_(paths), MaterialRow.thumb_path.in_(paths)))):
+            used.update((path, thumb))
+        return used

@@ -1,11 +1,14 @@
-"""The review service on nameko: the RPCs of docs/rpc.md and the ApplicationSubmitted subscription,
-each translated to one handler call. Pillow and AES work runs in eventlet's thread pool."""
+"""The review service on nameko: the RPCs of docs/rpc.md and the ApplicationSubmitted subscription.
+Thin: each entrypoint opens one unit of work (or hands the factory to a handler that needs more
+than one) and delegates to `handlers` (tasks), `uploads` (materials) or `workbench`. Pillow and AES
+work runs in eventlet's thread pool."""
 import logging
 
 from eventlet import tpool
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
+from services.common import clock
 from services.common import metrics as platform_metrics
 from services.common.base import ServiceBase
 from services.common.providers import Cipher, Database
@@ -15,10 +18,11 @@ from services.common.timer import timer
 from services.contracts.errors import DomainError
 from services.contracts.subscriptions import SUBSCRIPTIONS
 
-from . import audit, handlers, workbench
+from . import audit, handlers, uploads, workbench
 from . import metrics as review_metrics
 from .adapters.storage import MaterialStore
 from .models import Base
+from .repository import repositories
 from .settings import ReviewSettings
 
 log = logging.getLogger("services.review")
@@ -36,7 +40,7 @@ class Settings(DependencyProvider):
 
 class ReviewService(ServiceBase):
     name = "review"
-    db = Database(Base.metadata, topology=SUBSCRIPTIONS)
+    db = Database(Base.metadata, topology=SUBSCRIPTIONS, repositories=repositories)
     cipher = Cipher()
     settings = Settings()
 
@@ -44,65 +48,80 @@ class ReviewService(ServiceBase):
         """CPU-heavy work off the event loop, so one upload does not stall other requests."""
         return tpool.execute(fn, *args, **kwargs)
 
-    def _ctx(self):
-        return handlers.Context(uow=self.db.uow, store=MaterialStore(self.settings.materials_dir, self.cipher),
-                                settings=self.settings, offload=self._offload, consumer=self.name)
+    def _store(self):
+        return MaterialStore(self.settings.materials_dir, self.cipher)
 
     # --- materials -------------------------------------------------------------------------
     @rpc(expected_exceptions=DomainError)
     def check_material(self, account_id, application_id, kind, content_b64):
-        return handlers.check_material(self._ctx(), account_id, application_id, kind, content_b64)
+        return uploads.check_material(self.db.uow, self._store(), account_id, application_id, kind, content_b64,
+                                      self.settings, clock.now(), offload=self._offload)
 
     @rpc(expected_exceptions=DomainError)
     def material_info(self, material_id):
-        return handlers.material_info(self._ctx(), material_id)
+        with self.db.uow() as uow:
+            return uploads.material_info(uow, material_id)
 
     @rpc(expected_exceptions=DomainError)
     def fetch_material(self, material_id, principal, variant="image"):
-        return handlers.fetch_material(self._ctx(), material_id, principal, variant)
+        return uploads.fetch_material(self.db.uow, self._store(), material_id, principal, variant, clock.now(),
+                                      offload=self._offload)
 
     @rpc(expected_exceptions=DomainError)
     def material_checks(self, principal, application_id):
-        return handlers.material_checks(self._ctx(), principal, application_id)
+        with self.db.uow() as uow:
+            return uploads.material_checks(uow, principal, application_id, clock.now())
 
     # --- tasks -----------------------------------------------------------------------------
     @subscribe("registration", "ApplicationSubmitted")
     def on_application_submitted(self, event):
-        handlers.on_application_submitted(self._ctx(), event)
+        with self.db.uow() as uow:
+            if not uow.first_time(event, self.name):
+                return
+            handlers.on_application_submitted(uow, event, clock.now())
 
     @rpc(expected_exceptions=DomainError)
     def list_tasks(self, principal, filters=None):
-        return handlers.list_tasks(self._ctx(), principal, filters)
+        with self.db.uow() as uow:
+            return handlers.list_tasks(uow, principal, filters, self.settings.list_limit, clock.now())
 
     @rpc(expected_exceptions=DomainError)
     def task_material(self, principal, task_id, kind, variant="image"):
-        return handlers.task_material(self._ctx(), principal, task_id, kind, variant)
+        return uploads.task_material(self.db.uow, self._store(), principal, task_id, kind, variant, clock.now(),
+                                     offload=self._offload)
 
     @rpc(expected_exceptions=DomainError)
     def get_task(self, principal, task_id):
-        return handlers.get_task(self._ctx(), principal, task_id)
+        with self.db.uow() as uow:
+            return handlers.get_task(uow, principal, task_id, self.settings.claim_lease_seconds, clock.now())
 
     @rpc(expected_exceptions=DomainError)
     def claim(self, principal, task_id):
-        return handlers.claim(self._ctx(), principal, task_id)
+        with self.db.uow() as uow:
+            return handlers.claim(uow, principal, task_id, self.settings.claim_lease_seconds, clock.now())
 
     @rpc(expected_exceptions=DomainError)
     def release(self, principal, task_id):
-        return handlers.release(self._ctx(), principal, task_id)
+        with self.db.uow() as uow:
+            return handlers.release(uow, principal, task_id, clock.now())
 
     @rpc(expected_exceptions=DomainError)
     def decide(self, principal, task_id, decision, opinion=None, material_issues=None, idempotency_key=None):
-        return handlers.decide(self._ctx(), principal, task_id, decision, opinion, material_issues,
-                               idempotency_key)
+        with self.db.uow() as uow:
+            return handlers.decide(uow, principal, task_id, decision, opinion, material_issues, idempotency_key,
+                                   clock.now())
 
     # --- the workbench pages ----------------------------------------------------------------
     @rpc(expected_exceptions=DomainError)
     def queue_counts(self, principal, filters=None):
-        return workbench.queue_counts(self._ctx(), principal, filters)
+        with self.db.uow() as uow:
+            return workbench.queue_counts(uow, principal, filters, self.settings.list_limit, clock.now())
 
     @rpc(expected_exceptions=DomainError)
     def claim_next(self, principal, filters=None, skip=None):
-        return workbench.claim_next(self._ctx(), principal, filters, skip)
+        with self.db.uow() as uow:
+            return workbench.claim_next(uow, principal, filters, skip, self.settings.list_limit,
+                                        self.settings.claim_lease_seconds, clock.now())
 
     @rpc
     def common_reasons(self):
@@ -111,18 +130,22 @@ class ReviewService(ServiceBase):
     # --- figures ---------------------------------------------------------------------------
     @rpc(expected_exceptions=DomainError)
     def figures(self, principal):
-        answer = handlers.figures(self._ctx(), principal)
+        with self.db.uow() as uow:
+            answer = handlers.figures(uow, principal, self.settings.figures_window_days, clock.now())
         review_metrics.publish(answer)
         return answer
 
     # --- the auditor -----------------------------------------------------------------------
     @rpc(expected_exceptions=DomainError)
     def audit_entries(self, principal, filters=None):
-        return audit.audit_entries(self._ctx(), principal, filters)
+        with self.db.uow() as uow:
+            return audit.audit_entries(uow, principal, filters)
 
     @rpc
     def metrics(self):
-        review_metrics.publish(handlers.figures_snapshot(self._ctx()))
+        with self.db.uow() as uow:
+            figures = handlers.figures_snapshot(uow, self.settings.figures_window_days, clock.now())
+        review_metrics.publish(figures)
         return platform_metrics.render()
 
     # --- retention -------------------------------------------------------------------------
@@ -131,7 +154,7 @@ class ReviewService(ServiceBase):
         """The images of applications approved MATERIALS_RETENTION_DAYS ago (services/common/retention.py)."""
         days = self.settings.materials_retention_days
         try:
-            answer = handlers.purge_materials(self._ctx(), days)
+            answer = uploads.purge_materials(self.db.uow, self._store(), days, clock.now())
         except Exception as exc:  # noqa: BLE001 — the database is away: the next tick tries again
             log.warning("materials retention purge failed: %s", exc)
             return

@@ -8,37 +8,34 @@
   the same compare-and-set, as `handlers.claim`, and on PostgreSQL the candidate row is taken with
   FOR UPDATE SKIP LOCKED so the other transaction moves on to the next row instead of queueing.
 
-No nameko here either; the same Context as handlers.py.
+No nameko here either; the same form as handlers.py (a unit of work and plain values).
 """
 import dataclasses
 
-from services.common import clock
 from services.contracts.errors import ValidationFailed
 
-from . import repository
+from . import audit
 from .domain import access
 from .domain.tasks import CLAIMED, DECIDED, PENDING, SUPERSEDED
-from .handlers import MINE, _clean_filters, audit, claim_details, task_view
+from .handlers import MINE, _clean_filters, claim_details, task_view
 
 NEXT_FILTERS = ("campaign_id", "district", "level")
 CLAIM_ROUNDS = 20  # candidates tried before giving up when every one is taken under our feet
 
 
-def queue_counts(ctx, principal, filters=None):
+def queue_counts(uow, principal, filters, list_limit, now):
     """{"pending", "claimed", "mine", "decided", "superseded", "open", "all"} under the filters
     (campaign_id, district, level, min_waiting_seconds; `state` and `limit` are ignored), with an
     expired claim counted as pending, as the queue shows it."""
     reviewer_id, _ = access.require_staff(principal)
     if isinstance(filters, dict):
         filters = {k: v for k, v in filters.items() if k not in ("state", "limit")}
-    f = _clean_filters(filters, ctx.settings.list_limit)
-    now = clock.now()
+    f = _clean_filters(filters, list_limit)
     counts = {PENDING: 0, CLAIMED: 0, MINE: 0, DECIDED: 0, SUPERSEDED: 0}
-    with ctx.uow() as uow:
-        for state, is_mine, n in repository.counts(uow.session, f, now, reviewer_id):
-            counts[state] = counts.get(state, 0) + n
-            if is_mine:
-                counts[MINE] += n
+    for state, is_mine, n in uow.tasks.counts(f, now, reviewer_id):
+        counts[state] = counts.get(state, 0) + n
+        if is_mine:
+            counts[MINE] += n
     counts["open"] = counts[PENDING] + counts[CLAIMED]
     counts["all"] = counts["open"] + counts[DECIDED] + counts[SUPERSEDED]
     return counts
@@ -54,30 +51,27 @@ def _next_filters(filters, max_limit):
     return _clean_filters(dict(filters or {}), max_limit)
 
 
-def claim_next(ctx, principal, filters=None, skip=None):
+def claim_next(uow, principal, filters, skip, list_limit, lease_seconds, now):
     """The reviewer's next task, claimed (a task view with "claimed_now"), or None when the queue
     (under the filters campaign_id, district, level) holds nothing they may take. `skip`: the task
     on screen, never answered (the reviewer asked for another one)."""
     reviewer_id, roles = access.require_staff(principal)
-    f = _next_filters(filters, ctx.settings.list_limit)
+    f = _next_filters(filters, list_limit)
     if skip is not None and not isinstance(skip, str):
         raise ValidationFailed("skip 应为任务编号", details={"skip": ["应为任务编号"]})
-    now = clock.now()
     passed = [skip] if skip else []
-    with ctx.uow() as uow:
-        s = uow.session
-        held = repository.held_by(s, reviewer_id, f, now, passed)
-        if held is not None:
-            return {**task_view(held, now, reviewer_id), "claimed_now": False}
-        for _ in range(CLAIM_ROUNDS):
-            task = repository.next_free(s, reviewer_id, f, now, passed)
-            if task is None:
-                return None
-            before = dataclasses.replace(task)
-            previous = task.claim(reviewer_id, now, ctx.settings.claim_lease_seconds)
-            if repository.save(s, task, before.lifecycle):
-                audit(s, reviewer_id, "task.claimed", f"task:{task.id}", claim_details(
-                    task, previous_claimant=previous, renewed=False, via="next"), now, roles)
-                return {**task_view(task, now, reviewer_id), "claimed_now": True}
-            passed.append(task.id)  # taken under our feet: try the next one
+    held = uow.tasks.held_by(reviewer_id, f, now, passed)
+    if held is not None:
+        return {**task_view(held, now, reviewer_id), "claimed_now": False}
+    for _ in range(CLAIM_ROUNDS):
+        task = uow.tasks.next_free(reviewer_id, f, now, passed)
+        if task is None:
+            return None
+        before = dataclasses.replace(task)
+        previous = task.claim(reviewer_id, now, lease_seconds)
+        if uow.tasks.save(task, before.lifecycle):
+            audit.record(uow, reviewer_id, "task.claimed", f"task:{task.id}", claim_details(
+                task, previous_claimant=previous, renewed=False, via="next"), now, roles)
+            return {**task_view(task, now, reviewer_id), "claimed_now": True}
+        passed.append(task.id)  # taken under our feet: try the next one
     return None

@@ -20,6 +20,7 @@ from services.common.db import UnitOfWork, make_engine
 from services.contracts.errors import Conflict, NotFound, Unauthenticated
 from services.identity import handlers
 from services.identity.models import Base as IdentityBase
+from services.identity.repository import repositories
 from services.identity.settings import IdentitySettings
 from services.registration import models as registration
 from services.registration import repository
@@ -51,8 +52,10 @@ def identity_context(url, index_key, tmp_path):
                                                  "ARGON2_TIME_COST": "1", "DATA_KEYS": DATA_KEYS,
                                                  "BLIND_INDEX_KEY": index_key})
     engine = make_engine(url)
-    return handlers.Context(uow=lambda: UnitOfWork(engine, IdentityBase.metadata),
-                            cipher=DataCipher.from_config(config), settings=IdentitySettings.from_config(config))
+    cipher = DataCipher.from_config(config)
+    return handlers.Context(uow=lambda: UnitOfWork(engine, IdentityBase.metadata, cipher=cipher,
+                                                   repositories=repositories),
+                            cipher=cipher, settings=IdentitySettings.from_config(config))
 
 
 def roster_matches(url, index_key):

@@ -8,6 +8,8 @@ repositories, `published` and the processed marks as they were: the fake rolls b
 """
 import copy
 
+from services.common import audit, audit_query, clock
+
 
 class FakeUnitOfWork:
     def __init__(self, **repositories):
@@ -71,3 +73,36 @@ class FakeUnitOfWork:
 
     def published_types(self):
         return [event["type"] for event in self.published]
+
+
+class FakeAuditLog:
+    """In-memory twin of services.common.audit.AuditLog: entries as the table's rows (dicts)."""
+
+    def __init__(self):
+        self.stored = []
+
+    def record(self, actor, action, at=None, *, roles=(), subject=None, application_id=None, details=None):
+        self.stored.append({"id": len(self.stored) + 1, "at": at or clock.now(), "actor": actor or audit.SYSTEM,
+                            "roles": sorted(set(roles)), "action": action, "subject": subject,
+                            "application_id": application_id, "details": dict(details or {})})
+
+    def entries(self, principal, filters, source, labels):
+        audit.require_auditor(principal)
+        q = audit_query.parse(filters)
+
+        def wanted(e):
+            return ((not q.application_id or e["application_id"] == q.application_id)
+                    and (not q.actor or e["actor"] == q.actor) and (not q.action or e["action"] == q.action)
+                    and (not q.since or e["at"] >= q.since) and (not q.until or e["at"] < q.until)
+                    and (not q.before or (e["at"], e["id"]) < q.before))
+        found = sorted(filter(wanted, self.stored), key=lambda e: (e["at"], e["id"]), reverse=True)[:q.limit]
+        return {"source": source, "actions": labels, "entries": [{
+            "source": source, **{k: e[k] for k in ("id", "actor", "roles", "action", "subject", "application_id")},
+            "at": clock.iso(e["at"]), "action_label": labels.get(e["action"], e["action"]),
+            "detail": e["details"]} for e in found]}
+
+    def about(self, subject):
+        return [dict(e) for e in self.stored if e["subject"] == str(subject)]
+
+    def actions(self):
+        return [e["action"] for e in self.stored]

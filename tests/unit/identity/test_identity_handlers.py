@@ -15,6 +15,7 @@ from services.identity.adapters.verifier import FormatOnlyVerifier, HttpIdentity
 from services.identity.domain.lockout import AccountLocked
 from services.identity.domain.sms_codes import CodeChallenge, hash_code, matches
 from services.identity.models import Base, LoginFailure, SmsChallenge
+from services.identity.repository import repositories
 from services.identity.service import portable_error
 from services.identity.settings import IdentitySettings
 
@@ -30,7 +31,9 @@ def ctx(tmp_path):
     config = service_config("identity", environ={"VAR_DIR": str(tmp_path), "ARGON2_MEMORY_KIB": "1024",
                                                  "ARGON2_TIME_COST": "1"})
     sent = []
-    context = handlers.Context(uow=lambda: UnitOfWork(engine, Base.metadata), cipher=DataCipher.from_config(config),
+    cipher = DataCipher.from_config(config)
+    context = handlers.Context(uow=lambda: UnitOfWork(engine, Base.metadata, cipher=cipher, repositories=repositories),
+                               cipher=cipher,
                                settings=IdentitySettings.from_config(config),
                                send_sms=lambda *args: sent.append(args))
     context.sent, context.url = sent, url
