@@ -35,7 +35,7 @@ from .domain import (
     roster_import,
     states,
 )
-from .domain.records import Appeal, AuditEntry, Decision, Dispatch, RosterRecord, Submission
+from .domain.records import Appeal, Decision, Dispatch, RosterRecord, Submission
 from .schemas import CampaignRequest
 
 log = logging.getLogger(__name__)
@@ -75,9 +75,8 @@ def is_staff(principal):
 def audit(uow, principal, action, at, subject=None, application_id=None, **detail):
     """Who did what to whom and when — never the personal data itself."""
     principal = principal or {}
-    uow.audit.add(AuditEntry(actor=str(principal.get("account_id") or "system"),
-                             roles=sorted(roles_of(principal)), action=action, subject=subject, detail=detail,
-                             at=at, application_id=application_id))
+    uow.audit.record(str(principal.get("account_id") or "system"), action, at, roles=sorted(roles_of(principal)),
+                     subject=subject, application_id=application_id, details=detail)
 
 
 def _publish(uow, produced):

@@ -41,7 +41,7 @@ def repositories(session, cipher):
         "decisions": DecisionRepository(session),
         "dispatches": DispatchRepository(session),
         "appeals": AppealRepository(session, cipher),
-        "audit": AuditRepository(session),
+        "audit": platform_audit.AuditLog(session),
     }
 
 
@@ -467,18 +467,3 @@ class AppealRepository:
                       created_at=row.created_at, name=self.cipher.decrypt(row.name_enc, "appeal.name"),
                       id_number=self.cipher.decrypt(row.id_number_enc, "appeal.id_number"), note=row.note,
                       resolved_by=row.resolved_by, resolved_at=row.resolved_at, verified=row.name_enc is not None)
-
-
-class AuditRepository:
-    """This service's part of the platform's append-only audit log (services.common.audit)."""
-
-    def __init__(self, session):
-        self.session = session
-
-    def add(self, entry):
-        platform_audit.record(self.session, entry.actor, entry.action, entry.at, roles=entry.roles,
-                              subject=entry.subject, application_id=entry.application_id, details=entry.detail)
-
-    def entries(self, principal, filters, source, labels):
-        """The auditor's page of entries (filters and keyset paging as services.common.audit_query)."""
-        return platform_audit.entries(self.session, principal, filters, source, labels)

@@ -86,19 +86,6 @@ class Appeal:
 
 
 @dataclass(frozen=True)
-class AuditEntry:
-    """Who did what to whom and when — never the personal data itself. `id` is None until stored."""
-    actor: str
-    roles: list
-    action: str
-    subject: str | None
-    detail: dict
-    at: datetime
-    application_id: str | None = None  # the application the entry is about, when it is about one
-    id: int | None = None
-
-
-@dataclass(frozen=True)
 class Waiting:
     """An application submitted and still undecided (the watchdog's line)."""
     id: str

@@ -2,17 +2,15 @@
 tests of handlers.py and console.py. They hand out copies (as rows loaded afresh would be) and
 refuse what the database's unique constraints refuse, with the same Conflicts."""
 import copy
-import dataclasses
 from collections import Counter
 from datetime import timedelta
 
-from services.common import audit, audit_query
 from services.common.idnumbers import normalise_number
 from services.contracts.errors import Conflict, NotFound
 from services.registration import repository
 from services.registration.domain import states
 from services.registration.domain.records import Waiting, roster_key
-from tests.support.fakes import FakeUnitOfWork
+from tests.support.fakes import FakeAuditLog, FakeUnitOfWork
 
 
 def fake_uow():
@@ -21,7 +19,7 @@ def fake_uow():
     return FakeUnitOfWork(
         campaigns=FakeCampaigns(), sequences=FakeSequences(), roster=FakeRoster(), applications=applications,
         submissions=FakeSubmissions(applications), decisions=FakeDecisions(applications),
-        dispatches=FakeDispatches(), appeals=FakeAppeals(), audit=FakeAudit())
+        dispatches=FakeDispatches(), appeals=FakeAppeals(), audit=FakeAuditLog())
 
 
 class FakeCampaigns:
@@ -230,26 +228,3 @@ class FakeAppeals:
 
     def save(self, appeal):
         self.stored[appeal.id] = copy.deepcopy(appeal)
-
-
-class FakeAudit:
-    def __init__(self):
-        self.stored = []
-
-    def add(self, entry):
-        self.stored.append(dataclasses.replace(entry, id=len(self.stored) + 1))
-
-    def entries(self, principal, filters, source, labels):
-        audit.require_auditor(principal)
-        q = audit_query.parse(filters)
-
-        def wanted(e):
-            return ((not q.application_id or e.application_id == q.application_id)
-                    and (not q.actor or e.actor == q.actor) and (not q.action or e.action == q.action)
-                    and (not q.since or e.at >= q.since) and (not q.until or e.at < q.until)
-                    and (not q.before or (e.at, e.id) < q.before))
-        found = sorted(filter(wanted, self.stored), key=lambda e: (e.at, e.id), reverse=True)[:q.limit]
-        return {"source": source, "actions": labels, "entries": [dataclasses.asdict(e) for e in found]}
-
-    def actions(self):
-        return [e.action for e in self.stored]

@@ -75,7 +75,7 @@ def test_the_window_moves_and_the_change_is_audited():
         view = console.update_campaign(uow, ADMIN, "bj-2020-first", {"closes_at": "2020-08-15T24:00"}, INSIDE)
     assert view["closes_at"].startswith("2020-08-16T00:00")
     [entry] = uow.audit.stored
-    assert entry.action == "update_campaign" and "closes_at" in entry.detail["changed"]
+    assert entry["action"] == "update_campaign" and "closes_at" in entry["details"]["changed"]
 
 
 def test_the_report_counts_submissions_per_beijing_day_and_the_watchdog_finds_the_waiting():
