@@ -387,6 +387,7 @@ class TaskFilters(Query):
                                          metadata={"description": "只看已等待至少这么多秒的任务"})
     limit = fields.Integer(validate=validate.Range(min=1, max=1000, error="应为1到1000之间的整数"),
                            metadata={"description": "最多返回多少条（不超过服务的上限）"})
+    after = fields.String(metadata={"description": "下一页：上一页最后一个任务的 id（按提交时间排序的键集分页）"})
 
 
 class CommonReason(Answer):

@@ -30,7 +30,7 @@ from .repository import MINE
 
 log = logging.getLogger("services.review")
 
-TASK_FILTERS = ("campaign_id", "district", "level", "state", "min_waiting_seconds", "limit")
+TASK_FILTERS = ("campaign_id", "district", "level", "state", "min_waiting_seconds", "limit", "after")
 STATE_FILTERS = ("open", "all", MINE, PENDING, CLAIMED, DECIDED, SUPERSEDED)
 
 
@@ -107,7 +107,7 @@ def _clean_filters(filters, max_limit):
     if unknown:
         errors.update({key: [f"不支持的筛选条件，可用：{'、'.join(TASK_FILTERS)}"] for key in unknown})
     clean = {key: filters[key] for key in TASK_FILTERS if filters.get(key) not in (None, "")}
-    for key in ("campaign_id", "district", "level"):
+    for key in ("campaign_id", "district", "level", "after"):
         if key in clean and not isinstance(clean[key], str):
             errors[key] = ["应为文本"]
     state = clean.setdefault("state", "open")

@@ -13,7 +13,7 @@ two reviewers racing for one task change one row, and the other hears the domain
 import dataclasses
 from datetime import timedelta
 
-from sqlalchemy import and_, case, func, insert, or_, select, text, update
+from sqlalchemy import and_, case, func, insert, or_, select, text, tuple_, update
 
 from services.common import sqltime
 from services.common.audit import AuditLog
@@ -158,8 +158,15 @@ class TaskRepository:
     # -- the queue ------------------------------------------------------------------------------------
 
     def queue(self, f, now, reviewer_id):
-        """Tasks under cleaned filters (state as the queue shows it), oldest submission first."""
+        """Tasks under cleaned filters (state as the queue shows it), oldest submission first; with
+        `after` (a task id), the page that follows that task (keyset: a deep page costs what the first
+        does, and a task claimed meanwhile does not shift the pages)."""
         query = _select().where(*_scope(f, now))
+        if f.get("after"):
+            anchor = self.session.execute(select(*_ORDER).where(ReviewTask.id == f["after"])).first()
+            if anchor is None:
+                raise NotFound("分页位置对应的任务不存在，请从第一页重新浏览", code="task_not_found")
+            query = query.where(tuple_(*_ORDER) > tuple_(*anchor))
         condition = _state_condition(f["state"], now, reviewer_id)
         if condition is not None:
             query = query.where(condition)

@@ -78,6 +78,12 @@ def test_queue_filters_oldest_first(review):
         rpc.claim(REVIEWER, review.task_for("other"))
         assert ids({"state": "claimed"}) == ["other"] and ids({"state": "pending"}) == ["early", "late"]
         assert ids({"limit": "1"}) == ["early"]
+        # Keyset pages: after the last task of a page, whatever was claimed or added meanwhile.
+        assert ids({"limit": "1", "after": review.task_for("early")}) == ["other"]
+        assert ids({"state": "pending", "after": review.task_for("early")}) == ["late"]
+        assert ids({"after": review.task_for("late")}) == []
+        with pytest.raises(NotFound):
+            rpc.list_tasks(REVIEWER, {"after": "no-such-task"})
         with pytest.raises(ValidationFailed) as bad:
             rpc.list_tasks(REVIEWER, {"state": "lost", "colour": "red"})
         assert set(bad.value.details) == {"state", "colour"}

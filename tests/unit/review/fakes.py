@@ -89,7 +89,13 @@ class FakeTasks:
         return copy.deepcopy(sorted(filter(wanted, self.stored.values()), key=_order)[:limit])
 
     def queue(self, f, now, reviewer_id):
-        return self._select(lambda t: _in_scope(t, f, now) and _shown(t, f["state"], now, reviewer_id), f["limit"])
+        anchor = None
+        if f.get("after"):
+            if f["after"] not in self.stored:
+                raise NotFound("分页位置对应的任务不存在，请从第一页重新浏览", code="task_not_found")
+            anchor = _order(self.stored[f["after"]])
+        return self._select(lambda t: _in_scope(t, f, now) and _shown(t, f["state"], now, reviewer_id)
+                            and (anchor is None or _order(t) > anchor), f["limit"])
 
     def counts(self, f, now, reviewer_id):
         found = Counter((t.effective_state(now), int(t.claim_active(now) and t.claimed_by == reviewer_id))
