@@ -63,6 +63,9 @@ def waited(seconds):
     return f"{days}天{hours}小时" if hours else f"{days}天"
 
 
+QUEUE_PAGE = 50  # tasks a queue page lists; the next page starts after its last task (keyset)
+
+
 def _queue_filters(args):
     """(filters for the RPCs, what the filter form shows) from the query string; unknown values fall
     back to the defaults rather than failing (a bookmark from an older page still opens)."""
@@ -73,7 +76,9 @@ def _queue_filters(args):
         shown["state"] = "open"
     if shown["waiting"] not in [code for code, _ in WAITING]:
         shown["waiting"] = ""
-    filters = {"state": shown["state"]}
+    filters = {"state": shown["state"], "limit": QUEUE_PAGE}
+    if args.get("after"):
+        filters["after"] = args["after"]
     if shown["campaign"]:
         filters["campaign_id"] = shown["campaign"]
     if shown["waiting"]:
@@ -137,6 +142,10 @@ class ReviewPages(PageBase):
             campaigns=campaigns, shown=shown, states=QUEUE_STATES, waiting_options=WAITING, waited=waited,
             tab_query=lambda state: _query(state=state if state != "open" else "", **tab),
             task_query=_query(campaign=shown["campaign"]), shortcuts=QUEUE_SHORTCUTS,
+            first_page=_query(state=shown["state"] if shown["state"] != "open" else "", **tab)
+            if "after" in filters else None,
+            next_page=_query(state=shown["state"] if shown["state"] != "open" else "", after=tasks[-1]["id"], **tab)
+            if len(tasks) == QUEUE_PAGE else None,
             clear_query=_query(state=shown["state"] if shown["state"] != "open" else ""))
 
     @page("POST", "/review/next")

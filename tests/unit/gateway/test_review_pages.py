@@ -17,12 +17,15 @@ def test_waiting_time_reads_as_people_say_it():
 
 
 def test_queue_filters_from_the_query_string_fall_back_to_the_defaults():
-    assert review._queue_filters(ImmutableMultiDict()) == ({"state": "open"}, {"campaign": "", "state": "open",
-                                                                                "waiting": ""})
+    page = review.QUEUE_PAGE
+    assert review._queue_filters(ImmutableMultiDict()) == ({"state": "open", "limit": page},
+                                                           {"campaign": "", "state": "open", "waiting": ""})
     filters, shown = review._queue_filters(ImmutableMultiDict({"campaign": "c1", "state": "mine", "waiting": "86400"}))
-    assert filters == {"state": "mine", "campaign_id": "c1", "min_waiting_seconds": 86400}
+    assert filters == {"state": "mine", "limit": page, "campaign_id": "c1", "min_waiting_seconds": 86400}
     filters, _ = review._queue_filters(ImmutableMultiDict({"state": "drop table", "waiting": "12"}))
-    assert filters == {"state": "open"}
+    assert filters == {"state": "open", "limit": page}
+    filters, _ = review._queue_filters(ImmutableMultiDict({"after": "t-50"}))  # the next page (keyset)
+    assert filters == {"state": "open", "limit": page, "after": "t-50"}
 
 
 def test_reasons_become_one_material_issue_each():
