@@ -6,7 +6,6 @@ the image may instead come back after `wait` with the same challenge and no answ
 image is not the only way through). The image itself is drawn by the `captcha` library
 (adapters/captcha_image.py); this module is pure.
 """
-import hashlib
 import hmac
 import secrets
 import unicodedata
@@ -14,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.contracts.errors import TooManyRequests, ValidationFailed
+
+from .keyed import digest
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: a person cannot tell them apart
 
@@ -45,9 +46,7 @@ def new(policy, phone_index, client_index, now, key):
 
 
 def hash_answer(key, challenge_id, answer):
-    if isinstance(key, str):
-        key = key.encode()
-    return hmac.new(key, f"captcha|{challenge_id}|{_typed(answer)}".encode(), hashlib.sha256).hexdigest()
+    return digest(key, f"captcha|{challenge_id}|{_typed(answer)}")
 
 
 def check(challenge, answer, phone_index, client_index, now, key, policy=CaptchaPolicy()):

@@ -6,7 +6,6 @@
 - After the password, the caller holds a *pending token* (10 minutes, HMAC-signed, bound to the
   password's last change) that only lets them present the second factor or enrol.
 """
-import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta, timezone
@@ -14,6 +13,8 @@ from datetime import datetime, timedelta, timezone
 import pyotp
 
 from services.contracts.errors import Unauthenticated, ValidationFailed
+
+from .keyed import digest
 
 STEP = 30
 RECOVERY_CODES = 10
@@ -59,7 +60,7 @@ def new_recovery_codes():
 
 def hash_recovery_code(key, account_id, code):
     typed = "".join(str(code or "").lower().split()).replace("-", "")
-    return _hmac(key, f"recovery|{account_id}|{typed}")
+    return digest(key, f"recovery|{account_id}|{typed}")
 
 
 def new_pending_token(key, account_id, password_changed_at, now):
@@ -87,13 +88,7 @@ def check_pending(key, token, password_changed_at):
 
 def _pending_sig(key, account_id, issued, password_changed_at):
     changed = password_changed_at.isoformat() if password_changed_at else "-"
-    return _hmac(key, f"pending|{account_id}|{issued}|{changed}")
-
-
-def _hmac(key, text):
-    if isinstance(key, str):
-        key = key.encode()
-    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+    return digest(key, f"pending|{account_id}|{issued}|{changed}")
 
 
 def _wrong(message, code="second_factor_wrong"):

@@ -8,7 +8,6 @@ leaked table does not give usable codes and a code for one purpose cannot serve 
 `verify` mutates the challenge (attempts, used_at) and raises on failure: the caller must persist
 the challenge whether verify returns or raises, or wrong tries would never be counted.
 """
-import hashlib
 import hmac
 import math
 import secrets
@@ -18,6 +17,8 @@ from datetime import datetime, time, timedelta
 
 from services.common.clock import BEIJING
 from services.contracts.errors import TooManyRequests, ValidationFailed
+
+from .keyed import digest
 
 REGISTER = "register"
 LOGIN = "login"
@@ -105,10 +106,7 @@ def matches(challenge, code, key, policy=SmsCodePolicy()):
 
 
 def hash_code(key, phone_index, purpose, code):
-    if isinstance(key, str):
-        key = key.encode()
-    message = f"{phone_index}|{purpose}|{code}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return digest(key, f"{phone_index}|{purpose}|{code}")
 
 
 def _typed(code):
