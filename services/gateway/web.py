@@ -4,7 +4,6 @@
 OpenAPI document and turns every failure into an honest status with a Chinese message.
 """
 import json
-import logging
 
 import amqp.exceptions
 from kombu.exceptions import OperationalError
@@ -17,10 +16,9 @@ from werkzeug.wrappers import Response
 from services.common.validation import load, refuse_nul
 from services.contracts.errors import DomainError, ValidationFailed
 
-from . import http_metrics
+from .edge import EdgeHandler
 from .http_server import GatewayWebServer
 
-log = logging.getLogger("services.gateway")
 ROUTES = []  # (method, path, options) for services.gateway.openapi
 
 # Every HTTP entrypoint of the gateway (API routes, pages, static files) shares one server: set on
@@ -67,7 +65,7 @@ def response_for_exception(exc):
     return error_response(500, "internal", "系统内部错误，请稍后再试；如持续出现请联系技术支持")
 
 
-class ApiHandler(HttpRequestHandler):
+class ApiHandler(EdgeHandler):
     def __init__(self, method, url, body=None, query=None, headers=None, response=None, responses=None,
                  summary="", description="", roles=None, status=200, tags=(), **kwargs):
         super().__init__(method, url, **kwargs)
@@ -79,17 +77,8 @@ class ApiHandler(HttpRequestHandler):
     def response_from_exception(self, exc):
         return response_for_exception(exc)
 
-    def handle_request(self, request):
-        try:
-            refuse_nul({"path": request.path, **request.args.to_dict()})
-        except ValidationFailed as exc:
-            log.warning("refused %s %s (%s): %s", request.method, request.path.replace("\x00", "\\0"),
-                        exc.http_status, exc.message)
-            response = response_for_exception(exc)
-        else:
-            response = super().handle_request(request)
-        http_metrics.record(request.method, response.status_code)  # the 5xx-rate alert reads this
-        return response
+    def refused(self, exc, request):
+        return response_for_exception(exc)
 
     def get_entrypoint_parameters(self, request):
         # Roles are declared once, on the route; the service's _principal enforces them from here.

@@ -6,14 +6,12 @@ import logging
 from urllib.parse import quote
 
 from nameko.exceptions import RemoteError
-from nameko.web.handlers import HttpRequestHandler
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from services.common.validation import refuse_nul
 from services.contracts.errors import DomainError, Unauthenticated
 
-from .. import http_metrics
+from ..edge import EdgeHandler
 from .render import SECURITY_HEADERS, html
 
 log = logging.getLogger(__name__)
@@ -59,18 +57,9 @@ def _safe_next(path):
     return path if path.startswith("/") and not path.startswith("//") else "/"
 
 
-class PageHandler(HttpRequestHandler):
-    def handle_request(self, request):
-        try:
-            refuse_nul({"path": request.path, **request.args.to_dict()})
-        except DomainError as exc:
-            log.warning("refused %s %s (%s): %s", request.method, request.path.replace("\x00", "\\0"),
-                        exc.http_status, exc.message)
-            response = response_for(exc, request)
-        else:
-            response = super().handle_request(request)
-        http_metrics.record(request.method, response.status_code)  # the 5xx-rate alert reads this
-        return response
+class PageHandler(EdgeHandler):
+    def refused(self, exc, request):
+        return response_for(exc, request)
 
     def response_from_exception(self, exc):
         return response_for(exc, None)
