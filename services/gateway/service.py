@@ -59,14 +59,15 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
             raise auth.unauthenticated()
         if via_cookie and request.method not in auth.SAFE_METHODS:
             auth.check_csrf(request, self._csrf_secret())
-        principal = self._authenticate(token, fresh=request.method not in auth.SAFE_METHODS)
+        principal = self._authenticate(token, request)
         auth.require(principal, roles)
         return principal
 
-    def _authenticate(self, token, fresh=False):
+    def _authenticate(self, token, request):
         """identity.authenticate, remembered for AUTH_CACHE_SECONDS (services/gateway/principals.py);
-        `fresh` for writes, which may change the principal."""
-        return self.principals.get(token, lambda t: self._call(self.identity.authenticate, t), fresh)
+        asked afresh for a write, which may change the principal."""
+        return self.principals.get(token, lambda t: self._call(self.identity.authenticate, t),
+                                   fresh=request.method not in auth.SAFE_METHODS)
 
     def _forget_session(self, token):
         self.principals.forget(token)

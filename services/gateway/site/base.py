@@ -52,7 +52,7 @@ class PageBase:
         if not token:
             return None
         try:
-            return self._authenticate(token, fresh=request.method not in auth.SAFE_METHODS)
+            return self._authenticate(token, request)
         except Unauthenticated:
             return None
 
