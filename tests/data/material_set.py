@@ -12,10 +12,9 @@ import os
 import random
 from functools import lru_cache
 
-import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
-from tests.unit.review.review_material_samples import _text_line, font
+from tests.unit.review.review_material_samples import _text_line, add_grain, font
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "images")
 
@@ -24,16 +23,6 @@ _HAIR = (32, 14, 170, 150)
 _FACE = (50, 50, 150, 188)
 _NECK = (72, 150, 128, 250)
 _HEAD_TOP, _HEAD_WIDTH = 14, _HAIR[2] - _HAIR[0]
-
-
-def _grain(im, sigma, amount, seed):
-    """Sensor-like noise from a seeded generator (Pillow's effect_noise draws from C rand(), so
-    it differs between runs: the set must be the same on every run)."""
-    if amount <= 0:
-        return im
-    rng = np.random.default_rng(seed)
-    noise = rng.normal(128, sigma, (im.height, im.width)).clip(0, 255).astype(np.uint8)
-    return Image.blend(im, Image.fromarray(noise, "L").convert(im.mode), amount)
 
 
 @lru_cache(maxsize=None)
@@ -94,7 +83,7 @@ def portrait(width=413, height=626, seed=0, background=(67, 142, 219), grain=0.0
     if heads:
         for i, cx in enumerate(centres):
             paste_head(im, hw, cx, top * height, mirror=mirror ^ bool(i))
-    return _grain(im, 20, grain, seed)
+    return add_grain(im, 20, grain, seed)
 
 
 # -- ID cards (templates, not a real card: Latin placeholder text, a drawn emblem) -------------
@@ -104,7 +93,7 @@ CARD_RATIO = 85.6 / 54
 
 def _card_frame(width, height, seed, background):
     rnd = random.Random(seed)
-    im = _grain(Image.new("RGB", (width, height), background), 30, 0.15, seed)
+    im = add_grain(Image.new("RGB", (width, height), background), 30, 0.15, seed)
     d = ImageDraw.Draw(im)
     cw = int(width * 0.78)
     ch = int(cw / CARD_RATIO)
@@ -181,7 +170,7 @@ def phone(im, seed):
     out = ImageEnhance.Brightness(out).enhance(rnd.uniform(0.8, 1.15))
     out = ImageEnhance.Contrast(out).enhance(rnd.uniform(0.8, 1.15))
     out = out.filter(ImageFilter.GaussianBlur(rnd.uniform(0, 0.8)))
-    return jpeg(_grain(out, 25, rnd.uniform(0.02, 0.06), seed), rnd.choice((70, 80, 90)))
+    return jpeg(add_grain(out, 25, rnd.uniform(0.02, 0.06), seed), rnd.choice((70, 80, 90)))
 
 
 # -- the labelled set ----------------------------------------------------------------------------

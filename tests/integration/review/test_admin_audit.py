@@ -14,8 +14,7 @@ AUDITOR = {"account_id": "auditor-1", "roles": ["auditor"]}
 
 
 def test_auditor_reads_who_looked_at_which_application(review):
-    # The journeys' photo: the drawn face of review_material_samples.photo() was found "no_face" in
-    # two full runs (not alone); this test is about the audit log, not the face check.
+    # The journeys' photo (the labelled set's portrait): this test is about the audit log.
     answer = review.upload(images.jpeg(images.photo(seed=4)), application_id="app-1")
     material = answer["material_id"]
     assert material, answer["verdict"]

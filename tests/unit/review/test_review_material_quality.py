@@ -48,7 +48,7 @@ def test_a_blank_picture_scores_zero():
 
 
 def test_noise_does_not_hide_blur(card_im):
-    grainy = samples._grain(samples.gaussian(card_im, 4), 30, 0.08, 3)
+    grainy = samples.add_grain(samples.gaussian(card_im, 4), 30, 0.08, 3)
     assert "blurry" in codes(check_material("id_card_front", samples.jpeg(grainy, 85)))
 
 
