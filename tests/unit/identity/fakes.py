@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from services.common.crypto import DataCipher
 from services.contracts.roles import APPLICANT
+from services.identity import handlers
 from services.identity.adapters.verifier import FormatOnlyVerifier
 from services.identity.clients import BlindIndexes
 from services.identity.domain.passwords import PasswordHasher
@@ -58,6 +59,18 @@ class World:
     def last_code(self):
         return self.sent[-1][1]
 
+    def send_code(self, phone, purpose, client_ip=None, device=None, captcha=None):
+        return handlers.send_code(self.uow, self.settings, self.indexes, self.send_sms, phone, purpose, client_ip,
+                                  device, captcha)
+
+    def register(self, phone, password="Passw0rd!x"):
+        """An applicant registered by the book (code, then register): the answer, with its token."""
+        self.send_code(phone, "register")
+        return handlers.register(self.uow, self.settings, self.indexes, phone, self.last_code(), password)
+
+    def login(self, phone, password=None, code=None):
+        return handlers.login(self.uow, self.settings, self.indexes, phone, password=password, code=code)
+
 
 class FakeIdentities:
     def __init__(self):
@@ -70,7 +83,8 @@ class FakeIdentities:
         return next((i.account_id for i in self.stored.values() if i.id_number == id_number), None)
 
     def add(self, identity):
-        if identity.account_id in self.stored or self.owner(identity.id_number) is not None:
+        if identity.account_id in self.stored or any(i.id_number == identity.id_number
+                                                     for i in self.stored.values()):  # primary key, unique index
             raise Taken("该证件号码已完成实名认证", code="id_number_taken")
         self.stored[identity.account_id] = copy.deepcopy(identity)
 
@@ -92,7 +106,7 @@ class FakeAccounts:
         return copy.deepcopy(next((a for a in self.stored.values() if a.phone == phone), None))
 
     def add(self, account):
-        if self.by_phone(account.phone) is not None:
+        if any(a.phone == account.phone for a in self.stored.values()):  # the unique phone index
             raise Taken("该手机号已注册", code="phone_registered")
         self.stored[account.id] = copy.deepcopy(account)
 
