@@ -8,7 +8,7 @@ identity's part of the platform's append-only audit log (`uow.audit`). Rows go i
 records; the service layer never sees a ciphertext. A unique phone or ID number already taken is
 raised as `Taken`, a Conflict the service layer words for its caller. The in-memory twins are
 tests/unit/identity/fakes.py."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
@@ -54,13 +54,13 @@ class Taken(Conflict):
 
 @dataclass
 class AccountRecord:
-    """An account as the service layer sees it: the phone in clear, the roles as a list."""
+    """An account as the service layer sees it: the phone in clear, the roles as a list, the argon2 hash."""
     id: str
     phone: str
     roles: list
     created_at: datetime
     password_changed_at: datetime | None = None
-    password_hash: str | None = None
+    password_hash: str | None = field(default=None, repr=False)  # never in a log line or a traceback
 
 
 @dataclass
