@@ -57,11 +57,10 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def offline_context(config):
-    """A handlers.Context on the service's database without nameko (no broker needed).
-
-    Events written here wait in the outbox until the service's relay runs.
-    """
+def offline(config):
+    """(unit-of-work factory, settings, engine) on the service's database without nameko (no broker
+    needed), for the handlers as the service calls them. Events written here wait in the outbox
+    until the service's relay runs."""
     engine = make_engine(config["DATABASE_URL"])
     schema = config.get("DB_SCHEMA", "migrate")  # as the Database provider does at start
     if schema == "migrate" and migrations.owns("identity", Base.metadata):
@@ -69,21 +68,21 @@ def offline_context(config):
     elif schema in ("migrate", "create"):
         create_schema(engine, Base.metadata)
     cipher = DataCipher.from_config(config)
-    return handlers.Context(uow=lambda: UnitOfWork(engine, Base.metadata, cipher=cipher, repositories=repositories),
-                            cipher=cipher, settings=IdentitySettings.from_config(config)), engine
+    return (lambda: UnitOfWork(engine, Base.metadata, cipher=cipher, repositories=repositories),
+            IdentitySettings.from_config(config), engine)
 
 
 def create_staff(args):
     try:
         config = service_config("identity")
-        ctx, engine = offline_context(config)
+        uow_factory, settings, engine = offline(config)
     except ConfigError as exc:
         print(f"identity: {exc}", file=sys.stderr)
         return 2
     generated = args.password is None
     password = handlers.generate_password() if generated else args.password
     try:
-        answer = handlers.create_staff(ctx, args.phone, args.role, password)
+        answer = handlers.create_staff(uow_factory, settings, args.phone, args.role, password)
     except DomainError as exc:
         print(f"未能创建账号 / not created: {exc.message} ({exc.code})", file=sys.stderr)
         return 1

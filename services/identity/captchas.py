@@ -1,65 +1,65 @@
-"""The human check before an SMS code, over the database: issue a 图形验证码, pass one.
+"""The human check before an SMS code: issue a 图形验证码, pass one (through `uow.captchas`).
 
-The rules are domain/captcha.py's; the image is adapters/captcha_image.py's. No nameko here.
+The rules are domain/captcha.py's; the image is adapters/captcha_image.py's, drawn through
+`offload` before the unit of work opens. No nameko, no SQLAlchemy here.
 """
 from datetime import timedelta
-
-from sqlalchemy import delete
 
 from services.common import clock
 from services.common.masking import mask_phone
 from services.contracts.errors import TooManyRequests, ValidationFailed
 
 from .adapters import captcha_image
-from .clients import client_of
 from .domain import captcha
 from .domain.phones import check_phone
-from .models import PHONE, CaptchaChallengeRow
 
 KEEP = timedelta(days=1)  # older challenges are useless (even the wait path) and are deleted
 REQUIRED = "为保护您的手机号，请先输入图形验证码；不方便识别图片？等待5分钟后可直接获取验证码"
 
 
-def new_captcha(ctx, phone, client_ip=None, device=None):
+def _inline(fn, *args, **kwargs):
+    return fn(*args, **kwargs)
+
+
+def new_captcha(uow_factory, settings, indexes, phone, client_ip=None, device=None, offload=_inline):
     """A fresh challenge for this phone and client (看不清可换一张): {captcha_id, image, wait_seconds}."""
     phone = check_phone(phone)
-    client = client_of(ctx.cipher, client_ip, device)
-    return issue(ctx, ctx.cipher.blind_index(phone, PHONE), client.index, clock.now())
+    client = indexes.client(client_ip, device)
+    return issue(uow_factory, settings, indexes.phone(phone), client.index, clock.now(), offload)
 
 
-def issue(ctx, phone_index, client_index, now):
-    challenge, answer = captcha.new(ctx.settings.captcha_policy, phone_index, client_index, now, ctx.settings.code_key)
-    image = ctx.offload(captcha_image.data_url, answer)
-    with ctx.uow() as uow:
-        uow.session.execute(delete(CaptchaChallengeRow).where(CaptchaChallengeRow.created_at < now - KEEP))
-        uow.session.add(CaptchaChallengeRow(id=challenge.id, phone_index=phone_index, client_index=client_index,
-                                            answer_hash=challenge.answer_hash, created_at=now))
+def issue(uow_factory, settings, phone_index, client_index, now, offload=_inline):
+    challenge, answer = captcha.new(settings.captcha_policy, phone_index, client_index, now, settings.code_key)
+    image = offload(captcha_image.data_url, answer)
+    with uow_factory() as uow:
+        uow.captchas.forget_before(now - KEEP)
+        uow.captchas.add(challenge)
     return {"captcha_id": challenge.id, "image": image,
-            "wait_seconds": int(ctx.settings.captcha_policy.wait.total_seconds())}
+            "wait_seconds": int(settings.captcha_policy.wait.total_seconds())}
 
 
-def check(ctx, uow, sent, phone_index, client_index, now):
+def check(uow, settings, sent, phone_index, client_index, now):
     """None when the check is passed (the challenge now spent), else the refusal to raise after commit."""
     sent = sent if isinstance(sent, dict) else {}
     captcha_id, answer = str(sent.get("captcha_id") or "")[:32], sent.get("captcha_answer")
-    row = uow.session.get(CaptchaChallengeRow, captcha_id) if captcha_id else None
-    if row is None:
+    challenge = uow.captchas.get(captcha_id) if captcha_id else None
+    if challenge is None:
         # The field says only what to type: its hint already offers the wait instead of the picture.
         return TooManyRequests(REQUIRED, code="captcha_required", details={"captcha_answer": ["请输入图片中的字符"]})
-    challenge = captcha.CaptchaChallenge(id=row.id, phone_index=row.phone_index, client_index=row.client_index,
-                                         answer_hash=row.answer_hash, created_at=row.created_at, used_at=row.used_at)
+    used_before = challenge.used_at
     try:
-        captcha.check(challenge, answer, phone_index, client_index, now, ctx.settings.code_key,
-                      ctx.settings.captcha_policy)
+        captcha.check(challenge, answer, phone_index, client_index, now, settings.code_key, settings.captcha_policy)
         refusal = None
     except (ValidationFailed, TooManyRequests) as exc:  # the challenge is still saved as spent
         refusal = exc
-    row.used_at = challenge.used_at
+    if challenge.used_at != used_before:
+        uow.captchas.save(challenge)
     return refusal
 
 
-def with_new_challenge(ctx, refusal, phone, phone_index, client_index, now, log):
+def with_new_challenge(uow_factory, settings, refusal, phone, phone_index, client_index, now, log, offload=_inline):
     """The refusal, carrying a fresh challenge in details["captcha"] (a refused one is spent)."""
-    details = {**(refusal.details or {}), "captcha": issue(ctx, phone_index, client_index, now)}
+    details = {**(refusal.details or {}), "captcha": issue(uow_factory, settings, phone_index, client_index, now,
+                                                           offload)}
     log.warning("SMS code for %s held for a human check (%s)", mask_phone(phone), refusal.code)
     return type(refusal)(refusal.message, code=refusal.code, details=details, http_status=refusal.http_status)

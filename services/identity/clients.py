@@ -1,9 +1,11 @@
-"""Who asks for an SMS code: the client's address and device id, as blind indexes (never stored clear)."""
+"""Who asks, and for which phone, as blind indexes (never stored clear): the keys SMS codes, human
+checks and a phone's failed logins are counted and bound by. The service layer gets them from
+`BlindIndexes`, built once in the service from its cipher."""
 from dataclasses import dataclass
 
 from services.contracts.devices import DEVICE_ID
 
-from .models import CLIENT, CLIENT_IP, DEVICE
+from .models import CLIENT, CLIENT_IP, DEVICE, PHONE
 
 
 @dataclass(frozen=True)
@@ -20,3 +22,16 @@ def client_of(cipher, client_ip, device=None):
     return Client(address_index=cipher.blind_index(address, CLIENT_IP) if address else None,
                   device_index=cipher.blind_index(device, DEVICE) if device else None,
                   index=cipher.blind_index(f"{address or '-'}|{device or '-'}", CLIENT))
+
+
+class BlindIndexes:
+    """The blind indexes of a request's phone and client (services.common.crypto.DataCipher.blind_index)."""
+
+    def __init__(self, cipher):
+        self._cipher = cipher
+
+    def phone(self, phone):
+        return self._cipher.blind_index(phone, PHONE)
+
+    def client(self, client_ip, device=None):
+        return client_of(self._cipher, client_ip, device)

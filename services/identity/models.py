@@ -48,8 +48,9 @@ class Account(Base):
         return [role for role in self.roles.split(",") if role]
 
 
-class SmsChallenge(Base):
-    """One issued code (services.identity.domain.sms_codes.CodeChallenge), kept as an HMAC."""
+class SmsCode(Base):
+    """One issued SMS code (services.identity.domain.sms_codes.SmsCode), kept as an HMAC. The table
+    keeps its first name, sms_challenges (a rename would be a migration for nothing)."""
     __tablename__ = "sms_challenges"
     __table_args__ = (
         Index("ix_sms_challenges_phone", "phone_index", "created_at"),

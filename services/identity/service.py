@@ -1,4 +1,8 @@
-"""The identity service on nameko: RPCs of docs/rpc.md, each translated to one handler call."""
+"""The identity service on nameko: RPCs of docs/rpc.md, each translated to one handler call.
+
+A handler in one unit of work gets it (`_in_uow`); a use case with work between units of work
+(a password hash, notify, the identity verifier) gets the factory, `self.db.uow`, with the
+settings, the blind indexes and `tpool.execute` for the CPU-heavy part (`_handle`)."""
 import eventlet
 from eventlet import tpool
 from nameko.extensions import DependencyProvider
@@ -19,6 +23,7 @@ from services.contracts.errors import (
 from services.contracts.subscriptions import SUBSCRIPTIONS
 
 from . import captchas, handlers, staff, staff_signin
+from .clients import BlindIndexes
 from .models import Base
 from .repository import repositories
 from .settings import IdentitySettings
@@ -63,11 +68,13 @@ class IdentityService(ServiceBase):
         with eventlet.Timeout(self.settings.notify_timeout, TimeoutError("notify.send_code did not answer")):
             return self.notify.send_code(phone, code, purpose, expires_at)
 
+    def _indexes(self):
+        return BlindIndexes(self.cipher)
+
     def _handle(self, handler, *args, **kwargs):
-        ctx = handlers.Context(uow=self.db.uow, cipher=self.cipher, settings=self.settings,
-                               send_sms=self._send_sms, offload=tpool.execute)
+        """A handler over the unit-of-work factory (several units of work), errors portable."""
         try:
-            return handler(ctx, *args, **kwargs)
+            return handler(self.db.uow, self.settings, *args, **kwargs)
         except DomainError as exc:
             raise portable_error(exc) from None
 
@@ -81,19 +88,22 @@ class IdentityService(ServiceBase):
 
     @rpc(expected_exceptions=DomainError)
     def send_code(self, phone, purpose, client_ip=None, device=None, captcha=None):
-        return self._handle(handlers.send_code, phone, purpose, client_ip, device, captcha)
+        return self._handle(handlers.send_code, self._indexes(), self._send_sms, phone, purpose, client_ip, device,
+                            captcha, offload=tpool.execute)
 
     @rpc(expected_exceptions=DomainError)
     def new_captcha(self, phone, client_ip=None, device=None):
-        return self._handle(captchas.new_captcha, phone, client_ip, device)
+        return self._handle(captchas.new_captcha, self._indexes(), phone, client_ip, device, offload=tpool.execute)
 
     @rpc(expected_exceptions=DomainError)
     def register(self, phone, code, password, client_ip=None):
-        return self._handle(handlers.register, phone, code, password, client_ip)
+        return self._handle(handlers.register, self._indexes(), phone, code, password, client_ip,
+                            offload=tpool.execute)
 
     @rpc(expected_exceptions=DomainError)
     def login(self, phone, password=None, code=None, client_ip=None):
-        return self._handle(handlers.login, phone, password=password, code=code, client_ip=client_ip)
+        return self._handle(handlers.login, self._indexes(), phone, password=password, code=code,
+                            client_ip=client_ip, offload=tpool.execute)
 
     @rpc(expected_exceptions=DomainError)
     def authenticate(self, token):
@@ -106,11 +116,12 @@ class IdentityService(ServiceBase):
 
     @rpc(expected_exceptions=DomainError)
     def change_password(self, token, old_password, new_password):
-        return self._handle(handlers.change_password, token, old_password, new_password)
+        return self._handle(handlers.change_password, token, old_password, new_password, offload=tpool.execute)
 
     @rpc(expected_exceptions=DomainError)
     def reset_password(self, phone, code, new_password):
-        return self._handle(handlers.reset_password, phone, code, new_password)
+        return self._handle(handlers.reset_password, self._indexes(), phone, code, new_password,
+                            offload=tpool.execute)
 
     @rpc(expected_exceptions=DomainError)
     def verify_identity(self, account_id, name, id_type, id_number):
@@ -127,11 +138,11 @@ class IdentityService(ServiceBase):
     @rpc(expected_exceptions=DomainError)
     def create_staff(self, phone, role, password, principal=None):
         """principal: who asks (the console); None only for operators' tools."""
-        return self._handle(staff.create_staff, phone, role, password, principal)
+        return self._handle(staff.create_staff, phone, role, password, principal, offload=tpool.execute)
 
     @rpc(expected_exceptions=DomainError)
     def list_staff(self, principal):
-        return self._handle(staff.list_staff, principal)
+        return self._in_uow(staff.list_staff, principal, self.settings.sms_fallback_roles)
 
     @rpc(expected_exceptions=DomainError)
     def complete_login(self, pending_token, code):

@@ -1,7 +1,8 @@
 """Staff sign-in after the password: the TOTP code (or a recovery code), enrolment, and the security
-admin's reset. The rules are domain/second_factor.py's; no nameko here, as in handlers. The reset, the security
-events and the auditor's view already take a unit of work (`uow.accounts`, `uow.second_factors`,
-`uow.sessions`, `uow.audit`), the form every handler is to take (docs/architecture.md).
+admin's reset. The rules are domain/second_factor.py's; no nameko, no SQLAlchemy here, as in handlers:
+data through `uow.accounts`, `uow.second_factors`, `uow.sessions`, `uow.login_failures`, `uow.audit`;
+the sign-in steps take the unit-of-work factory (the lockout's try is reserved in a unit of work of
+its own), the reset and the audit views one unit of work (docs/architecture.md).
 
 Decided (docs/signin.md): a staff member without TOTP enrols right after their first correct
 password — the initial password is handed over in person by the security admin, and the same holds
@@ -16,23 +17,22 @@ from services.contracts.errors import Conflict, NotFound, ValidationFailed
 
 from . import handlers
 from .domain import second_factor, staff_roles
-from .models import PHONE, Account
 from .repository import TotpFactor
 
 log = logging.getLogger("services.identity")
 
 
-def complete_login(ctx, pending_token, code):
+def complete_login(uow_factory, settings, pending_token, code):
     """The second step: a TOTP code, or one of the recovery codes; a session when it is right."""
-    account, now = _reserve(ctx, pending_token)
+    account, now = _reserve(uow_factory, settings, pending_token)
     refusal = None
-    with ctx.uow() as uow:
+    with uow_factory() as uow:
         factor = uow.second_factors.get(account.id, lock=True)
         if factor is None or factor.confirmed_at is None:
             raise Conflict("尚未设置身份验证器，请先完成设置", code="second_factor_not_enrolled")
         try:
             if second_factor.looks_like_recovery_code(code):
-                _use_recovery_code(ctx, uow, account.id, code, now)
+                _use_recovery_code(uow, settings, account.id, code, now)
                 how = "recovery code"
             else:
                 factor.last_step = second_factor.accept_totp(factor.secret, code, now, factor.last_step)
@@ -41,18 +41,18 @@ def complete_login(ctx, pending_token, code):
         except ValidationFailed as exc:
             refusal = exc
         if refusal is None:
-            handlers._clear_failures(uow, account.id, now)
-            answer = handlers.open_session(ctx, uow, account, now)
+            uow.login_failures.clear_account(account.id, now)
+            answer = handlers.open_session(uow, account, now)
     if refusal is not None:
-        handlers._refuse_login(ctx, account.id, now, refusal)
+        handlers.refuse_login(uow_factory, settings, account.id, now, refusal)
     log.info("account %s logged in by password and %s", account.id, how)
     return answer
 
 
-def begin_enrolment(ctx, pending_token):
+def begin_enrolment(uow_factory, settings, pending_token):
     """{secret, otpauth_uri}: the same unconfirmed secret until it is confirmed (a reload shows the same QR)."""
-    account, now = _pending(ctx, pending_token)
-    with ctx.uow() as uow:
+    account, now = _pending(uow_factory, settings, pending_token)
+    with uow_factory() as uow:
         factor = uow.second_factors.get(account.id)
         if factor is not None and factor.confirmed_at is not None:
             raise Conflict("已设置身份验证器，请直接输入动态验证码登录；如手机丢失，请联系安全管理员重置",
@@ -61,15 +61,15 @@ def begin_enrolment(ctx, pending_token):
             factor = TotpFactor(account_id=account.id, secret=second_factor.new_secret(), created_at=now)
             uow.second_factors.add(factor)
         secret = factor.secret
-    label = mask_phone(ctx.cipher.decrypt(account.phone_enc, PHONE))
+    label = mask_phone(account.phone)
     return {"secret": secret, "otpauth_uri": second_factor.provisioning_uri(secret, label)}
 
 
-def confirm_enrolment(ctx, pending_token, code):
+def confirm_enrolment(uow_factory, settings, pending_token, code):
     """The first code confirms the secret: a session and ten recovery codes, shown this once."""
-    account, now = _reserve(ctx, pending_token)
+    account, now = _reserve(uow_factory, settings, pending_token)
     refusal = None
-    with ctx.uow() as uow:
+    with uow_factory() as uow:
         factor = uow.second_factors.get(account.id, lock=True)
         if factor is None or factor.confirmed_at is not None:
             raise Conflict("请重新打开设置页面", code="second_factor_enrolment_stale")
@@ -82,12 +82,12 @@ def confirm_enrolment(ctx, pending_token, code):
             uow.second_factors.save(factor)
             codes = second_factor.new_recovery_codes()
             uow.second_factors.replace_recovery_codes(account.id, [
-                second_factor.hash_recovery_code(ctx.settings.code_key, account.id, c) for c in codes])
-            uow.audit.record(account.id, "second_factor_enrolled", now, roles=account.role_list, subject=account.id)
-            handlers._clear_failures(uow, account.id, now)
-            answer = handlers.open_session(ctx, uow, account, now)
+                second_factor.hash_recovery_code(settings.code_key, account.id, c) for c in codes])
+            uow.audit.record(account.id, "second_factor_enrolled", now, roles=account.roles, subject=account.id)
+            uow.login_failures.clear_account(account.id, now)
+            answer = handlers.open_session(uow, account, now)
     if refusal is not None:
-        handlers._refuse_login(ctx, account.id, now, refusal)
+        handlers.refuse_login(uow_factory, settings, account.id, now, refusal)
     log.info("account %s enrolled a TOTP second factor", account.id)
     return {**answer, "recovery_codes": codes}
 
@@ -122,29 +122,30 @@ def audit_entries(uow, principal, filters):
     return uow.audit.entries(principal, filters, "identity", AUDIT_LABELS)
 
 
-def _pending(ctx, pending_token):
+def _pending(uow_factory, settings, pending_token):
     now = clock.now()
-    account_id, _ = second_factor.pending_account(ctx.settings.code_key, pending_token, now)
-    with ctx.uow() as uow:
-        account = uow.session.get(Account, account_id)
+    account_id, _ = second_factor.pending_account(settings.code_key, pending_token, now)
+    with uow_factory() as uow:
+        account = uow.accounts.get(account_id)
     if account is None:
         raise second_factor.expired()
-    second_factor.check_pending(ctx.settings.code_key, pending_token, account.password_changed_at)
+    second_factor.check_pending(settings.code_key, pending_token, account.password_changed_at)
     return account, now
 
 
-def _reserve(ctx, pending_token):
+def _reserve(uow_factory, settings, pending_token):
     """_pending, and this try counted towards the lockout before the code is looked at."""
-    account, _ = _pending(ctx, pending_token)
-    with ctx.uow() as uow:
-        locked = handlers._account_by_id(uow, account.id, lock=True)
-        now = clock.now()
-        handlers._reserve_try(ctx, uow, locked.id, now)
+    account, _ = _pending(uow_factory, settings, pending_token)
+    with uow_factory() as uow:
+        if uow.accounts.get(account.id, lock=True) is None:
+            raise NotFound("账号不存在", code="account_not_found")
+        now = clock.now()  # read once the lock is held, as in login
+        handlers.reserve_try(uow, settings, account.id, now)
     return account, now
 
 
-def _use_recovery_code(ctx, uow, account_id, code, now):
-    wanted = second_factor.hash_recovery_code(ctx.settings.code_key, account_id, code)
+def _use_recovery_code(uow, settings, account_id, code, now):
+    wanted = second_factor.hash_recovery_code(settings.code_key, account_id, code)
     if not uow.second_factors.use_recovery_code(account_id, wanted, now):
         message = "恢复码不正确或已使用过；每个恢复码只能使用一次"
         raise ValidationFailed(message, code="recovery_code_wrong", details={"code": [message]})

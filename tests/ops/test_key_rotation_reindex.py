@@ -19,6 +19,7 @@ from services.common.crypto import DataCipher
 from services.common.db import UnitOfWork, make_engine
 from services.contracts.errors import Conflict, NotFound, Unauthenticated
 from services.identity import handlers
+from services.identity.clients import BlindIndexes
 from services.identity.models import Base as IdentityBase
 from services.identity.repository import repositories
 from services.identity.settings import IdentitySettings
@@ -53,9 +54,8 @@ def identity_context(url, index_key, tmp_path):
                                                  "BLIND_INDEX_KEY": index_key})
     engine = make_engine(url)
     cipher = DataCipher.from_config(config)
-    return handlers.Context(uow=lambda: UnitOfWork(engine, IdentityBase.metadata, cipher=cipher,
-                                                   repositories=repositories),
-                            cipher=cipher, settings=IdentitySettings.from_config(config))
+    return (lambda: UnitOfWork(engine, IdentityBase.metadata, cipher=cipher, repositories=repositories),
+            IdentitySettings.from_config(config), BlindIndexes(cipher))
 
 
 def roster_matches(url, index_key):
@@ -69,9 +69,9 @@ def roster_matches(url, index_key):
 
 
 def seed(urls, tmp_path):
-    ctx = identity_context(urls["identity"], OLD, tmp_path)
-    account = handlers.create_staff(ctx, PHONE, "reviewer", PASSWORD)
-    handlers.verify_identity(ctx, account["account_id"], NAME, "RESIDENT_ID", ID_NUMBER)
+    uow_factory, settings, _ = identity_context(urls["identity"], OLD, tmp_path)
+    account = handlers.create_staff(uow_factory, settings, PHONE, "reviewer", PASSWORD)
+    handlers.verify_identity(uow_factory, settings, account["account_id"], NAME, "RESIDENT_ID", ID_NUMBER)
     cipher = DataCipher(DATA_KEYS, OLD)
     engine = make_engine(urls["registration"])
     with UnitOfWork(engine, registration.Base.metadata) as uow:
@@ -86,7 +86,7 @@ def seed(urls, tmp_path):
 
 def logs_in(urls, index_key, tmp_path):
     try:
-        handlers.login(identity_context(urls["identity"], index_key, tmp_path), PHONE, PASSWORD)
+        handlers.login(*identity_context(urls["identity"], index_key, tmp_path), PHONE, PASSWORD)
         return True
     except (NotFound, Unauthenticated):  # an unknown phone: "wrong phone or password"
         return False
@@ -94,10 +94,10 @@ def logs_in(urls, index_key, tmp_path):
 
 def id_taken(urls, index_key, tmp_path):
     """A second account is refused the same ID number (one verified account per ID number)."""
-    ctx = identity_context(urls["identity"], index_key, tmp_path)
-    other = handlers.create_staff(ctx, next(OTHER_PHONES), "reviewer", PASSWORD)
+    uow_factory, settings, _ = identity_context(urls["identity"], index_key, tmp_path)
+    other = handlers.create_staff(uow_factory, settings, next(OTHER_PHONES), "reviewer", PASSWORD)
     try:
-        handlers.verify_identity(ctx, other["account_id"], NAME, "RESIDENT_ID", ID_NUMBER)
+        handlers.verify_identity(uow_factory, settings, other["account_id"], NAME, "RESIDENT_ID", ID_NUMBER)
         return False
     except Conflict:
         return True

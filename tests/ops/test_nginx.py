@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from services.common.crypto import DataCipher
 from services.gateway.service import GatewayService
-from services.identity.models import CLIENT_IP, SmsChallenge
+from services.identity.models import CLIENT_IP, SmsCode
 from services.identity.service import IdentityService
 from services.notify.service import NotifyService
 from services.registration.service import RegistrationService
@@ -113,7 +113,7 @@ def test_through_nginx(proxied):
     identity = system.containers["identity"]
     cipher = DataCipher.from_config(identity.config)
     with dependency(identity, "db").engine.connect() as conn:
-        [recorded] = conn.execute(select(SmsChallenge.client_ip_index)).scalars().all()
+        [recorded] = conn.execute(select(SmsCode.client_ip_index)).scalars().all()
     assert recorded == cipher.blind_index(CLIENT, CLIENT_IP)
     assert recorded != cipher.blind_index("6.6.6.6", CLIENT_IP)
 

@@ -7,7 +7,7 @@ from services.identity.domain import sms_codes
 from services.identity.domain.sms_codes import (
     LOGIN,
     REGISTER,
-    CodeChallenge,
+    SmsCode,
     SmsCodePolicy,
     beijing_day_start,
     hash_code,
@@ -140,5 +140,5 @@ def test_wait_text():
 
 
 def test_challenge_is_a_plain_dataclass():
-    challenge = CodeChallenge(PHONE, REGISTER, "h", NOW, NOW + timedelta(minutes=5))
+    challenge = SmsCode(PHONE, REGISTER, "h", NOW, NOW + timedelta(minutes=5))
     assert challenge.attempts == 0 and challenge.used_at is None
