@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from services.common import clock
 from services.common.masking import mask_phone
+from services.common.offload import inline
 from services.contracts.errors import TooManyRequests, ValidationFailed
 
 from .adapters import captcha_image
@@ -17,18 +18,14 @@ KEEP = timedelta(days=1)  # older challenges are useless (even the wait path) an
 REQUIRED = "为保护您的手机号，请先输入图形验证码；不方便识别图片？等待5分钟后可直接获取验证码"
 
 
-def _inline(fn, *args, **kwargs):
-    return fn(*args, **kwargs)
-
-
-def new_captcha(uow_factory, settings, indexes, phone, client_ip=None, device=None, offload=_inline):
+def new_captcha(uow_factory, settings, indexes, phone, client_ip=None, device=None, offload=inline):
     """A fresh challenge for this phone and client (看不清可换一张): {captcha_id, image, wait_seconds}."""
     phone = check_phone(phone)
     client = indexes.client(client_ip, device)
     return issue(uow_factory, settings, indexes.phone(phone), client.index, clock.now(), offload)
 
 
-def issue(uow_factory, settings, phone_index, client_index, now, offload=_inline):
+def issue(uow_factory, settings, phone_index, client_index, now, offload=inline):
     challenge, answer = captcha.new(settings.captcha_policy, phone_index, client_index, now, settings.code_key)
     image = offload(captcha_image.data_url, answer)
     with uow_factory() as uow:
@@ -57,7 +54,7 @@ def check(uow, settings, sent, phone_index, client_index, now):
     return refusal
 
 
-def with_new_challenge(uow_factory, settings, refusal, phone, phone_index, client_index, now, log, offload=_inline):
+def with_new_challenge(uow_factory, settings, refusal, phone, phone_index, client_index, now, log, offload=inline):
     """The refusal, carrying a fresh challenge in details["captcha"] (a refused one is spent)."""
     details = {**(refusal.details or {}), "captcha": issue(uow_factory, settings, phone_index, client_index, now,
                                                            offload)}

@@ -27,6 +27,7 @@ from uuid import uuid4
 from services.common import clock
 from services.common.idnumbers import ID_TYPE_LABELS, RESIDENT_ID, parse_id
 from services.common.masking import mask_id_number, mask_name, mask_phone
+from services.common.offload import inline
 from services.contracts.errors import (
     Conflict,
     DomainError,
@@ -51,7 +52,8 @@ from .domain import (
 )
 from .domain.names import check_name
 from .domain.phones import check_phone
-from .repository import AccountRecord, IdentityRecord, Taken
+from .domain.records import AccountRecord, IdentityRecord
+from .repository import Taken
 
 log = logging.getLogger("services.identity")
 
@@ -65,14 +67,10 @@ class SmsUnavailable(DomainError):
     code = "sms_unavailable"
 
 
-def _inline(fn, *args, **kwargs):
-    return fn(*args, **kwargs)
-
-
 # --- SMS codes -------------------------------------------------------------------------------
 
 def send_code(uow_factory, settings, indexes, send_sms, phone, purpose, client_ip=None, device=None, captcha=None,
-              offload=_inline):
+              offload=inline):
     """Issue a code and hand it to notify; the answer never depends on whether the phone has an account.
 
     send_sms(phone, code, purpose, expires_at_iso): notify.send_code. client_ip, device: who asks
@@ -127,7 +125,7 @@ def send_code(uow_factory, settings, indexes, send_sms, phone, purpose, client_i
 
 # --- accounts and sessions -------------------------------------------------------------------
 
-def register(uow_factory, settings, indexes, phone, code, password, client_ip=None, offload=_inline):
+def register(uow_factory, settings, indexes, phone, code, password, client_ip=None, offload=inline):
     """Create an applicant account from phone + register code + password; logged in at once."""
     phone = check_phone(phone)
     passwords.check_strength(password, phone=phone)
@@ -161,7 +159,7 @@ def register(uow_factory, settings, indexes, phone, code, password, client_ip=No
     return {"account_id": account.id, "token": token, "principal": _principal(account, None)}
 
 
-def login(uow_factory, settings, indexes, phone, password=None, code=None, client_ip=None, offload=_inline):
+def login(uow_factory, settings, indexes, phone, password=None, code=None, client_ip=None, offload=inline):
     """Applicants: password or SMS code (purpose login). Staff: the password, then the second factor
     (second_factor.py): the answer is then a pending token, not a session. Staff whose roles are all
     in STAFF_SMS_FALLBACK_ROLES and who have no TOTP yet may use password + admin_login code instead."""
@@ -248,7 +246,7 @@ def logout(uow, token, now):
     return {"ok": True}
 
 
-def change_password(uow_factory, settings, token, old_password, new_password, offload=_inline):
+def change_password(uow_factory, settings, token, old_password, new_password, offload=inline):
     """Needs a live session and the old password; every session of the account ends."""
     now = clock.now()
     with uow_factory() as uow:
@@ -270,7 +268,7 @@ def change_password(uow_factory, settings, token, old_password, new_password, of
     return {"ok": True}
 
 
-def reset_password(uow_factory, settings, indexes, phone, code, new_password, offload=_inline):
+def reset_password(uow_factory, settings, indexes, phone, code, new_password, offload=inline):
     """By SMS code (purpose reset_password); ends every session and any login lock."""
     phone = check_phone(phone)
     passwords.check_strength(new_password, phone=phone)
@@ -296,7 +294,7 @@ def reset_password(uow_factory, settings, indexes, phone, code, new_password, of
     return {"ok": True}
 
 
-def create_staff(uow_factory, settings, phone, role, password, offload=_inline):
+def create_staff(uow_factory, settings, phone, role, password, offload=inline):
     staff_roles.check_role(role)
     phone = check_phone(phone)
     passwords.check_strength(password, phone=phone)

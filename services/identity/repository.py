@@ -8,8 +8,6 @@ identity's part of the platform's append-only audit log (`uow.audit`). Rows go i
 records; the service layer never sees a ciphertext. A unique phone or ID number already taken is
 raised as `Taken`, a Conflict the service layer words for its caller. The in-memory twins are
 tests/unit/identity/fakes.py."""
-from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +17,7 @@ from services.contracts.errors import Conflict
 from services.contracts.roles import APPLICANT
 
 from .domain.captcha import CaptchaChallenge
+from .domain.records import AccountRecord, IdentityRecord, SessionRecord, StaffMember, TotpFactor
 from .domain.sms_codes import SmsCode
 from .models import (
     ID_NUMBER,
@@ -50,28 +49,6 @@ def repositories(session, cipher):
 
 class Taken(Conflict):
     """A unique key (a phone, an ID number) already belongs to another row; nothing was written."""
-
-
-@dataclass
-class AccountRecord:
-    """An account as the service layer sees it: the phone in clear, the roles as a list, the argon2 hash."""
-    id: str
-    phone: str
-    roles: list
-    created_at: datetime
-    password_changed_at: datetime | None = None
-    password_hash: str | None = field(default=None, repr=False)  # never in a log line or a traceback
-
-
-@dataclass
-class StaffMember:
-    """A line of the staff list: an account with a staff role, its last activity and second factor."""
-    account_id: str
-    roles: list
-    phone: str
-    created_at: datetime
-    last_seen_at: datetime | None
-    totp_enrolled: bool
 
 
 class AccountRepository:
@@ -130,17 +107,6 @@ class AccountRepository:
         return AccountRecord(id=row.id, phone=self.cipher.decrypt(row.phone_enc, PHONE), roles=row.role_list,
                              created_at=row.created_at, password_changed_at=row.password_changed_at,
                              password_hash=row.password_hash)
-
-
-@dataclass
-class IdentityRecord:
-    """A verified identity, name and number in clear (only the service layer sees them)."""
-    account_id: str
-    id_type: str
-    name: str
-    id_number: str
-    level: str
-    verified_at: datetime
 
 
 class IdentityRepository:
@@ -317,21 +283,6 @@ class LoginFailureRepository:
         self.session.execute(delete(PhoneLoginFailure).where(PhoneLoginFailure.failed_at <= moment))
 
 
-@dataclass
-class SessionRecord:
-    """A login session with whom it belongs to: the account, and its verified identity when there is one."""
-    id: int
-    account_id: str
-    roles: list
-    phone: str
-    created_at: datetime
-    last_seen_at: datetime
-    revoked_at: datetime | None = None
-    level: str | None = None  # the identity's verification level; None: not verified
-    name: str | None = None
-    id_number: str | None = None
-
-
 _SESSION_QUERY = (
     select(LoginSession.id, LoginSession.created_at, LoginSession.last_seen_at, LoginSession.revoked_at,
            Account.id.label("account_id"), Account.roles, Account.phone_enc, Identity.level, Identity.name_enc,
@@ -372,16 +323,6 @@ class SessionRepository:
         """End every live session of the account."""
         self.session.execute(update(LoginSession).where(LoginSession.account_id == account_id,
                                                         LoginSession.revoked_at.is_(None)).values(revoked_at=now))
-
-
-@dataclass
-class TotpFactor:
-    """A staff member's TOTP second factor; `last_step`: the last time-step accepted (no code twice)."""
-    account_id: str
-    secret: str
-    created_at: datetime
-    confirmed_at: datetime | None = None
-    last_step: int | None = None
 
 
 class SecondFactorRepository:

@@ -4,6 +4,7 @@ import logging
 
 from services.common import clock
 from services.common.masking import mask_phone
+from services.common.offload import inline
 
 from . import handlers
 from .domain import staff_roles
@@ -11,7 +12,7 @@ from .domain import staff_roles
 log = logging.getLogger("services.identity")
 
 
-def create_staff(uow_factory, settings, phone, role, password, principal=None, offload=handlers._inline):
+def create_staff(uow_factory, settings, phone, role, password, principal=None, offload=inline):
     """principal None: the operator's command line; otherwise the rule of domain/staff_roles.py."""
     if principal is not None:
         staff_roles.require_may_create((principal or {}).get("roles"), role)

@@ -17,7 +17,7 @@ from services.contracts.errors import Conflict, NotFound, ValidationFailed
 
 from . import handlers
 from .domain import second_factor, staff_roles
-from .repository import TotpFactor
+from .domain.records import TotpFactor
 
 log = logging.getLogger("services.identity")
 

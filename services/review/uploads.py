@@ -15,6 +15,7 @@ from typing import Any
 from uuid import uuid4
 
 from services.common import clock
+from services.common.offload import inline
 from services.contracts.errors import NotFound, ValidationFailed
 from services.contracts.materials import KIND_SUBJECTS, KINDS, PURGEABLE_KINDS, UnknownMaterialKind
 
@@ -27,10 +28,6 @@ from .domain.sniff import identify
 from .domain.thresholds import DEFAULT as DEFAULT_THRESHOLDS
 
 log = logging.getLogger("services.review")
-
-
-def _inline(fn, *args, **kwargs):
-    return fn(*args, **kwargs)
 
 
 @dataclass
@@ -93,7 +90,7 @@ def _require_id(value, field_name, label):
 
 
 def check_material(uow_factory, store, account_id, application_id, kind, content_b64, settings, now,
-                   offload=_inline, detector=None, thresholds=DEFAULT_THRESHOLDS):
+                   offload=inline, detector=None, thresholds=DEFAULT_THRESHOLDS):
     """{"material_id" (None when refused), "verdict"}; the refusal is recorded, no image kept.
     `settings`: ReviewSettings (the upload limit, the thumbnail's side)."""
     _require_id(account_id, "account_id", "账号")
@@ -156,7 +153,7 @@ def material_info(uow, material_id):
             "checks": m.verdict.get("checks", []), "purged": m.purged_at is not None}
 
 
-def fetch_material(uow_factory, store, material_id, principal, variant, now, offload=_inline):
+def fetch_material(uow_factory, store, material_id, principal, variant, now, offload=inline):
     """The image (or its thumbnail) for its owner or staff; anyone else learns nothing (NotFound).
 
     Every staff look is written to the audit log before the bytes leave the service.
@@ -199,7 +196,7 @@ def material_checks(uow, principal, application_id, now):
              "purged": m.purged_at is not None} for m in found]
 
 
-def task_material(uow_factory, store, principal, task_id, kind, variant, now, offload=_inline):
+def task_material(uow_factory, store, principal, task_id, kind, variant, now, offload=inline):
     """The image a task was submitted with (its attempt's, not the application's newest): what the
     reviewer of an older attempt must see. Staff only; the look is audited by fetch_material."""
     access.require_staff(principal)

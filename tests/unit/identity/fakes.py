@@ -12,13 +12,8 @@ from services.identity import handlers
 from services.identity.adapters.verifier import FormatOnlyVerifier
 from services.identity.clients import BlindIndexes
 from services.identity.domain.passwords import PasswordHasher
-from services.identity.repository import (
-    AccountRecord,
-    IdentityRecord,
-    SessionRecord,
-    StaffMember,
-    Taken,
-)
+from services.identity.domain.records import AccountRecord, IdentityRecord, SessionRecord, StaffMember
+from services.identity.repository import Taken
 from services.identity.settings import IdentitySettings
 from tests.support.fakes import FakeAuditLog, FakeUnitOfWork
 

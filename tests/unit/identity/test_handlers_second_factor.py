@@ -7,7 +7,7 @@ import pytest
 
 from services.contracts.errors import Forbidden, NotFound
 from services.identity import staff_signin
-from services.identity.repository import TotpFactor
+from services.identity.domain.records import TotpFactor
 
 from .fakes import fake_uow
 

@@ -7,6 +7,7 @@ import pytest
 
 from services.common import clock
 from services.common.config import ConfigError, service_config
+from services.common.offload import inline
 from services.contracts.errors import Conflict, DomainError, TooManyRequests, ValidationFailed
 from services.identity import handlers
 from services.identity.adapters.verifier import FormatOnlyVerifier, HttpIdentityVerifier, VerifierUnavailable
@@ -32,11 +33,11 @@ def send_code(w, phone, purpose, client_ip=None, send_sms=None):
     return handlers.send_code(w.uow, w.settings, w.indexes, send_sms or w.send_sms, phone, purpose, client_ip)
 
 
-def register(w, phone, code, password, offload=handlers._inline):
+def register(w, phone, code, password, offload=inline):
     return handlers.register(w.uow, w.settings, w.indexes, phone, code, password, offload=offload)
 
 
-def login(w, phone, password=None, code=None, offload=handlers._inline):
+def login(w, phone, password=None, code=None, offload=inline):
     return handlers.login(w.uow, w.settings, w.indexes, phone, password=password, code=code, offload=offload)
 
 
