@@ -317,11 +317,11 @@ def _required_text(message, max_length, description):
                          metadata={"description": description})
 
 
-class AppealRequest(Strict):
+class FeedbackRequest(Strict):
     message = _required_text("请填写反馈内容（不超过2000字）", 2000, "反馈内容：考试合格信息缺失或有误的情况（不超过2000字）")
 
 
-class AppealFiled(Answer):
+class FeedbackFiled(Answer):
     id = fields.String()
     state = fields.String()
 
@@ -457,7 +457,7 @@ class ExportQuery(Query):
     campaign_id = fields.String(metadata={"description": "只导出这个登记批次"})
 
 
-class Appeal(Answer):
+class Feedback(Answer):
     id = fields.String()
     account_id = fields.String()
     message = fields.String()
@@ -471,7 +471,7 @@ class Appeal(Answer):
     resolved_at = _nullable_text()
 
 
-class AppealQuery(Query):
+class FeedbackQuery(Query):
     state = fields.String(validate=validate.OneOf(["OPEN", "RESOLVED"], error="状态应为 OPEN 或 RESOLVED"))
 
 
