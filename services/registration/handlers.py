@@ -265,7 +265,7 @@ def contact_of(uow, application_id):
         "name": app.form.get("name"),
         "mobile": app.form.get("mobile"),
         "email": app.form.get("email"),
-        "delivery": app.form.get("delivery"),
+        "mailing": app.form.get("delivery"),
         "resubmit_until": views.when(campaign.resubmit_deadline(app.first_submitted_at)),
     }
 

@@ -1,7 +1,7 @@
 """The registration service's own tables (SQLAlchemy 2), plus the platform's outbox and processed-events.
 
 Personal data at rest: ID numbers and names of the roster, and the personal part of every form
-(name, ID number, birth date, phones, email, delivery address) are encrypted with the service's
+(name, ID number, birth date, phones, email, mailing address) are encrypted with the service's
 `Cipher` (AES-GCM, the column name bound as context); look-ups go through an HMAC blind index.
 """
 from sqlalchemy import (
