@@ -55,7 +55,7 @@ class SmsCodeRequest(Strict):
 
 
 class CaptchaRequest(Strict):
-    phone = fields.String(required=True, validate=PHONE, metadata={"description": "要获取验证码的手机号"})
+    phone = fields.String(required=True, validate=PHONE, metadata={"description": "要获取短信验证码的手机号"})
 
 
 class Captcha(Answer):
@@ -90,7 +90,7 @@ class DeviceHeader(Query):
 
 class SmsCodeAnswer(Answer):
     cooldown_seconds = fields.Integer(metadata={"description": "多少秒后可再次获取"})
-    expires_in_seconds = fields.Integer(metadata={"description": "验证码有效秒数"})
+    expires_in_seconds = fields.Integer(metadata={"description": "短信验证码有效秒数"})
 
 
 class AccountRequest(Strict):
@@ -101,7 +101,7 @@ class AccountRequest(Strict):
 
 class SessionRequest(Strict):
     phone = fields.String(required=True, validate=PHONE)
-    password = fields.String(validate=validate.Length(max=128), metadata={"description": "密码；申请人可只用验证码登录"})
+    password = fields.String(validate=validate.Length(max=128), metadata={"description": "密码；申请人可只用短信验证码登录"})
     code = fields.String(validate=CODE, metadata={"description": "短信验证码；管理员等员工角色须与密码同时提供"})
 
 
