@@ -62,7 +62,7 @@ class Task:
     claimed_at: datetime | None = None
     lease_expires_at: datetime | None = None
     # The decision's id in ReviewCompleted: the task's own id for decisions made from 1.1 on; tasks
-    # decided before keep the separate id they were given (docs/events.md).
+    # decided before keep the separate id they were given (docs/contract-versions.md).
     review_id: str | None = None
     decision: str | None = None
     opinion: str | None = None
