@@ -39,18 +39,18 @@ EXAMPLES = {
         "application_id": "a7d0c9e2-0000-4000-8000-000000000002", "registration_number": "京社登2020000001",
         "name": "张三", "id_type": "RESIDENT_ID", "id_number": "110105194912310021", "cert_level": "ASSISTANT",
         "management_number": "2019110000001", "valid_from": "2020-07-10", "valid_until": "2023-07-09",
-        "delivery": {"method": "mail", "recipient": "张三", "phone": "13812345678",
+        "delivery": {"method": "MAIL", "recipient": "张三", "phone": "13812345678",
                      "address": "北京市朝阳区某某街道1号", "postcode": "100020"}})],
     "CertificateDispatched": [("mailed", "a7d0c9e2-0000-4000-8000-000000000002", {
         "application_id": "a7d0c9e2-0000-4000-8000-000000000002", "registration_number": "京社登2020000001",
         "carrier": "EMS", "tracking_number": "1100000000000", "dispatched_at": EXAMPLE_TIME})],
     "ReviewCompleted": [
         ("approved without an opinion", "a7d0c9e2-0000-4000-8000-000000000002", {
-            "review_id": "r-1", "application_id": "a7d0c9e2-0000-4000-8000-000000000002", "attempt": 1,
+            "review_id": "c41b7e0a-0000-4000-8000-000000000003", "application_id": "a7d0c9e2-0000-4000-8000-000000000002", "attempt": 1,
             "decision": "approved", "opinion": None, "material_issues": [], "reviewer_id": "staff-1",
             "completed_at": EXAMPLE_TIME}),
         ("rejected with reasons", "a7d0c9e2-0000-4000-8000-000000000002", {
-            "review_id": "r-2", "application_id": "a7d0c9e2-0000-4000-8000-000000000002", "attempt": 1,
+            "review_id": "c41b7e0a-0000-4000-8000-000000000004", "application_id": "a7d0c9e2-0000-4000-8000-000000000002", "attempt": 1,
             "decision": "rejected", "opinion": "证书照片不清晰",
             "material_issues": [{"kind": "certificate", "reason": "照片模糊，无法辨认管理号"}],
             "reviewer_id": "staff-1", "completed_at": EXAMPLE_TIME})],
@@ -117,7 +117,7 @@ def document():
         "asyncapi": "3.0.0",
         "info": {
             "title": "社会工作者职业水平证书登记 — events",
-            "version": "1.0.0",
+            "version": "1.1.0",
             "description": (
                 "CloudEvents 1.0 (structured JSON) on AMQP 0-9-1. Messages are persistent, "
                 "content_type application/cloudevents+json, message_id = event id, type = event type. "
@@ -125,6 +125,7 @@ def document():
                 "(docs/operations.md, \"Outside subscribers\") sends events again with the same id and body. "
                 "An outside system gets an account that may declare and bind only queues named "
                 "`<account>.<anything>`. `dataversion` starts at 1; a breaking change makes a new event type. "
+                "What changed in each version (no field was renamed or removed): docs/contract-versions.md. "
                 "Generated from services/contracts/events.py."),
         },
         "defaultContentType": CONTENT_TYPE,

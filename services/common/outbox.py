@@ -64,6 +64,39 @@ class ConfirmTimeout(RuntimeError):
     pass
 
 
+class PublishConfirms:
+    """Which published messages (delivery tags 1, 2, … on one channel) the broker has confirmed.
+
+    An ack or nack with `multiple` settles every unsettled tag up to and including its own; without
+    it, only that tag. Acks may come singly and out of order, so "the highest tag acked" would call
+    a batch confirmed while an earlier message is still unconfirmed — or later nacked."""
+
+    def __init__(self):
+        self.last_tag = 0
+        self.unsettled = set()
+        self.refused = set()
+
+    def published(self):
+        self.last_tag += 1
+        self.unsettled.add(self.last_tag)
+        return self.last_tag
+
+    def _settle(self, tag, multiple):
+        settled = {t for t in self.unsettled if t <= tag} if multiple else self.unsettled & {tag}
+        self.unsettled -= settled
+        return settled
+
+    def ack(self, tag, multiple=False):
+        self._settle(tag, multiple)
+
+    def nack(self, tag, multiple=False):
+        self.refused |= self._settle(tag, multiple)
+
+    @property
+    def done(self):
+        return not self.unsettled
+
+
 class AmqpPublisher:
     """A channel in confirm mode; publish_batch returns once the broker has confirmed every message."""
 
@@ -73,24 +106,16 @@ class AmqpPublisher:
         self._conn = None
         self._channel = None
         self._declared = set()
+        self.confirms = PublishConfirms()
 
     def _connect(self):
         conn = Connection(self.amqp_uri, connect_timeout=5, heartbeat=0)
         conn.connect()
         channel = conn.channel()
         channel.confirm_select()
-        self._acked = 0
-        self._next_tag = 0
-        self._nacked = []
-
-        def on_ack(tag, multiple):
-            self._acked = max(self._acked, tag)
-
-        def on_nack(tag, multiple):
-            self._nacked.append(tag)
-
-        channel.events["basic_ack"].add(on_ack)
-        channel.events["basic_nack"].add(on_nack)
+        self.confirms = confirms = PublishConfirms()  # delivery tags count from 1 on each channel
+        channel.events["basic_ack"].add(confirms.ack)
+        channel.events["basic_nack"].add(confirms.nack)
         self._conn, self._channel, self._declared = conn, channel, set()
 
     def close(self):
@@ -112,6 +137,7 @@ class AmqpPublisher:
         queue by name through the default exchange "" (services/ops/replay.py)."""
         if self._channel is None:
             self._connect()
+        confirms = self.confirms
         try:
             for exchange, routing_key, body, event_id, *event_type in messages:
                 if exchange:
@@ -120,16 +146,16 @@ class AmqpPublisher:
                                    content_encoding="utf-8", message_id=event_id,
                                    type=event_type[0] if event_type else routing_key)
                 self._channel.basic_publish(msg, exchange=exchange, routing_key=routing_key)
-                self._next_tag += 1
+                confirms.published()
             deadline = time.monotonic() + self.confirm_timeout
-            while self._acked < self._next_tag:
-                if self._nacked:
-                    raise RuntimeError(f"broker refused {len(self._nacked)} message(s)")
+            while not confirms.done and not confirms.refused:
                 if time.monotonic() > deadline:
                     raise ConfirmTimeout("no publisher confirm in time")
                 self._conn.drain_events(timeout=1)
+            if confirms.refused:
+                raise RuntimeError(f"broker refused {len(confirms.refused)} message(s)")
         except Exception:
-            self.close()
+            self.close()  # the next batch opens a fresh channel (and a fresh count of tags)
             raise
 
 

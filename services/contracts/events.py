@@ -62,8 +62,9 @@ class ApplicationSubmitted(EventData):
     submitted_at = Iso(required=True)
 
 
-class Delivery(EventData):
-    method = fields.String(required=True)
+class Mailing(EventData):
+    """The certificate's mailing (取证方式及邮寄信息): how and where the certificate is sent."""
+    method = fields.String(required=True, metadata={"description": "MAIL (邮寄) or PICKUP (自取)"})
     recipient = fields.String(required=True)
     phone = fields.String(required=True)
     address = fields.String(required=True)
@@ -80,7 +81,9 @@ class RegistrationCompleted(EventData):
     management_number = fields.String(required=True)
     valid_from = fields.String(required=True, metadata={"description": "date, YYYY-MM-DD"})
     valid_until = fields.String(required=True, metadata={"description": "date, YYYY-MM-DD"})
-    delivery = fields.Nested(Delivery, required=True)
+    delivery = fields.Nested(Mailing, required=True, metadata={"description": (
+        "the certificate's mailing (邮寄信息), not message delivery; the name is kept for compatibility "
+        "(docs/contract-versions.md, 1.1)")})
 
 
 class CertificateDispatched(EventData):
@@ -97,7 +100,9 @@ class MaterialIssue(EventData):
 
 
 class ReviewCompleted(EventData):
-    review_id = fields.String(required=True)
+    review_id = fields.String(required=True, metadata={"description": (
+        "one per decision: from 1.1 on the review task's id; decisions made before keep the separate id "
+        "they were published with (docs/contract-versions.md)")})
     application_id = fields.String(required=True)
     attempt = fields.Integer(required=True, validate=validate.Range(min=1))
     decision = fields.String(required=True, validate=validate.OneOf(["approved", "rejected"]))

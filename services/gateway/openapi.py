@@ -29,6 +29,7 @@ from .web import ApiHandler
 _PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 SNAPSHOT = pathlib.Path(__file__).resolve().parent.parent / "contracts" / "registration.json"
 SAFE = {"GET", "HEAD", "OPTIONS"}
+API_VERSION = "1.1.0"  # what changed in each version: docs/http-api.md, "Versions"
 
 SECURITY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer", "description":
@@ -63,7 +64,7 @@ def document(service_cls=None):
         from .service import GatewayService as service_cls
     snapshot = _load_snapshot()
     plugin = MarshmallowPlugin()
-    spec = APISpec(title="社会工作者职业水平证书登记 API", version="1.0.0", openapi_version="3.0.3",
+    spec = APISpec(title="社会工作者职业水平证书登记 API", version=API_VERSION, openapi_version="3.0.3",
                    plugins=[plugin], info={"description": DESCRIPTION})
     spec.components.schema("ErrorBody", schema=schemas.ErrorBody)
     spec.components.schema("FormChanges", form_changes(snapshot))
@@ -113,6 +114,9 @@ def _operation(operation_id, verb, path, options):
         op["description"] = "无需登录。"
     if options.get("description"):
         op["description"] += "\n\n" + options["description"]
+    if options.get("deprecated"):
+        op["deprecated"] = True
+        op["description"] += "\n\n已弃用：" + options["deprecated"]
     op["responses"]["default"] = _error("错误（中文说明）")
     body = options.get("body")
     if body is not None:

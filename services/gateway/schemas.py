@@ -55,7 +55,7 @@ class SmsCodeRequest(Strict):
 
 
 class CaptchaRequest(Strict):
-    phone = fields.String(required=True, validate=PHONE, metadata={"description": "要获取验证码的手机号"})
+    phone = fields.String(required=True, validate=PHONE, metadata={"description": "要获取短信验证码的手机号"})
 
 
 class Captcha(Answer):
@@ -90,7 +90,7 @@ class DeviceHeader(Query):
 
 class SmsCodeAnswer(Answer):
     cooldown_seconds = fields.Integer(metadata={"description": "多少秒后可再次获取"})
-    expires_in_seconds = fields.Integer(metadata={"description": "验证码有效秒数"})
+    expires_in_seconds = fields.Integer(metadata={"description": "短信验证码有效秒数"})
 
 
 class AccountRequest(Strict):
@@ -101,7 +101,7 @@ class AccountRequest(Strict):
 
 class SessionRequest(Strict):
     phone = fields.String(required=True, validate=PHONE)
-    password = fields.String(validate=validate.Length(max=128), metadata={"description": "密码；申请人可只用验证码登录"})
+    password = fields.String(validate=validate.Length(max=128), metadata={"description": "密码；申请人可只用短信验证码登录"})
     code = fields.String(validate=CODE, metadata={"description": "短信验证码；管理员等员工角色须与密码同时提供"})
 
 
@@ -317,11 +317,11 @@ def _required_text(message, max_length, description):
                          metadata={"description": description})
 
 
-class AppealRequest(Strict):
+class FeedbackRequest(Strict):
     message = _required_text("请填写反馈内容（不超过2000字）", 2000, "反馈内容：考试合格信息缺失或有误的情况（不超过2000字）")
 
 
-class AppealFiled(Answer):
+class FeedbackFiled(Answer):
     id = fields.String()
     state = fields.String()
 
@@ -457,7 +457,7 @@ class ExportQuery(Query):
     campaign_id = fields.String(metadata={"description": "只导出这个登记批次"})
 
 
-class Appeal(Answer):
+class Feedback(Answer):
     id = fields.String()
     account_id = fields.String()
     message = fields.String()
@@ -471,7 +471,7 @@ class Appeal(Answer):
     resolved_at = _nullable_text()
 
 
-class AppealQuery(Query):
+class FeedbackQuery(Query):
     state = fields.String(validate=validate.OneOf(["OPEN", "RESOLVED"], error="状态应为 OPEN 或 RESOLVED"))
 
 

@@ -24,12 +24,22 @@ from .site.admin import AdminPages
 from .site.applicant import ApplicantPages
 from .site.review import ReviewPages
 from .site.staff_signin import StaffSigninPages
-from .web import API_HEADERS, api, error_response, json_response, read_json, response_for_exception
+from .web import (
+    API_HEADERS,
+    api,
+    deprecated,
+    error_response,
+    json_response,
+    read_json,
+    response_for_exception,
+)
 
 STAFF = tuple(sorted(STAFF_ROLES))
 ANYONE = ROLES  # any signed-in account
 READERS = (APPLICANT, *STAFF)  # an applicant their own application, staff any (audited)
 V1 = "/api/v1"
+FEEDBACK_PATHS = ("自 1.1 版起请改用 /api/v1/feedback 与 /api/v1/admin/feedback（反馈：考试合格信息缺失或有误，"
+                  "不是对审核结论的申诉）；旧路径仍可用，应答带 Deprecation 头与 Link 头（指向新路径）。")
 
 
 class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
@@ -421,19 +431,19 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
         return Response(body, mimetype=started["content_type"].split(";")[0], headers={
             **API_HEADERS, "Content-Disposition": f"attachment; filename={started['filename']}"})
 
-    @api("GET", f"{V1}/admin/appeals", query=s.AppealQuery, response=s.Appeal(many=True), summary="反馈列表",
+    @api("GET", f"{V1}/admin/feedback", query=s.FeedbackQuery, response=s.Feedback(many=True), summary="反馈列表",
          roles=["admin"], tags=["admin"])
-    def appeals(self, request):
+    def list_feedback(self, request):
         principal = self._principal(request)
-        state = load(s.AppealQuery(), request.args.to_dict()).get("state")
-        return json_response(self._call(self.registration.list_appeals, principal, state))
+        state = load(s.FeedbackQuery(), request.args.to_dict()).get("state")
+        return json_response(self._call(self.registration.list_feedback, principal, state))
 
-    @api("POST", f"{V1}/admin/appeals/<string:appeal_id>/resolve", body=s.ResolveRequest, response=s.Appeal,
+    @api("POST", f"{V1}/admin/feedback/<string:feedback_id>/resolve", body=s.ResolveRequest, response=s.Feedback,
          summary="处理反馈", roles=["admin"], tags=["admin"])
-    def resolve_appeal(self, request, appeal_id):
+    def resolve_feedback(self, request, feedback_id):
         principal = self._principal(request)
         note = read_json(request, s.ResolveRequest())["note"]
-        return json_response(self._call(self.registration.resolve_appeal, principal, appeal_id, note))
+        return json_response(self._call(self.registration.resolve_feedback, principal, feedback_id, note))
 
     @api("GET", f"{V1}/admin/notifications", query=s.NotificationQuery, response=s.Notification(many=True),
          summary="通知发送记录（待发、失败）", roles=["admin"], tags=["admin"])
@@ -448,13 +458,30 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
         self._principal(request)
         return json_response(self._call(self.notify.resend, notification_id))
 
-    @api("POST", f"{V1}/appeals", body=s.AppealRequest, response=s.AppealFiled, summary="反馈：考试合格信息缺失或有误",
-         roles=["applicant"], tags=["registration"], status=201)
-    def file_appeal(self, request):
+    @api("POST", f"{V1}/feedback", body=s.FeedbackRequest, response=s.FeedbackFiled,
+         summary="反馈：考试合格信息缺失或有误", roles=["applicant"], tags=["registration"], status=201)
+    def file_feedback(self, request):
         principal = self._principal(request)
-        message = read_json(request, s.AppealRequest())["message"]
-        return json_response(self._call(self.registration.file_appeal, principal["account_id"], message),
+        message = read_json(request, s.FeedbackRequest())["message"]
+        return json_response(self._call(self.registration.file_feedback, principal["account_id"], message),
                              status=201)
+
+    # The paths before 1.1 (/appeals): the same operations, kept for clients written against them.
+    @api("POST", f"{V1}/appeals", body=s.FeedbackRequest, response=s.FeedbackFiled, deprecated=FEEDBACK_PATHS,
+         summary="（已弃用）同 POST /api/v1/feedback", roles=["applicant"], tags=["registration"], status=201)
+    def file_feedback_old_path(self, request):
+        return deprecated(self.file_feedback(request), f"{V1}/feedback")
+
+    @api("GET", f"{V1}/admin/appeals", query=s.FeedbackQuery, response=s.Feedback(many=True),
+         deprecated=FEEDBACK_PATHS, summary="（已弃用）同 GET /api/v1/admin/feedback", roles=["admin"], tags=["admin"])
+    def list_feedback_old_path(self, request):
+        return deprecated(self.list_feedback(request), f"{V1}/admin/feedback")
+
+    @api("POST", f"{V1}/admin/appeals/<string:feedback_id>/resolve", body=s.ResolveRequest, response=s.Feedback,
+         deprecated=FEEDBACK_PATHS, summary="（已弃用）同 POST /api/v1/admin/feedback/{feedback_id}/resolve",
+         roles=["admin"], tags=["admin"])
+    def resolve_feedback_old_path(self, request, feedback_id):
+        return deprecated(self.resolve_feedback(request, feedback_id), f"{V1}/admin/feedback/{feedback_id}/resolve")
 
     # --- pages (services/gateway/site) -------------------------------------------------------
     @http("GET", "/static/<path:path>")

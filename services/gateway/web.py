@@ -4,6 +4,7 @@
 OpenAPI document and turns every failure into an honest status with a Chinese message.
 """
 import json
+from urllib.parse import quote
 
 import amqp.exceptions
 from kombu.exceptions import OperationalError
@@ -67,12 +68,13 @@ def response_for_exception(exc):
 
 class ApiHandler(EdgeHandler):
     def __init__(self, method, url, body=None, query=None, headers=None, response=None, responses=None,
-                 summary="", description="", roles=None, status=200, tags=(), **kwargs):
+                 summary="", description="", roles=None, status=200, tags=(), deprecated=None, **kwargs):
         super().__init__(method, url, **kwargs)
         # What services.gateway.openapi documents; `roles` is also what _principal enforces.
+        # `deprecated`: why and since when the path is kept only for older clients (None: current).
         self.options = {"body": body, "query": query, "headers": headers, "response": response,
                         "responses": responses, "summary": summary, "description": description,
-                        "roles": roles, "status": status, "tags": tags}
+                        "roles": roles, "status": status, "tags": tags, "deprecated": deprecated}
 
     def response_from_exception(self, exc):
         return response_for_exception(exc)
@@ -98,6 +100,14 @@ def api(method, path, **options):
     ROUTES.append((method, path, options))
     # Every RPC goes through GatewayService._call, which turns a missed deadline into `Unavailable`.
     return ApiHandler.decorator(method, path, expected_exceptions=DomainError, **options)
+
+
+def deprecated(response, successor):
+    """The answer of a deprecated path, with the headers that name the path to use instead
+    (RFC 9745 `Deprecation`, RFC 8288 `Link`)."""
+    response.headers["Deprecation"] = "true"
+    response.headers["Link"] = f'<{quote(successor)}>; rel="successor-version"'
+    return response
 
 
 def read_json(request, schema=None, partial=False):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from services.identity import models as identity
 from services.notify import models as notify
+from services.registration import models as registration
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,8 @@ SEALED_COLUMNS = (
     SealedColumn("registration", "applications", "personal_enc", "application.personal", "id"),
     SealedColumn("registration", "submissions", "personal_enc", "submission.personal", "id"),
     SealedColumn("registration", "submissions", "answer_enc", "submission.answer", "id"),
-    SealedColumn("registration", "appeals", "name_enc", "appeal.name", "id"),
-    SealedColumn("registration", "appeals", "id_number_enc", "appeal.id_number", "id"),
+    SealedColumn("registration", "feedback", "name_enc", registration.FEEDBACK_NAME, "id"),
+    SealedColumn("registration", "feedback", "id_number_enc", registration.FEEDBACK_ID_NUMBER, "id"),
     _outbox("registration"),
     _outbox("review"),
     SealedColumn("notify", "notifications", "recipient_enc", notify.RECIPIENT, "id"),

@@ -21,7 +21,8 @@ ACTION_LABELS = {
     "update_campaign": "修改登记批次时间",
     "import_roster": "导入考试合格名单",
     "export_approved": "导出已通过登记",
-    "resolve_appeal": "处理反馈",
+    "resolve_feedback": "处理反馈",
+    "resolve_appeal": "处理反馈（更名前的记录）",  # the audit log is append-only: older entries keep the old code
 }
 
 

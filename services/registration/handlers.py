@@ -35,7 +35,7 @@ from .domain import (
     roster_import,
     states,
 )
-from .domain.records import Appeal, Decision, Dispatch, RosterRecord, Submission
+from .domain.records import Decision, Dispatch, Feedback, RosterRecord, Submission
 from .schemas import CampaignRequest
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,8 @@ STUCK_GAUGE = Gauge("registration_applications_stuck",
                     ["service"], registry=REGISTRY)
 
 STAFF = STAFF_ROLES
-MAX_OPEN_APPEALS = 3
-MAX_APPEAL_LENGTH = 2000
+MAX_OPEN_FEEDBACK = 3
+MAX_FEEDBACK_LENGTH = 2000
 APPLICATION_NOT_FOUND = "申请不存在，请从“登记历史”重新进入"
 DEMO_CAMPAIGN_ID = "demo-open-now"
 # A small demo roster (valid check characters; the numbers of DOMAIN.md's examples).
@@ -265,7 +265,7 @@ def contact_of(uow, application_id):
         "name": app.form.get("name"),
         "mobile": app.form.get("mobile"),
         "email": app.form.get("email"),
-        "delivery": app.form.get("delivery"),
+        "mailing": app.form.get("delivery"),
         "resubmit_until": views.when(campaign.resubmit_deadline(app.first_submitted_at)),
     }
 
@@ -412,49 +412,51 @@ def _roster_changed(record, incoming):
     return any(getattr(record, key) != getattr(incoming, key) for key in _ROSTER_CONTENT)
 
 
-# -- appeals (反馈) ---------------------------------------------------------------------------------
+# -- feedback (反馈: on the roster data, not an appeal against a decision) ---------------------------
+# The error codes appeal_not_found, appeal_resolved and too_many_appeals are public and keep their
+# names (docs/http-api.md, "Versions").
 
-def file_appeal(uow, account_id, message, identity, now):
+def file_feedback(uow, account_id, message, identity, now):
     """`identity`: identity_of's answer (may be unverified); what staff need to find the person."""
     message = (message or "").strip() if isinstance(message, str) else ""
-    if not message or len(message) > MAX_APPEAL_LENGTH:
-        text = f"请填写反馈内容（不超过{MAX_APPEAL_LENGTH}字）"
+    if not message or len(message) > MAX_FEEDBACK_LENGTH:
+        text = f"请填写反馈内容（不超过{MAX_FEEDBACK_LENGTH}字）"
         raise ValidationFailed(text, details={"message": [text]})
-    open_count = uow.appeals.count_open(account_id)
-    if open_count >= MAX_OPEN_APPEALS:
+    open_count = uow.feedback.count_open(account_id)
+    if open_count >= MAX_OPEN_FEEDBACK:
         raise TooManyRequests(f"您已有{open_count}条反馈正在处理，请耐心等待工作人员回复", code="too_many_appeals")
     verified = bool(identity.get("verified"))
-    appeal = Appeal(id=str(uuid.uuid4()), account_id=account_id, message=message, state="OPEN", created_at=now,
-                    name=identity.get("name") if verified else None,
-                    id_number=identity.get("id_number") if verified else None, verified=verified)
-    uow.appeals.add(appeal)
-    return {"id": appeal.id, "state": appeal.state}
+    feedback = Feedback(id=str(uuid.uuid4()), account_id=account_id, message=message, state="OPEN",
+                        created_at=now, name=identity.get("name") if verified else None,
+                        id_number=identity.get("id_number") if verified else None, verified=verified)
+    uow.feedback.add(feedback)
+    return {"id": feedback.id, "state": feedback.state}
 
 
-def list_appeals(uow, principal, state=None):
+def list_feedback(uow, principal, state=None):
     require_admin(principal)
-    return [_appeal_view(appeal) for appeal in uow.appeals.list(state)]
+    return [_feedback_view(feedback) for feedback in uow.feedback.list(state)]
 
 
-def resolve_appeal(uow, principal, appeal_id, note, now):
+def resolve_feedback(uow, principal, feedback_id, note, now):
     require_admin(principal)
-    appeal = uow.appeals.get(appeal_id)
-    if appeal is None:
+    feedback = uow.feedback.get(feedback_id)
+    if feedback is None:
         raise NotFound("反馈不存在", code="appeal_not_found")
-    if appeal.state != "OPEN":
+    if feedback.state != "OPEN":
         raise Conflict("该反馈已处理", code="appeal_resolved")
     note = (note or "").strip() if isinstance(note, str) else ""
     if not note:
         raise ValidationFailed("请填写处理说明，申请人会看到", details={"note": ["请填写处理说明"]})
-    appeal.state, appeal.note, appeal.resolved_at = "RESOLVED", note[:2000], now
-    appeal.resolved_by = str(principal.get("account_id"))
-    uow.appeals.save(appeal)
-    audit(uow, principal, "resolve_appeal", now, appeal.id)
-    return _appeal_view(appeal)
+    feedback.state, feedback.note, feedback.resolved_at = "RESOLVED", note[:2000], now
+    feedback.resolved_by = str(principal.get("account_id"))
+    uow.feedback.save(feedback)
+    audit(uow, principal, "resolve_feedback", now, feedback.id)
+    return _feedback_view(feedback)
 
 
-def _appeal_view(appeal):
-    return views.appeal_view(appeal, appeal.name, appeal.id_number)
+def _feedback_view(feedback):
+    return views.feedback_view(feedback, feedback.name, feedback.id_number)
 
 
 # -- reports, exports, watchdog --------------------------------------------------------------------

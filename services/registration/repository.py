@@ -19,7 +19,7 @@ from services.contracts.errors import Conflict, NotFound
 
 from . import models
 from .domain import campaigns, states
-from .domain.records import Appeal, Decision, Dispatch, RosterRecord, Submission, Waiting
+from .domain.records import Decision, Dispatch, Feedback, RosterRecord, Submission, Waiting
 
 # The personal part of a form: kept encrypted at rest, never copied into plain columns.
 PERSONAL_KEYS = ("name", "id_number", "birth_date", "mobile", "email", "delivery")
@@ -40,7 +40,7 @@ def repositories(session, cipher):
         "submissions": SubmissionRepository(session, cipher),
         "decisions": DecisionRepository(session),
         "dispatches": DispatchRepository(session),
-        "appeals": AppealRepository(session, cipher),
+        "feedback": FeedbackRepository(session, cipher),
         "audit": platform_audit.AuditLog(session),
     }
 
@@ -427,43 +427,44 @@ def _dispatch(row):
                     dispatched_at=row.dispatched_at)
 
 
-# -- appeals (反馈) and the audit log --------------------------------------------------------------
+# -- feedback (反馈) and the audit log ------------------------------------------------------------
 
-class AppealRepository:
+class FeedbackRepository:
     def __init__(self, session, cipher):
         self.session, self.cipher = session, cipher
 
-    def get(self, appeal_id):
-        row = self.session.get(models.Appeal, str(appeal_id))
-        return None if row is None else self._appeal(row)
+    def get(self, feedback_id):
+        row = self.session.get(models.Feedback, str(feedback_id))
+        return None if row is None else self._feedback(row)
 
     def count_open(self, account_id):
-        return self.session.scalar(select(func.count()).select_from(models.Appeal).where(
-            models.Appeal.account_id == account_id, models.Appeal.state == "OPEN"))
+        return self.session.scalar(select(func.count()).select_from(models.Feedback).where(
+            models.Feedback.account_id == account_id, models.Feedback.state == "OPEN"))
 
     def list(self, state=None):
         """Oldest first, optionally only those in `state`."""
-        query = select(models.Appeal).order_by(models.Appeal.created_at)
+        query = select(models.Feedback).order_by(models.Feedback.created_at)
         if state:
-            query = query.where(models.Appeal.state == state)
-        return [self._appeal(row) for row in self.session.scalars(query)]
+            query = query.where(models.Feedback.state == state)
+        return [self._feedback(row) for row in self.session.scalars(query)]
 
-    def add(self, appeal):
-        self.session.add(models.Appeal(
-            id=appeal.id, account_id=appeal.account_id, message=appeal.message, state=appeal.state,
-            created_at=appeal.created_at,
-            name_enc=self.cipher.encrypt(appeal.name, "appeal.name") if appeal.verified else None,
-            id_number_enc=(self.cipher.encrypt(appeal.id_number, "appeal.id_number")
-                           if appeal.verified else None)))
+    def add(self, feedback):
+        self.session.add(models.Feedback(
+            id=feedback.id, account_id=feedback.account_id, message=feedback.message, state=feedback.state,
+            created_at=feedback.created_at,
+            name_enc=self.cipher.encrypt(feedback.name, models.FEEDBACK_NAME) if feedback.verified else None,
+            id_number_enc=(self.cipher.encrypt(feedback.id_number, models.FEEDBACK_ID_NUMBER)
+                           if feedback.verified else None)))
 
-    def save(self, appeal):
+    def save(self, feedback):
         """Store the resolution."""
-        row = self.session.get(models.Appeal, appeal.id)
+        row = self.session.get(models.Feedback, feedback.id)
         row.state, row.note, row.resolved_by, row.resolved_at = (
-            appeal.state, appeal.note, appeal.resolved_by, appeal.resolved_at)
+            feedback.state, feedback.note, feedback.resolved_by, feedback.resolved_at)
 
-    def _appeal(self, row):
-        return Appeal(id=row.id, account_id=row.account_id, message=row.message, state=row.state,
-                      created_at=row.created_at, name=self.cipher.decrypt(row.name_enc, "appeal.name"),
-                      id_number=self.cipher.decrypt(row.id_number_enc, "appeal.id_number"), note=row.note,
-                      resolved_by=row.resolved_by, resolved_at=row.resolved_at, verified=row.name_enc is not None)
+    def _feedback(self, row):
+        return Feedback(id=row.id, account_id=row.account_id, message=row.message, state=row.state,
+                        created_at=row.created_at, name=self.cipher.decrypt(row.name_enc, models.FEEDBACK_NAME),
+                        id_number=self.cipher.decrypt(row.id_number_enc, models.FEEDBACK_ID_NUMBER),
+                        note=row.note, resolved_by=row.resolved_by, resolved_at=row.resolved_at,
+                        verified=row.name_enc is not None)

@@ -1,5 +1,5 @@
 """The registration service: campaigns, the exam roster, applications from draft to registration
-number, mailing, appeals, reports. Thin: each entrypoint asks peers first (outside any unit of
+number, mailing, feedback, reports. Thin: each entrypoint asks peers first (outside any unit of
 work), then opens one unit of work and delegates to `handlers`. The contract is docs/rpc.md."""
 import logging
 
@@ -92,10 +92,10 @@ class RegistrationService(ServiceBase):
             return handlers.history(uow, principal, application_id, clock.now())
 
     @rpc
-    def file_appeal(self, account_id, message):
+    def file_feedback(self, account_id, message):
         identity = peers.identity_of(self.identity, account_id, self._rpc_timeout())
         with self.db.uow() as uow:
-            return handlers.file_appeal(uow, account_id, message, identity, clock.now())
+            return handlers.file_feedback(uow, account_id, message, identity, clock.now())
 
     # --- services -----------------------------------------------------------------------------
     @rpc
@@ -172,14 +172,14 @@ class RegistrationService(ServiceBase):
             return handlers.export_approved(uow, principal, fmt, clock.now(), campaign_id)
 
     @rpc
-    def list_appeals(self, principal, state=None):
+    def list_feedback(self, principal, state=None):
         with self.db.uow() as uow:
-            return handlers.list_appeals(uow, principal, state)
+            return handlers.list_feedback(uow, principal, state)
 
     @rpc
-    def resolve_appeal(self, principal, appeal_id, note):
+    def resolve_feedback(self, principal, feedback_id, note):
         with self.db.uow() as uow:
-            return handlers.resolve_appeal(uow, principal, appeal_id, note, clock.now())
+            return handlers.resolve_feedback(uow, principal, feedback_id, note, clock.now())
 
     @rpc
     def seed_demo(self):

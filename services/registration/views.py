@@ -108,19 +108,19 @@ def application_summary(row, campaign, now):
     }
 
 
-def appeal_view(appeal, name=None, id_number=None):
+def feedback_view(feedback, name=None, id_number=None):
     return {
-        "id": appeal.id,
-        "account_id": appeal.account_id,
-        "message": appeal.message,
+        "id": feedback.id,
+        "account_id": feedback.account_id,
+        "message": feedback.message,
         "name": name,
         "name_masked": mask_name(name),
         "id_number_masked": mask_id_number(id_number),
-        "state": appeal.state,
-        "note": appeal.note,
-        "resolved_by": appeal.resolved_by,
-        "created_at": when(appeal.created_at),
-        "resolved_at": when(appeal.resolved_at),
+        "state": feedback.state,
+        "note": feedback.note,
+        "resolved_by": feedback.resolved_by,
+        "created_at": when(feedback.created_at),
+        "resolved_at": when(feedback.resolved_at),
     }
 
 

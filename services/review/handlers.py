@@ -211,7 +211,7 @@ def decide(uow, principal, task_id, decision, opinion, material_issues, idempote
     reviewer_id, roles = access.require_staff(principal)
     decision, opinion, issues, key = decisions.clean_decision(decision, opinion, material_issues, idempotency_key)
     task, decided = uow.tasks.apply(
-        task_id, lambda t: t.decide(reviewer_id, decision, opinion, issues, key, now, str(uuid4())))
+        task_id, lambda t: t.decide(reviewer_id, decision, opinion, issues, key, now))
     if decided:
         audit.record(uow, reviewer_id, "task.decided", f"task:{task.id}",
                      {"application_id": task.application_id, "attempt": task.attempt, "review_id": task.review_id,

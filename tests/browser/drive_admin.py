@@ -118,9 +118,24 @@ def admin_path(b, base, sms, phone, password, roster, mailing, number, cookies):
             response = page.goto(base + path)
             assert response.status == 200, (path, response.status)
             check(page, name, size)
+        if size == "desktop":
+            resolve_feedback(page)
+            check(page, "feedback-resolved", size)
         assert page.goto(base + "/admin/audit").status == 403  # 三员分立: not the admin's
         page.context.close()
     return drawn
+
+
+def resolve_feedback(page):
+    """The one open feedback: refused without a note, then resolved, and listed under 已处理."""
+    assert "考试年度有误" in page.inner_text("main")
+    page.click("button:has-text('标记为已处理')")
+    page.wait_for_selector("text=请填写处理说明（申请人会看到）")
+    page.fill("textarea[name=note]", "已更正考试年度，请重新办理")
+    page.click("button:has-text('标记为已处理')")
+    page.wait_for_selector("text=没有待处理的反馈。")
+    page.goto(page.url.split("/admin/")[0] + "/admin/feedback?state=RESOLVED")
+    assert "处理说明：已更正考试年度，请重新办理" in page.inner_text("main")
 
 
 def auditor_path(b, base, sms, phone, password, application_id):

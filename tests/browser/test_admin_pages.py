@@ -62,6 +62,7 @@ def prepare(system):
         fill_and_upload(person, app["id"])
         assert submit(person, app["id"]).status_code == 200
         apps.append((person, app["id"]))
+    apps[2][0].call("POST", "/api/v1/feedback", {"message": "名单中我的考试年度有误，应为2019年"}, expect=201)
     decide(system, reviewer, apps[0][1], "approved")
     decide(system, reviewer, apps[1][1], "approved")
     decide(system, reviewer, apps[2][1], "rejected", opinion="请按意见重新上传", issues=REJECTED_REASONS)

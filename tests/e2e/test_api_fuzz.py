@@ -81,8 +81,8 @@ class World:
         # B signs in afresh for every logout; C (unverified) takes password changes and real-name tries.
         self.leaver = journey.applicant(system, "13700000003", *ROSTER[2][:2])
         self.changer = self._account("13700000004")
-        self.appeal_id = self.applicant.call("POST", "/api/v1/appeals", {"message": "考试合格信息有误"},
-                                             expect=201).json()["id"]
+        self.feedback_id = self.applicant.call("POST", "/api/v1/feedback", {"message": "考试合格信息有误"},
+                                               expect=201).json()["id"]
         delivered = wait_for(lambda: self.admin.call("GET", "/api/v1/admin/notifications?state=delivered",
                                                      expect=200).json(), message="a delivered notification")
         self.notification_id = next((n["id"] for n in delivered if n["kind"] != "verification_code"),
@@ -111,7 +111,7 @@ class World:
         return {"applicant": self.applicant.token, "reviewer": self.reviewer.token, "admin": self.admin.token}
 
     def real_ids(self):
-        return {"application_id": self.application_id, "task_id": self.task_id, "appeal_id": self.appeal_id,
+        return {"application_id": self.application_id, "task_id": self.task_id, "feedback_id": self.feedback_id,
                 "notification_id": self.notification_id}
 
 

@@ -109,10 +109,15 @@ def test_applicant_path_of_the_notice(system):
     workbook = admin.call("GET", "/api/v1/admin/exports/approved?format=xlsx", expect=200)
     assert workbook.content.startswith(b"PK") and "spreadsheetml" in workbook.headers["Content-Type"]
     assert me.call("GET", "/api/v1/admin/exports/approved").status_code == 403
-    appeal = stranger_appeal(system)
-    listed = admin.call("GET", "/api/v1/admin/appeals", expect=200).json()
-    assert appeal["id"] in str(listed)
-    admin.call("POST", f"/api/v1/admin/appeals/{appeal['id']}/resolve", {"note": "已补录考试合格信息"}, expect=200)
+    feedback = stranger_feedback(system)
+    listed = admin.call("GET", "/api/v1/admin/feedback", expect=200)
+    assert feedback["id"] in str(listed.json()) and "Deprecation" not in listed.headers
+    old_path = admin.call("GET", "/api/v1/admin/appeals?state=OPEN", expect=200)  # the path before 1.1 still answers
+    assert old_path.json() == listed.json() and old_path.headers["Deprecation"] == "true"
+    assert old_path.headers["Link"] == '</api/v1/admin/feedback>; rel="successor-version"'
+    admin.call("POST", f"/api/v1/admin/feedback/{feedback['id']}/resolve", {"note": "已补录考试合格信息"}, expect=200)
+    again = admin.call("POST", f"/api/v1/admin/appeals/{feedback['id']}/resolve", {"note": "再处理"}, expect=409)
+    assert again.json()["error"]["code"] == "appeal_resolved"  # a public code: kept as it was
 
     photo = me.call("GET", f"/api/v1/applications/{app['id']}/materials/photo", expect=200)
     assert photo.headers["Content-Type"] == "image/jpeg" and photo.headers["Cache-Control"] == "no-store"
@@ -126,6 +131,8 @@ def test_applicant_path_of_the_notice(system):
     assert me.call("GET", "/api/v1/me").status_code == 401
 
 
-def stranger_appeal(system):
+def stranger_feedback(system):
     other = applicant(system, "13600136000", "王五", "360426199101010071")
-    return other.call("POST", "/api/v1/appeals", {"message": "考试合格信息查询不到，请核实"}, expect=201).json()
+    filed = other.call("POST", "/api/v1/appeals", {"message": "考试合格信息查询不到，请核实"}, expect=201)  # old path
+    assert filed.headers["Deprecation"] == "true"
+    return other.call("POST", "/api/v1/feedback", {"message": "名单中的考试年份有误"}, expect=201).json()

@@ -209,7 +209,7 @@ def test_the_command_names_values_under_a_key_no_longer_configured(site):
     site_, _ = site
     seed_extra = cipher("k0")
     engine = make_engine(site_.databases["registration"])
-    sealed = next(s for s in SEALED_COLUMNS if s.name == "registration.appeals.name_enc")
+    sealed = next(s for s in SEALED_COLUMNS if s.name == "registration.feedback.name_enc")
     t, key, col = rotation._sql_table(sealed)
     with engine.begin() as conn:
         conn.execute(t.update().where(key == "3").values({sealed.column: seed_extra.encrypt("x", sealed.context)}))
@@ -219,8 +219,8 @@ def test_the_command_names_values_under_a_key_no_longer_configured(site):
     assert status.returncode == 2 and "k0" in status.stdout and "DATA_KEYS" in status.stdout
     done = ops("rotate-keys", "--batch-size", "4", site_=site_, data_keys=keys("k2", "k1"))
     assert done.returncode == 2
-    assert "registration.appeals.name_enc 3: key id 'k0' not in DATA_KEYS" in done.stdout
-    assert "registration.appeals.name_enc: 6 re-encrypted, 0 changed meanwhile (already new), 1 failed" in done.stdout
+    assert "registration.feedback.name_enc 3: key id 'k0' not in DATA_KEYS" in done.stdout
+    assert "registration.feedback.name_enc: 6 re-encrypted, 0 changed meanwhile (already new), 1 failed" in done.stdout
     for secret in KEYS.values():
         assert secret not in done.stdout + done.stderr + status.stdout + status.stderr
     values = stored(site_.databases["registration"], sealed)

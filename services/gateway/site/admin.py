@@ -65,10 +65,10 @@ class AdminPages(PageBase):
             return redirect("/admin/audit" if AUDITOR in roles else "/admin/staff")
         report = self._call(self.registration.report, principal)
         waiting = self._call(self.registration.awaiting_dispatch, principal, 1)
-        appeals = self._call(self.registration.list_appeals, principal, "OPEN")
+        feedback = self._call(self.registration.list_feedback, principal, "OPEN")
         figures = self._call(self.review.figures, principal)
         return self._render(request, "admin/home.html", principal=principal, report=report,
-                            awaiting=waiting["total"], open_appeals=len(appeals), figures=figures)
+                            awaiting=waiting["total"], open_feedback=len(feedback), figures=figures)
 
     # --- 登记批次 --------------------------------------------------------------------------------
     @page("GET", "/admin/campaigns")
@@ -170,19 +170,19 @@ class AdminPages(PageBase):
         principal = self._admin(request)
         state = request.args.get("state", "OPEN")
         state = state if state in ("OPEN", "RESOLVED") else "OPEN"
-        appeals = self._call(self.registration.list_appeals, principal, state)
-        return self._render(request, "admin/feedback.html", principal=principal, appeals=appeals, state=state,
+        feedback = self._call(self.registration.list_feedback, principal, state)
+        return self._render(request, "admin/feedback.html", principal=principal, feedback=feedback, state=state,
                             errors=errors, status=status)
 
-    @page("POST", "/admin/feedback/<string:appeal_id>/resolve")
-    def feedback_resolve_post(self, request, appeal_id):
+    @page("POST", "/admin/feedback/<string:feedback_id>/resolve")
+    def feedback_resolve_post(self, request, feedback_id):
         principal = self._admin(request)
         form = self._check_form(request)
         note = form.get("note", "").strip()
         try:
             if not note:
-                raise ValidationFailed("请填写处理说明", details={f"note.{appeal_id}": ["请填写处理说明（申请人会看到）"]})
-            self._call(self.registration.resolve_appeal, principal, appeal_id, note)
+                raise ValidationFailed("请填写处理说明", details={f"note.{feedback_id}": ["请填写处理说明（申请人会看到）"]})
+            self._call(self.registration.resolve_feedback, principal, feedback_id, note)
         except DomainError as exc:
             errors = forms.field_errors(exc.details) or {"_form": [exc.message]}
             return self.feedback_queue_page(request, errors=errors, status=exc.http_status)

@@ -265,7 +265,7 @@ class ApplicantPages(PageBase):
         try:
             if not text or len(text) > 2000:
                 raise ValidationFailed("请填写反馈内容（不超过2000字）", details={"message": ["请填写反馈内容（不超过2000字）"]})
-            self._call(self.registration.file_appeal, principal["account_id"], text)
+            self._call(self.registration.file_feedback, principal["account_id"], text)
         except DomainError as exc:
             return self._refused(request, "applicant/feedback.html", exc, principal=principal, form={"message": text})
         return redirect("/applications?m=feedback")

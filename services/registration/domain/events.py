@@ -69,7 +69,7 @@ class RegistrationCompleted(_Event):
     management_number: str
     valid_from: date
     valid_until: date
-    delivery: dict  # method, recipient, phone, address, postcode
+    mailing: dict  # method, recipient, phone, address, postcode — published as `delivery`
     approved_at: datetime
 
     @property
@@ -79,6 +79,7 @@ class RegistrationCompleted(_Event):
     def data(self):
         data = super().data()
         del data["approved_at"]  # the envelope's `time` carries it
+        data["delivery"] = data.pop("mailing")  # the contract's name for the mailing, kept (docs/contract-versions.md)
         return data
 
 

@@ -50,11 +50,11 @@ def export_row(record, view):
     """One line of the export. `record`: the application's form plus registration_number,
     valid_from, valid_until (dates or ISO strings), state, carrier, tracking_number."""
     form = record.get("form") or {}
-    delivery = form.get("delivery") or {}
+    mailing = form.get("delivery") or {}
     masked = view == MASKED
-    address = "".join(_dedupe([delivery.get(k) for k in ("province", "city", "district")]))
+    address = "".join(_dedupe([mailing.get(k) for k in ("province", "city", "district")]))
     if not masked:
-        address += delivery.get("address") or ""
+        address += mailing.get("address") or ""
     values = {
         "registration_number": record.get("registration_number"),
         "name": mask_name(form.get("name")) if masked else form.get("name"),
@@ -69,10 +69,10 @@ def export_row(record, view):
         "valid_until": record.get("valid_until"),
         "service_district": codes.label_of("service_district", form.get("service_district")),
         "employer": form.get("employer"),
-        "recipient": mask_name(delivery.get("recipient")) if masked else delivery.get("recipient"),
-        "recipient_phone": mask_phone(delivery.get("phone")) if masked else delivery.get("phone"),
+        "recipient": mask_name(mailing.get("recipient")) if masked else mailing.get("recipient"),
+        "recipient_phone": mask_phone(mailing.get("phone")) if masked else mailing.get("phone"),
         "address": address,
-        "postcode": delivery.get("postcode"),
+        "postcode": mailing.get("postcode"),
         "state": codes.label_of("application_state", record.get("state")),
         "carrier": record.get("carrier"),
         "tracking_number": record.get("tracking_number"),

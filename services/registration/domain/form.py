@@ -66,8 +66,8 @@ class _FormSchema(Schema):
         return cleaned
 
 
-class DeliverySchema(_FormSchema):
-    """取证方式及邮寄信息."""
+class MailingSchema(_FormSchema):
+    """取证方式及邮寄信息: how the certificate reaches its holder (the form's public key is `delivery`)."""
     method = Code("取证方式", "delivery_method")
     recipient = Text("收件人", 50)
     phone = Text("收件电话", 20, PHONE_PATTERN, "收件电话应为11位手机号或带区号的固定电话（如010-12345678）")
@@ -109,7 +109,7 @@ class ApplicationFormSchema(_FormSchema):
     work_history = NestedList(WorkHistorySchema, "工作经历", max_items=20)
     mobile = Text("手机号码", 11, MOBILE_PATTERN, "手机号码应为1开头的11位数字，如13812345678")
     email = Text("电子邮箱", 100, EMAIL_PATTERN, "电子邮箱格式不正确，应类似name@example.com")
-    delivery = Nested(DeliverySchema, "取证方式及邮寄信息")
+    delivery = Nested(MailingSchema, "取证方式及邮寄信息")
     attestation = Flag("承诺", metadata={"text": ATTESTATION_TEXT})
     consent_sensitive = Flag("敏感个人信息处理同意", metadata={"text": CONSENT_TEXT})
 
@@ -120,12 +120,12 @@ FIELD_LABELS = {
     **LOCKED_FIELDS,
     **{name: field.metadata["label"] for name, field in ApplicationFormSchema().fields.items()},
 }
-DELIVERY_LABELS = {name: f.metadata["label"] for name, f in DeliverySchema().fields.items()}
+MAILING_LABELS = {name: f.metadata["label"] for name, f in MailingSchema().fields.items()}
 WORK_HISTORY_LABELS = {name: f.metadata["label"] for name, f in WorkHistorySchema().fields.items()}
 MAIL_FIELDS = ("recipient", "phone", "province", "city", "district", "address", "postcode")
 
 
-def validate_draft(data, allowed_delivery_methods):
+def validate_draft(data, allowed_methods):
     """Check a "保存" request; return the cleaned fields given (None = cleared) or raise ValidationFailed."""
     if not isinstance(data, dict):
         raise ValidationFailed("表单数据格式有误，请刷新页面后重试", details={"_form": ["表单数据格式有误"]})
@@ -133,7 +133,7 @@ def validate_draft(data, allowed_delivery_methods):
     if locked:
         raise ValidationFailed(LOCKED_MESSAGE, code="locked_field",
                                details={key: [LOCKED_MESSAGE] for key in locked})
-    errors = _delivery_method_errors(data, allowed_delivery_methods)
+    errors = _mailing_method_errors(data, allowed_methods)
     try:
         cleaned = ApplicationFormSchema().load(data, partial=True)
     except ValidationError as exc:
@@ -144,12 +144,13 @@ def validate_draft(data, allowed_delivery_methods):
 
 
 def merge_draft(form, cleaned):
-    """The stored form after a saved draft: fields replace, delivery merges key by key, None clears."""
+    """The stored form after a saved draft: fields replace, the mailing (`delivery`) merges key by key,
+    None clears."""
     merged = dict(form)
     for key, value in cleaned.items():
         if key == "delivery" and value is not None:
-            delivery = {**(merged.get("delivery") or {}), **value}
-            value = {k: v for k, v in delivery.items() if v is not None} or None
+            mailing = {**(merged.get("delivery") or {}), **value}
+            value = {k: v for k, v in mailing.items() if v is not None} or None
         if value is None:
             merged.pop(key, None)
         else:
@@ -157,7 +158,7 @@ def merge_draft(form, cleaned):
     return merged
 
 
-def missing_for_submit(form, materials, allowed_delivery_methods):
+def missing_for_submit(form, materials, allowed_methods):
     """Everything that stops a submit, as {field: [Chinese message]}; {} when the form can go.
 
     `materials` maps a material kind to {"material_id", "ok": bool, "issues": [{"code", "message"}]},
@@ -183,7 +184,7 @@ def missing_for_submit(form, materials, allowed_delivery_methods):
         for key, messages in _flatten(exc.messages).items():
             for message in messages:
                 add(key, message)
-    for key, messages in _delivery_method_errors(form, allowed_delivery_methods).items():
+    for key, messages in _mailing_method_errors(form, allowed_methods).items():
         add(key, messages[0])
 
     for key in EDITABLE_FIELDS:
@@ -191,7 +192,7 @@ def missing_for_submit(form, materials, allowed_delivery_methods):
             continue
         if _blank(form.get(key)) and key not in errors:
             add(key, _please_fill(key))
-    _missing_delivery(form.get("delivery"), add)
+    _missing_mailing(form.get("delivery"), add)
     _missing_work_history(form.get("work_history"), add)
     if form.get("attestation") is not True:
         add("attestation", f"请勾选“{ATTESTATION_TEXT}”后再提交")
@@ -201,9 +202,9 @@ def missing_for_submit(form, materials, allowed_delivery_methods):
     return errors
 
 
-def check_submittable(form, materials, allowed_delivery_methods):
+def check_submittable(form, materials, allowed_methods):
     """Raise ValidationFailed(code="incomplete_application") listing every problem, or return None."""
-    missing = missing_for_submit(form, materials, allowed_delivery_methods)
+    missing = missing_for_submit(form, materials, allowed_methods)
     if missing:
         raise ValidationFailed(f"申请还有{len(missing)}项未填写或有误，请按提示修改后再提交",
                                code="incomplete_application", details=missing)
@@ -216,15 +217,15 @@ def _please_fill(key):
     return f"请填写{FIELD_LABELS[key]}"
 
 
-def _missing_delivery(delivery, add):
-    if not isinstance(delivery, dict) or _blank(delivery.get("method")):
+def _missing_mailing(mailing, add):
+    if not isinstance(mailing, dict) or _blank(mailing.get("method")):
         add("delivery.method", "请选择取证方式")
-        delivery = delivery if isinstance(delivery, dict) else {}
-    if delivery.get("method") == codes.PICKUP:
+        mailing = mailing if isinstance(mailing, dict) else {}
+    if mailing.get("method") == codes.PICKUP:
         return  # collected in person: no address needed
     for key in MAIL_FIELDS:
-        if _blank(delivery.get(key)):
-            add(f"delivery.{key}", f"请填写{DELIVERY_LABELS[key]}")
+        if _blank(mailing.get(key)):
+            add(f"delivery.{key}", f"请填写{MAILING_LABELS[key]}")
 
 
 def _missing_work_history(history, add):
@@ -248,9 +249,9 @@ def _missing_materials(materials, add):
             add(f"materials.{kind}", f"{label}未通过检查：{reason}。请重新上传")
 
 
-def _delivery_method_errors(form, allowed):
-    delivery = form.get("delivery")
-    method = delivery.get("method") if isinstance(delivery, dict) else None
+def _mailing_method_errors(form, allowed):
+    mailing = form.get("delivery")
+    method = mailing.get("method") if isinstance(mailing, dict) else None
     # Unknown codes are the schema's to report; this only refuses a method the campaign does not offer.
     if not isinstance(method, str) or method not in codes.codes_of("delivery_method") or method in allowed:
         return {}

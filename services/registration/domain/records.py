@@ -70,7 +70,7 @@ class Dispatch:
 
 
 @dataclass
-class Appeal:
+class Feedback:
     """反馈: a person asks staff to add or correct their roster record; name and number when verified."""
     id: str
     account_id: str

@@ -164,7 +164,7 @@ class Application:
             id_type=form.get("id_type"), id_number=form.get("id_number"),
             cert_level=form.get("cert_level"), management_number=form.get("management_number"),
             valid_from=self.valid_from, valid_until=self.valid_until,
-            delivery=_delivery_for_event(form.get("delivery") or {}), approved_at=now)]
+            mailing=_mailing_for_event(form.get("delivery") or {}), approved_at=now)]
 
     def _review_rejected(self, attempt, opinion, now, material_issues=()):
         opinion = (opinion or "").strip()
@@ -200,13 +200,13 @@ class Application:
             tracking_number=tracking_number, dispatched_at=now)]
 
 
-def _delivery_for_event(delivery):
+def _mailing_for_event(mailing):
     parts = []
     for key in ("province", "city", "district", "address"):
-        part = delivery.get(key) or ""
+        part = mailing.get(key) or ""
         if part and part != (parts[-1] if parts else None):  # 北京市北京市 reads as a typo
             parts.append(part)
     address = "".join(parts)
-    return {"method": delivery.get("method") or "", "recipient": delivery.get("recipient") or "",
-            "phone": delivery.get("phone") or "", "address": address,
-            "postcode": delivery.get("postcode") or ""}
+    return {"method": mailing.get("method") or "", "recipient": mailing.get("recipient") or "",
+            "phone": mailing.get("phone") or "", "address": address,
+            "postcode": mailing.get("postcode") or ""}

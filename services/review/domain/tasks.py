@@ -61,6 +61,8 @@ class Task:
     claimed_by: str | None = None
     claimed_at: datetime | None = None
     lease_expires_at: datetime | None = None
+    # The decision's id in ReviewCompleted: the task's own id for decisions made from 1.1 on; tasks
+    # decided before keep the separate id they were given (docs/contract-versions.md).
     review_id: str | None = None
     decision: str | None = None
     opinion: str | None = None
@@ -128,9 +130,10 @@ class Task:
         self.state, self.claimed_by, self.claimed_at, self.lease_expires_at = PENDING, None, None, None
         return claimant
 
-    def decide(self, reviewer_id, decision, opinion, material_issues, key, now, review_id):
+    def decide(self, reviewer_id, decision, opinion, material_issues, key, now):
         """Approve or reject, once, by the holder of a live claim. Returns False (nothing changed)
-        when the task is decided already and this is the same decision sent again with its key."""
+        when the task is decided already and this is the same decision sent again with its key.
+        One task is decided once, so the task's id names the decision: no second id is minted."""
         forbid_own_application(self.account_id, reviewer_id)
         if self.state == DECIDED:
             return self._replayed(reviewer_id, decision, opinion, material_issues, key)
@@ -142,7 +145,7 @@ class Task:
             raise Forbidden("该任务已由其他审核员领取，只有领取人可以作出审核决定", code="not_claimant")
         self.state, self.decision, self.opinion = DECIDED, decision, opinion
         self.material_issues = list(material_issues)
-        self.decided_by, self.decided_at, self.decision_key, self.review_id = reviewer_id, now, key, review_id
+        self.decided_by, self.decided_at, self.decision_key, self.review_id = reviewer_id, now, key, self.id
         self.lease_expires_at = None
         return True
 

@@ -1,4 +1,4 @@
-"""Admin work: the exam roster, appeals, mailing, reports, exports, the watchdog, seeds."""
+"""Admin work: the exam roster, feedback, mailing, reports, exports, the watchdog, seeds."""
 import base64
 import csv
 import io
@@ -105,33 +105,33 @@ def test_the_roster_is_encrypted_at_rest(world):
     assert PEOPLE["u-zhang"][1] not in str(tuple(row)) and "张三" not in str(tuple(row))
 
 
-# --- appeals ----------------------------------------------------------------------------------------
+# --- feedback ----------------------------------------------------------------------------------------
 
-def test_appeals_are_filed_listed_and_resolved(world):
+def test_feedback_is_filed_listed_and_resolved(world):
     world.verified("u-zhang")
-    filed = world.rpc.file_appeal("u-zhang", "我通过了2019年中级考试，但系统查不到我的记录")
+    filed = world.rpc.file_feedback("u-zhang", "我通过了2019年中级考试，但系统查不到我的记录")
     assert filed["state"] == "OPEN"
-    unverified = world.rpc.file_appeal("u-nobody", "无法实名认证")
-    [first, second] = world.rpc.list_appeals(ADMIN)
+    unverified = world.rpc.file_feedback("u-nobody", "无法实名认证")
+    [first, second] = world.rpc.list_feedback(ADMIN)
     assert (first["id"], first["name"], first["id_number_masked"]) == (filed["id"], "张三", "110105********002X")
     assert second["id"] == unverified["id"] and second["name"] is None
     with pytest.raises(Forbidden):
-        world.rpc.list_appeals(APPLICANT)
+        world.rpc.list_feedback(APPLICANT)
     with pytest.raises(ValidationFailed):
-        world.rpc.resolve_appeal(ADMIN, filed["id"], " ")
-    resolved = world.rpc.resolve_appeal(ADMIN, filed["id"], "已补录考试合格记录，请重新登记")
+        world.rpc.resolve_feedback(ADMIN, filed["id"], " ")
+    resolved = world.rpc.resolve_feedback(ADMIN, filed["id"], "已补录考试合格记录，请重新登记")
     assert resolved["state"] == "RESOLVED" and resolved["resolved_by"] == "admin-1"
     with pytest.raises(Conflict):
-        world.rpc.resolve_appeal(ADMIN, filed["id"], "again")
+        world.rpc.resolve_feedback(ADMIN, filed["id"], "again")
     with pytest.raises(NotFound):
-        world.rpc.resolve_appeal(ADMIN, "no-such-appeal", "x")
-    assert [a["id"] for a in world.rpc.list_appeals(ADMIN, "OPEN")] == [unverified["id"]]
+        world.rpc.resolve_feedback(ADMIN, "no-such-feedback", "x")
+    assert [a["id"] for a in world.rpc.list_feedback(ADMIN, "OPEN")] == [unverified["id"]]
     with pytest.raises(ValidationFailed):
-        world.rpc.file_appeal("u-zhang", "")
+        world.rpc.file_feedback("u-zhang", "")
     for n in range(3):
-        world.rpc.file_appeal("u-li", f"第{n + 1}次反馈")
+        world.rpc.file_feedback("u-li", f"第{n + 1}次反馈")
     with pytest.raises(TooManyRequests):
-        world.rpc.file_appeal("u-li", "第4次反馈")
+        world.rpc.file_feedback("u-li", "第4次反馈")
 
 
 # --- mailing ----------------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ def test_rejection_makes_it_editable_and_resubmission_is_attempt_2(world):
     assert rejected["resubmit_until"] == "2020-08-01T00:00:00.000+08:00"
     contact = world.rpc.contact_of(app["id"])
     assert contact == {"account_id": "u-zhang", "name": "张三", "mobile": "13800138000",
-                       "email": "applicant@example.com", "delivery": rejected["form"]["delivery"],
+                       "email": "applicant@example.com", "mailing": rejected["form"]["delivery"],
                        "resubmit_until": "2020-08-01T00:00:00.000+08:00"}
 
     with pytest.raises(ValidationFailed) as caught:  # the photo is still refused

@@ -69,7 +69,7 @@ def test_figures_are_counted_by_the_database_with_beijing_days_and_an_exact_medi
             reviewer = "reviewer-1" if n < 3 else "reviewer-2"
             tasks.apply(f"d-{n}", lambda t, who=reviewer: t.claim(who, t.submitted_at, 600))
             tasks.apply(f"d-{n}", lambda t, who=reviewer, at=decided_at, n=n: t.decide(
-                who, "approved", None, [], None, at, f"review-{n}"))
+                who, "approved", None, [], None, at))
         groups, closed, per_day, median = tasks.figures_counts(NOW - timedelta(days=1), NOW)
     assert [(state, district, n) for state, _, district, _, n, _ in groups] == [("pending", "110105", 1)]
     assert closed == {"decided": 4}

@@ -194,7 +194,8 @@ def test_a_decision_replayed_with_its_key_decides_once(review):
     [event] = review.drain(sink)
     assert event["type"] == "ReviewCompleted" and event["source"] == "review" and event["subject"] == "app-1"
     data = event["data"]
-    assert data == {"review_id": first["review_id"], "application_id": "app-1", "attempt": 1,
+    assert first["review_id"] == task_id  # one id per decided task
+    assert data == {"review_id": task_id, "application_id": "app-1", "attempt": 1,
                     "decision": "rejected", "opinion": "两寸照片不清晰，请重新上传", "material_issues": issues,
                     "reviewer_id": "reviewer-1", "completed_at": data["completed_at"]}
     assert [a["details"]["decision"] for a in review.audit("task.decided")] == ["rejected"]

@@ -43,5 +43,5 @@ def test_query_and_header_schemas_refuse_in_chinese():
         load(s.IdempotencyHeader(), {"Idempotency-Key": "short"})
     assert short.value.details == {"Idempotency-Key": ["长度应为8到100个字符"]}
     with pytest.raises(ValidationFailed) as blank:
-        load(s.AppealRequest(), {"message": "   "})
+        load(s.FeedbackRequest(), {"message": "   "})
     assert blank.value.details == {"message": ["请填写反馈内容（不超过2000字）"]}

@@ -19,7 +19,7 @@ def fake_uow():
     return FakeUnitOfWork(
         campaigns=FakeCampaigns(), sequences=FakeSequences(), roster=FakeRoster(), applications=applications,
         submissions=FakeSubmissions(applications), decisions=FakeDecisions(applications),
-        dispatches=FakeDispatches(), appeals=FakeAppeals(), audit=FakeAuditLog())
+        dispatches=FakeDispatches(), feedback=FakeFeedback(), audit=FakeAuditLog())
 
 
 class FakeCampaigns:
@@ -209,12 +209,12 @@ class FakeDispatches:
         self.stored[dispatch.application_id] = dispatch
 
 
-class FakeAppeals:
+class FakeFeedback:
     def __init__(self):
         self.stored = {}
 
-    def get(self, appeal_id):
-        return copy.deepcopy(self.stored.get(str(appeal_id)))
+    def get(self, feedback_id):
+        return copy.deepcopy(self.stored.get(str(feedback_id)))
 
     def count_open(self, account_id):
         return sum(1 for a in self.stored.values() if a.account_id == account_id and a.state == "OPEN")
@@ -223,8 +223,8 @@ class FakeAppeals:
         found = [a for a in self.stored.values() if not state or a.state == state]
         return copy.deepcopy(sorted(found, key=lambda a: a.created_at))
 
-    def add(self, appeal):
-        self.stored[appeal.id] = copy.deepcopy(appeal)
+    def add(self, feedback):
+        self.stored[feedback.id] = copy.deepcopy(feedback)
 
-    def save(self, appeal):
-        self.stored[appeal.id] = copy.deepcopy(appeal)
+    def save(self, feedback):
+        self.stored[feedback.id] = copy.deepcopy(feedback)

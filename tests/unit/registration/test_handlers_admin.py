@@ -1,5 +1,5 @@
 """The admin's commands in handlers.py and console.py on a fake unit of work: roster imports,
-appeals, the campaign window, the report and the watchdog."""
+feedback, the campaign window, the report and the watchdog."""
 import base64
 from datetime import timedelta
 
@@ -52,21 +52,21 @@ def test_roster_import_is_for_admins():
         import_roster(uow, roster_file(), principal=REVIEWER)
 
 
-def test_appeals_are_capped_per_person_and_resolved_by_an_admin_with_a_note():
+def test_feedback_is_capped_per_person_and_resolved_by_an_admin_with_a_note():
     uow = world()
     ids = []
-    for n in range(handlers.MAX_OPEN_APPEALS):
+    for n in range(handlers.MAX_OPEN_FEEDBACK):
         with uow:
-            ids.append(handlers.file_appeal(uow, ACCOUNT, f"名单缺少我的记录 {n}", IDENTITY, INSIDE)["id"])
+            ids.append(handlers.file_feedback(uow, ACCOUNT, f"名单缺少我的记录 {n}", IDENTITY, INSIDE)["id"])
     with pytest.raises(TooManyRequests), uow:
-        handlers.file_appeal(uow, ACCOUNT, "再一条", IDENTITY, INSIDE)
+        handlers.file_feedback(uow, ACCOUNT, "再一条", IDENTITY, INSIDE)
     with uow:
-        resolved = handlers.resolve_appeal(uow, ADMIN, ids[0], "已补录", INSIDE)
+        resolved = handlers.resolve_feedback(uow, ADMIN, ids[0], "已补录", INSIDE)
     assert resolved["state"] == "RESOLVED" and resolved["name"] == "张三"
     with pytest.raises(Conflict), uow:
-        handlers.resolve_appeal(uow, ADMIN, ids[0], "再处理", INSIDE)
+        handlers.resolve_feedback(uow, ADMIN, ids[0], "再处理", INSIDE)
     with uow:
-        assert [a["id"] for a in handlers.list_appeals(uow, ADMIN, "OPEN")] == ids[1:]
+        assert [a["id"] for a in handlers.list_feedback(uow, ADMIN, "OPEN")] == ids[1:]
 
 
 def test_the_window_moves_and_the_change_is_audited():

@@ -100,7 +100,8 @@ def test_decide_publishes_review_completed_once_with_the_audit_entry():
     assert (view["state"], view["decision"], view["decided_by"]) == (DECIDED, "rejected", "reviewer-1")
     [event] = uow.published
     assert event["type"] == "ReviewCompleted" and event["data"]["material_issues"] == ISSUES
-    assert event["data"]["review_id"] == view["review_id"] and event["data"]["attempt"] == 1
+    assert event["data"]["review_id"] == view["review_id"] == task_id and event["data"]["attempt"] == 1
+    assert uow.audit.stored[-1]["details"]["review_id"] == task_id
     assert uow.audit.actions() == ["task.claimed", "task.decided"]
     again = decide(uow, task_id, decision="rejected", opinion="照片不清晰", issues=ISSUES, key="key-0001")
     assert again == view and len(uow.published) == 1 and len(uow.audit.stored) == 2

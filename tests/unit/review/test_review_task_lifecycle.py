@@ -72,12 +72,12 @@ def test_nobody_claims_or_decides_their_own_application():
     refused(task(), Forbidden, "own_application", lambda t: t.claim("applicant-1", NOW, LEASE))
     t = claimed()
     t.account_id = "reviewer-1"
-    refused(t, Forbidden, "own_application", lambda t: t.decide("reviewer-1", "approved", None, [], None, NOW, "r"))
+    refused(t, Forbidden, "own_application", lambda t: t.decide("reviewer-1", "approved", None, [], None, NOW))
 
 
 def test_closed_tasks_refuse_claim_and_release():
     decided = claimed()
-    decided.decide("reviewer-1", "approved", None, [], None, NOW, "r-1")
+    decided.decide("reviewer-1", "approved", None, [], None, NOW)
     superseded = task()
     superseded.supersede(NOW)
     for closed, code in ((decided, "task_decided"), (superseded, "task_superseded")):
@@ -112,15 +112,16 @@ def test_release_refused_to_anyone_else_and_on_a_pending_task():
 
 def test_decide_by_the_holder_of_a_live_claim():
     t = claimed()
-    assert t.decide("reviewer-1", "rejected", "请重新上传", ISSUES, "key-0001", NOW, "r-1") is True
+    assert t.decide("reviewer-1", "rejected", "请重新上传", ISSUES, "key-0001", NOW) is True
     assert (t.state, t.decision, t.opinion, t.material_issues) == (DECIDED, "rejected", "请重新上传", ISSUES)
-    assert (t.decided_by, t.decided_at, t.decision_key, t.review_id) == ("reviewer-1", NOW, "key-0001", "r-1")
+    assert (t.decided_by, t.decided_at, t.decision_key) == ("reviewer-1", NOW, "key-0001")
+    assert t.review_id == t.id == "t-1"  # one id per decided task: the decision is named by its task
     assert t.lease_expires_at is None and t.claimed_by == "reviewer-1"
     assert t.effective_state(NOW) == DECIDED
 
 
 def test_decide_refusals():
-    decide = lambda who, at=NOW: lambda t: t.decide(who, "approved", None, [], None, at, "r")  # noqa: E731
+    decide = lambda who, at=NOW: lambda t: t.decide(who, "approved", None, [], None, at)  # noqa: E731
     refused(task(), Conflict, "not_claimed", decide("reviewer-1"))
     refused(claimed(), Forbidden, "not_claimant", decide("reviewer-2"))
     lapsed = refused(claimed(), Conflict, "not_claimed", decide("reviewer-1", NOW + timedelta(seconds=LEASE)))
@@ -132,19 +133,20 @@ def test_decide_refusals():
 
 def test_a_decision_replayed_with_its_key_changes_nothing_anything_else_is_refused():
     t = claimed()
-    t.decide("reviewer-1", "rejected", "请重新上传", ISSUES, "key-0001", NOW, "r-1")
+    t.decide("reviewer-1", "rejected", "请重新上传", ISSUES, "key-0001", NOW)
     before = dataclasses.replace(t)
     later = NOW + timedelta(seconds=5)
-    assert t.decide("reviewer-1", "rejected", "请重新上传", list(ISSUES), "key-0001", later, "r-2") is False
+    assert t.decide("reviewer-1", "rejected", "请重新上传", list(ISSUES), "key-0001", later) is False
+    assert t.review_id == "t-1"
     assert t == before
     refused(t, Conflict, "idempotency_key_reused",
-            lambda t: t.decide("reviewer-1", "approved", None, [], "key-0001", later, "r-2"))
+            lambda t: t.decide("reviewer-1", "approved", None, [], "key-0001", later))
     refused(t, Conflict, "already_decided",
-            lambda t: t.decide("reviewer-1", "rejected", "请重新上传", ISSUES, "key-0002", later, "r-2"))
+            lambda t: t.decide("reviewer-1", "rejected", "请重新上传", ISSUES, "key-0002", later))
     refused(t, Conflict, "already_decided",
-            lambda t: t.decide("reviewer-1", "rejected", "请重新上传", ISSUES, None, later, "r-2"))
+            lambda t: t.decide("reviewer-1", "rejected", "请重新上传", ISSUES, None, later))
     refused(t, Conflict, "already_decided",  # the key is the reviewer's own
-            lambda t: t.decide("reviewer-2", "rejected", "请重新上传", ISSUES, "key-0001", later, "r-2"))
+            lambda t: t.decide("reviewer-2", "rejected", "请重新上传", ISSUES, "key-0001", later))
 
 
 def test_supersede_closes_open_tasks_and_leaves_closed_ones():
@@ -152,7 +154,7 @@ def test_supersede_closes_open_tasks_and_leaves_closed_ones():
         assert t.supersede(NOW) is True
         assert (t.state, t.superseded_at, t.lease_expires_at) == (SUPERSEDED, NOW, None)
     decided = claimed()
-    decided.decide("reviewer-1", "approved", None, [], None, NOW, "r-1")
+    decided.decide("reviewer-1", "approved", None, [], None, NOW)
     before = dataclasses.replace(decided)
     assert decided.supersede(NOW) is False and decided == before
     assert task(attempt=1, newest=2).supersede(NOW) is False
@@ -161,3 +163,12 @@ def test_supersede_closes_open_tasks_and_leaves_closed_ones():
 def test_the_lifecycle_is_what_a_stored_transition_must_still_find():
     t = claimed()
     assert t.lifecycle == (CLAIMED, "reviewer-1", NOW + timedelta(seconds=LEASE))
+
+
+def test_a_task_decided_before_1_1_keeps_its_separate_review_id():
+    """No rewrite of history: the id ReviewCompleted carried then is the id a replay answers with."""
+    t = claimed(review_id=None)
+    t.decide("reviewer-1", "approved", None, [], "key-0001", NOW)
+    older = dataclasses.replace(t, review_id="5f0c2a9e-0000-4000-8000-000000000001")
+    assert older.decide("reviewer-1", "approved", None, [], "key-0001", NOW) is False
+    assert older.review_id == "5f0c2a9e-0000-4000-8000-000000000001"
