@@ -26,6 +26,11 @@ TASK_STATE_LABELS = {
     SUPERSEDED: "已被新提交取代",
 }
 
+# Feedback on the roster data (反馈), owned by registration.
+FEEDBACK_OPEN, FEEDBACK_RESOLVED = "OPEN", "RESOLVED"
+FEEDBACK_STATES = (FEEDBACK_OPEN, FEEDBACK_RESOLVED)
+FEEDBACK_STATE_LABELS = {FEEDBACK_OPEN: "待处理", FEEDBACK_RESOLVED: "已处理"}
+
 # A reviewer's decision, as ReviewCompleted.decision spells it.
 DECISION_APPROVED, DECISION_REJECTED = "approved", "rejected"
 DECISION_LABELS = {DECISION_APPROVED: "审核通过", DECISION_REJECTED: "审核不通过"}

@@ -472,7 +472,7 @@ class Feedback(Answer):
 
 
 class FeedbackQuery(Query):
-    state = fields.String(validate=validate.OneOf(["OPEN", "RESOLVED"], error="状态应为 OPEN 或 RESOLVED"))
+    state = fields.String(validate=validate.OneOf(states.FEEDBACK_STATES, error="状态应为 OPEN（待处理）或 RESOLVED（已处理）"))
 
 
 class ResolveRequest(Strict):

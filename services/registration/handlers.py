@@ -22,6 +22,7 @@ from services.common.validation import load
 from services.contracts.errors import Conflict, Forbidden, NotFound, TooManyRequests, ValidationFailed
 from services.contracts.events import new_event
 from services.contracts.roles import STAFF_ROLES
+from services.contracts.states import FEEDBACK_OPEN, FEEDBACK_RESOLVED
 
 from . import views
 from .domain import (
@@ -426,7 +427,7 @@ def file_feedback(uow, account_id, message, identity, now):
     if open_count >= MAX_OPEN_FEEDBACK:
         raise TooManyRequests(f"您已有{open_count}条反馈正在处理，请耐心等待工作人员回复", code="too_many_appeals")
     verified = bool(identity.get("verified"))
-    feedback = Feedback(id=str(uuid.uuid4()), account_id=account_id, message=message, state="OPEN",
+    feedback = Feedback(id=str(uuid.uuid4()), account_id=account_id, message=message, state=FEEDBACK_OPEN,
                         created_at=now, name=identity.get("name") if verified else None,
                         id_number=identity.get("id_number") if verified else None, verified=verified)
     uow.feedback.add(feedback)
@@ -443,12 +444,12 @@ def resolve_feedback(uow, principal, feedback_id, note, now):
     feedback = uow.feedback.get(feedback_id)
     if feedback is None:
         raise NotFound("反馈不存在", code="appeal_not_found")
-    if feedback.state != "OPEN":
+    if feedback.state != FEEDBACK_OPEN:
         raise Conflict("该反馈已处理", code="appeal_resolved")
     note = (note or "").strip() if isinstance(note, str) else ""
     if not note:
         raise ValidationFailed("请填写处理说明，申请人会看到", details={"note": ["请填写处理说明"]})
-    feedback.state, feedback.note, feedback.resolved_at = "RESOLVED", note[:2000], now
+    feedback.state, feedback.note, feedback.resolved_at = FEEDBACK_RESOLVED, note[:2000], now
     feedback.resolved_by = str(principal.get("account_id"))
     uow.feedback.save(feedback)
     audit(uow, principal, "resolve_feedback", now, feedback.id)

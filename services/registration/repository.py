@@ -16,6 +16,7 @@ from services.common import audit as platform_audit
 from services.common import sqltime
 from services.common.idnumbers import normalise_number
 from services.contracts.errors import Conflict, NotFound
+from services.contracts.states import FEEDBACK_OPEN
 
 from . import models
 from .domain import campaigns, states
@@ -439,7 +440,7 @@ class FeedbackRepository:
 
     def count_open(self, account_id):
         return self.session.scalar(select(func.count()).select_from(models.Feedback).where(
-            models.Feedback.account_id == account_id, models.Feedback.state == "OPEN"))
+            models.Feedback.account_id == account_id, models.Feedback.state == FEEDBACK_OPEN))
 
     def list(self, state=None):
         """Oldest first, optionally only those in `state`."""

@@ -17,6 +17,7 @@ from services.contracts.errors import DomainError, NotFound, ValidationFailed
 from services.contracts.materials import KIND_LABELS
 from services.contracts.notifications import STATE_LABELS as NOTIFICATION_STATE_LABELS
 from services.contracts.roles import ADMIN, AUDITOR, ROLE_LABELS, SECURITY_ADMIN, STAFF_ACCOUNT_ROLES
+from services.contracts.states import FEEDBACK_OPEN, FEEDBACK_STATE_LABELS, FEEDBACK_STATES
 
 from . import charts, forms
 from .base import PageBase
@@ -65,7 +66,7 @@ class AdminPages(PageBase):
             return redirect("/admin/audit" if AUDITOR in roles else "/admin/staff")
         report = self._call(self.registration.report, principal)
         waiting = self._call(self.registration.awaiting_dispatch, principal, 1)
-        feedback = self._call(self.registration.list_feedback, principal, "OPEN")
+        feedback = self._call(self.registration.list_feedback, principal, FEEDBACK_OPEN)
         figures = self._call(self.review.figures, principal)
         return self._render(request, "admin/home.html", principal=principal, report=report,
                             awaiting=waiting["total"], open_feedback=len(feedback), figures=figures)
@@ -168,11 +169,11 @@ class AdminPages(PageBase):
     @page("GET", "/admin/feedback")
     def feedback_queue_page(self, request, errors=None, status=200):
         principal = self._admin(request)
-        state = request.args.get("state", "OPEN")
-        state = state if state in ("OPEN", "RESOLVED") else "OPEN"
+        state = request.args.get("state", FEEDBACK_OPEN)
+        state = state if state in FEEDBACK_STATES else FEEDBACK_OPEN
         feedback = self._call(self.registration.list_feedback, principal, state)
         return self._render(request, "admin/feedback.html", principal=principal, feedback=feedback, state=state,
-                            errors=errors, status=status)
+                            open_state=FEEDBACK_OPEN, state_labels=FEEDBACK_STATE_LABELS, errors=errors, status=status)
 
     @page("POST", "/admin/feedback/<string:feedback_id>/resolve")
     def feedback_resolve_post(self, request, feedback_id):

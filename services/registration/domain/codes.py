@@ -7,7 +7,12 @@ database and must not change when a label is reworded.
 from services.common.idnumbers import ID_TYPE_LABELS
 from services.contracts.materials import KIND_LABELS
 from services.contracts.roles import ROLE_LABELS
-from services.contracts.states import APPLICATION_STATE_LABELS, DECISION_LABELS, TASK_STATE_LABELS
+from services.contracts.states import (
+    APPLICATION_STATE_LABELS,
+    DECISION_LABELS,
+    FEEDBACK_STATE_LABELS,
+    TASK_STATE_LABELS,
+)
 
 # GB/T 3304-1991 中国各民族名称的罗马字母拼写法和代码, in the standard's order.
 _ETHNIC_NAMES = (
@@ -110,6 +115,7 @@ ID_TYPE = tuple(ID_TYPE_LABELS.items())
 # Application states as applicants and staff read them (services.contracts.states).
 APPLICATION_STATE = tuple(APPLICATION_STATE_LABELS.items())
 TASK_STATE = tuple(TASK_STATE_LABELS.items())
+FEEDBACK_STATE = tuple(FEEDBACK_STATE_LABELS.items())
 DECISION = tuple(DECISION_LABELS.items())
 ROLE = tuple(ROLE_LABELS.items())
 
@@ -128,6 +134,7 @@ TABLES = {
     "material_kind": MATERIAL_KIND,
     "application_state": APPLICATION_STATE,
     "task_state": TASK_STATE,
+    "feedback_state": FEEDBACK_STATE,
     "decision": DECISION,
     "role": ROLE,
 }
