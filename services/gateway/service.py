@@ -15,7 +15,7 @@ from services.common.providers import Config
 from services.common.validation import load
 from services.contracts.errors import DomainError, NotFound, Unavailable, ValidationFailed
 from services.contracts.materials import KIND_LABELS, KINDS, UnknownMaterialKind
-from services.contracts.roles import APPLICANT, ROLES, STAFF_ROLES
+from services.contracts.roles import ADMIN, APPLICANT, ROLES, STAFF_ROLES
 
 from . import assets, auth, device, openapi, uploads
 from . import schemas as s
@@ -215,13 +215,13 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
         return json_response(self._call(self.registration.code_tables))
 
     @api("GET", f"{V1}/applications", response=s.ApplicationSummary(many=True), summary="我的申请（状态与下一步）",
-         roles=["applicant"], tags=["registration"])
+         roles=[APPLICANT], tags=["registration"])
     def my_applications(self, request):
         principal = self._principal(request)
         return json_response(self._call(self.registration.list_applications, principal["account_id"]))
 
     @api("POST", f"{V1}/applications", body=s.OpenApplicationRequest, response=s.Application, status=201,
-         summary="首登记：打开申请（自动关联考试合格信息）", roles=["applicant"], tags=["registration"])
+         summary="首登记：打开申请（自动关联考试合格信息）", roles=[APPLICANT], tags=["registration"])
     def open_application(self, request):
         principal = self._principal(request)
         body = read_json(request, s.OpenApplicationRequest())
@@ -235,7 +235,7 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
         return json_response(self._call(self.registration.get_application, principal, application_id))
 
     @api("PATCH", f"{V1}/applications/<string:application_id>", body="FormChanges", response=s.Application,
-         summary="保存（草稿，可部分填写）", roles=["applicant"], tags=["registration"])
+         summary="保存（草稿，可部分填写）", roles=[APPLICANT], tags=["registration"])
     def save_draft(self, request, application_id):
         principal = self._principal(request)
         changes = read_json(request)
@@ -249,7 +249,7 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
                "application/octet-stream": s.BINARY},
          response=s.MaterialVerdict, responses={422: ({"application/json": {"anyOf": [
              s.MaterialVerdict, {"$ref": "#/components/schemas/ErrorBody"}]}}, "图片未通过检查（verdict.issues 说明原因），或请求有误")},
-         summary="上传材料图片（JPEG/PNG，≤1MB），当场检查", roles=["applicant"], tags=["registration"],
+         summary="上传材料图片（JPEG/PNG，≤1MB），当场检查", roles=[APPLICANT], tags=["registration"],
          description="图片可用 multipart 的 file 字段上传，也可直接作为请求体（Content-Type: image/jpeg 或 image/png）。")
     def put_material(self, request, application_id, kind):
         principal = self._principal(request)
@@ -296,7 +296,7 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
                         headers={**API_HEADERS, "Content-Disposition": f'inline; filename="{kind}.jpg"'})
 
     @api("POST", f"{V1}/applications/<string:application_id>/submit", response=s.Application, headers=s.IdempotencyHeader,
-         summary="提交申请（提交后不可修改；Idempotency-Key 防止重复提交）", roles=["applicant"], tags=["registration"])
+         summary="提交申请（提交后不可修改；Idempotency-Key 防止重复提交）", roles=[APPLICANT], tags=["registration"])
     def submit(self, request, application_id):
         principal = self._principal(request)
         key = _idempotency_key(request)
@@ -369,7 +369,7 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
     # --- admin ----------------------------------------------------------------------------
     @api("POST", f"{V1}/admin/applications/<string:application_id>/dispatch", body=s.DispatchRequest,
          response=s.Application,
-         summary="登记邮寄信息（快递公司、运单号）", roles=["admin"], tags=["admin"])
+         summary="登记邮寄信息（快递公司、运单号）", roles=[ADMIN], tags=["admin"])
     def dispatch(self, request, application_id):
         principal = self._principal(request)
         body = read_json(request, s.DispatchRequest())
@@ -377,7 +377,7 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
                                         body["carrier"], body["tracking_number"]))
 
     @api("POST", f"{V1}/admin/campaigns", body="CampaignRequest", response=s.Campaign, summary="创建登记批次",
-         roles=["admin"], tags=["admin"], status=201)
+         roles=[ADMIN], tags=["admin"], status=201)
     def create_campaign(self, request):
         principal = self._principal(request)
         body = read_json(request)
@@ -385,7 +385,7 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
 
     @api("POST", f"{V1}/admin/roster", body={"multipart/form-data": s.RosterUpload, "text/csv": s.BINARY,
                                             uploads.XLSX: s.BINARY, "application/octet-stream": s.BINARY},
-         headers=s.RosterFilenameHeader, response=s.RosterImportAnswer, roles=["admin"], tags=["admin"],
+         headers=s.RosterFilenameHeader, response=s.RosterImportAnswer, roles=[ADMIN], tags=["admin"],
          summary="导入考试合格名单（CSV 或 XLSX，逐行报告）",
          description="文件可用 multipart 的 file 字段上传，也可直接作为请求体，原始文件名放在 X-Filename 请求头中"
                      "（中文文件名按 RFC 5987 写作 UTF-8''%E5%90%8D%E5%8D%95.xlsx，或直接百分号编码）。")
@@ -403,7 +403,7 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
         content = base64.b64encode(data).decode()
         return json_response(self._call(self.registration.import_roster, principal, filename, content))
 
-    @api("GET", f"{V1}/admin/reports", response=s.Report, summary="统计：按状态、服务地域、级别", roles=["admin"],
+    @api("GET", f"{V1}/admin/reports", response=s.Report, summary="统计：按状态、服务地域、级别", roles=[ADMIN],
          tags=["admin"])
     def report(self, request):
         principal = self._principal(request)
@@ -432,34 +432,34 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
             **API_HEADERS, "Content-Disposition": f"attachment; filename={started['filename']}"})
 
     @api("GET", f"{V1}/admin/feedback", query=s.FeedbackQuery, response=s.Feedback(many=True), summary="反馈列表",
-         roles=["admin"], tags=["admin"])
+         roles=[ADMIN], tags=["admin"])
     def list_feedback(self, request):
         principal = self._principal(request)
         state = load(s.FeedbackQuery(), request.args.to_dict()).get("state")
         return json_response(self._call(self.registration.list_feedback, principal, state))
 
     @api("POST", f"{V1}/admin/feedback/<string:feedback_id>/resolve", body=s.ResolveRequest, response=s.Feedback,
-         summary="处理反馈", roles=["admin"], tags=["admin"])
+         summary="处理反馈", roles=[ADMIN], tags=["admin"])
     def resolve_feedback(self, request, feedback_id):
         principal = self._principal(request)
         note = read_json(request, s.ResolveRequest())["note"]
         return json_response(self._call(self.registration.resolve_feedback, principal, feedback_id, note))
 
     @api("GET", f"{V1}/admin/notifications", query=s.NotificationQuery, response=s.Notification(many=True),
-         summary="通知发送记录（待发、失败）", roles=["admin"], tags=["admin"])
+         summary="通知发送记录（待发、失败）", roles=[ADMIN], tags=["admin"])
     def notifications(self, request):
         self._principal(request)
         state = load(s.NotificationQuery(), request.args.to_dict()).get("state")
         return json_response(self._call(self.notify.list_notifications, state))
 
     @api("POST", f"{V1}/admin/notifications/<string:notification_id>/resend", response=s.Resent,
-         summary="重新发送通知", roles=["admin"], tags=["admin"])
+         summary="重新发送通知", roles=[ADMIN], tags=["admin"])
     def resend(self, request, notification_id):
         self._principal(request)
         return json_response(self._call(self.notify.resend, notification_id))
 
     @api("POST", f"{V1}/feedback", body=s.FeedbackRequest, response=s.FeedbackFiled,
-         summary="反馈：考试合格信息缺失或有误", roles=["applicant"], tags=["registration"], status=201)
+         summary="反馈：考试合格信息缺失或有误", roles=[APPLICANT], tags=["registration"], status=201)
     def file_feedback(self, request):
         principal = self._principal(request)
         message = read_json(request, s.FeedbackRequest())["message"]
@@ -468,18 +468,18 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
 
     # The paths before 1.1 (/appeals): the same operations, kept for clients written against them.
     @api("POST", f"{V1}/appeals", body=s.FeedbackRequest, response=s.FeedbackFiled, deprecated=FEEDBACK_PATHS,
-         summary="（已弃用）同 POST /api/v1/feedback", roles=["applicant"], tags=["registration"], status=201)
+         summary="（已弃用）同 POST /api/v1/feedback", roles=[APPLICANT], tags=["registration"], status=201)
     def file_feedback_old_path(self, request):
         return deprecated(self.file_feedback(request), f"{V1}/feedback")
 
     @api("GET", f"{V1}/admin/appeals", query=s.FeedbackQuery, response=s.Feedback(many=True),
-         deprecated=FEEDBACK_PATHS, summary="（已弃用）同 GET /api/v1/admin/feedback", roles=["admin"], tags=["admin"])
+         deprecated=FEEDBACK_PATHS, summary="（已弃用）同 GET /api/v1/admin/feedback", roles=[ADMIN], tags=["admin"])
     def list_feedback_old_path(self, request):
         return deprecated(self.list_feedback(request), f"{V1}/admin/feedback")
 
     @api("POST", f"{V1}/admin/appeals/<string:feedback_id>/resolve", body=s.ResolveRequest, response=s.Feedback,
          deprecated=FEEDBACK_PATHS, summary="（已弃用）同 POST /api/v1/admin/feedback/{feedback_id}/resolve",
-         roles=["admin"], tags=["admin"])
+         roles=[ADMIN], tags=["admin"])
     def resolve_feedback_old_path(self, request, feedback_id):
         return deprecated(self.resolve_feedback(request, feedback_id), f"{V1}/admin/feedback/{feedback_id}/resolve")
 

@@ -92,8 +92,8 @@ def create_staff(args):
           f"({mask_phone(args.phone)})")
     if generated:
         print(f"初始密码（只显示这一次，请安全转交并尽快修改）/ initial password, shown once: {password}")
-    if args.role != "reviewer":
-        print("登录需要密码和短信验证码（用途：管理员登录）/ this role logs in with password and SMS code")
+    print("首次登录时需绑定动态口令（TOTP）并保存恢复码 / at the first login this account enrols a TOTP "
+          "authenticator and is shown its recovery codes")
     return 0
 
 

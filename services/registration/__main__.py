@@ -16,6 +16,7 @@ import pathlib  # noqa: E402
 import sys  # noqa: E402
 
 from services.common.runner import run  # noqa: E402
+from services.contracts.roles import ADMIN  # noqa: E402
 
 
 def _database(config):
@@ -46,7 +47,7 @@ def _admin(args):
     config = service_config("registration")
     engine = _database(config)
     cipher = DataCipher.from_config(config)
-    principal = {"account_id": f"cli:{getpass.getuser()}", "roles": ["admin"]}
+    principal = {"account_id": f"cli:{getpass.getuser()}", "roles": [ADMIN]}
 
     def uow():
         return UnitOfWork(engine, Base.metadata, cipher=cipher, repositories=repositories)

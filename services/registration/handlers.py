@@ -21,7 +21,7 @@ from services.common.metrics import REGISTRY
 from services.common.validation import load
 from services.contracts.errors import Conflict, Forbidden, NotFound, TooManyRequests, ValidationFailed
 from services.contracts.events import new_event
-from services.contracts.roles import STAFF_ROLES
+from services.contracts.roles import ADMIN, STAFF_ROLES
 from services.contracts.states import FEEDBACK_OPEN, FEEDBACK_RESOLVED
 
 from . import views
@@ -65,7 +65,7 @@ def roles_of(principal):
 
 
 def require_admin(principal):
-    if "admin" not in roles_of(principal):
+    if ADMIN not in roles_of(principal):
         raise Forbidden("只有管理员可以进行此操作", code="forbidden")
 
 

@@ -5,6 +5,7 @@ DOMAIN.md shows personal data (110105********1234, 138****1234, 张*); anyone el
 """
 from services.common.masking import mask_id_number, mask_name, mask_phone
 from services.contracts.errors import Forbidden
+from services.contracts.roles import ADMIN, REVIEWER
 
 from . import codes
 
@@ -39,9 +40,9 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def view_for(roles):
     """FULL or MASKED for these roles; Forbidden when the roles may not export at all."""
     roles = set(roles or ())
-    if "admin" in roles:
+    if ADMIN in roles:
         return FULL
-    if "reviewer" in roles:
+    if REVIEWER in roles:
         return MASKED
     raise Forbidden("只有管理人员可以导出登记信息", code="forbidden")
 
