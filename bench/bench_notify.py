@@ -48,6 +48,7 @@ from bench.support import breakdown, fresh_vhost, percentile, profiled, summary 
 from services.common import clock  # noqa: E402
 from services.common.config import service_config  # noqa: E402
 from services.common.providers import Database  # noqa: E402
+from services.common.runner import forgive_lost_rpc_replies  # noqa: E402
 from services.common.tables import add_platform_tables  # noqa: E402
 from services.contracts.events import new_event  # noqa: E402
 from services.notify.channels import FileEmailChannel, FileSmsChannel, OutgoingMessage  # noqa: E402
@@ -184,7 +185,7 @@ def start_notify(uri, var_dir, notify_url, replicas):
            "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"), "PYTHONPATH": ROOT}
     procs = []
     for _ in range(replicas):
-        procs.append(subprocess.Popen([sys.executable, "-m", "services.notify", "run"], env=env, cwd=ROOT))
+        procs.append(subprocess.Popen([sys.executable, *os.environ.get("XPROF", "").split(), "-m", "services.notify", "run"], env=env, cwd=ROOT))
         # one after the other: the first migrates, the next find nothing to do
         wait(lambda: consumers(uri, "notify.ApplicationSubmitted") >= len(procs)
              or any(p.poll() is not None for p in procs), timeout=60)
@@ -218,6 +219,7 @@ def run(backend, uri, tmp, database_url):
         containers.append(container)
         return container
 
+    forgive_lost_rpc_replies()  # the stand-ins answer as the real peers do under services.common.runner
     try:
         start(Identity)
         registration = start(Registration)
