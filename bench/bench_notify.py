@@ -195,7 +195,7 @@ def start_notify(uri, var_dir, notify_url, replicas):
            "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"), "PYTHONPATH": ROOT}
     procs = []
     for _ in range(replicas):
-        procs.append(subprocess.Popen([sys.executable, *(os.environ.get("XPROF") or "-m services.notify").split(), "run"], env=env, cwd=ROOT))
+        procs.append(subprocess.Popen([sys.executable, "-m", "services.notify", "run"], env=env, cwd=ROOT))
         # one after the other: the first migrates, the next find nothing to do
         wait(lambda: consumers(uri, "notify.ApplicationSubmitted") >= len(procs)
              or any(p.poll() is not None for p in procs), timeout=60)
