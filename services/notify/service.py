@@ -10,7 +10,7 @@ Configuration (environment, all optional in development):
   NOTIFY_SENDING_LEASE_SECONDS (120): a message left "sending" longer is taken back and retried
   NOTIFY_BATCH (200), NOTIFY_SEND_CONCURRENCY (10), RPC_TIMEOUT (15) for the contact_of calls
   NOTIFY_GROUP_LIMIT (200): concurrent workers' writes share one transaction, this many at most
-  NOTIFY_MAX_WORKERS (60; `python -m services.notify run`): events handled at once, see __main__.py
+  NOTIFY_MAX_WORKERS (60 on PostgreSQL, else MAX_WORKERS): events handled at once, see __main__.py
 """
 import eventlet
 from nameko.rpc import RpcProxy, rpc
