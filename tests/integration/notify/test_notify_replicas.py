@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from kombu import Connection
 from sqlalchemy import create_engine, func, select
 
 from services.contracts.events import new_event
@@ -25,7 +26,6 @@ REPLICAS = 2
 
 
 def consumers(amqp_uri, queue):
-    from kombu import Connection
     with Connection(amqp_uri) as conn:
         try:
             return conn.channel().queue_declare(queue, passive=True)[2]
@@ -43,11 +43,11 @@ def replicas(make_config, start_service, tmp_path):
     env = {**os.environ, "AMQP_URI": config["AMQP_URI"], "VAR_DIR": config["VAR_DIR"],
            "NOTIFY_DATABASE_URL": config["DATABASE_URL"], "NOTIFY_QUIET_HOURS": "off", "LOG_LEVEL": "WARNING",
            "PYTHONPATH": os.getcwd()}
-    procs = []
+    procs, log = [], open(tmp_path / "notify.log", "a")
     try:
         for _ in range(REPLICAS):  # one after the other: the first creates the schema
             procs.append(subprocess.Popen([sys.executable, "-m", "services.notify", "run"], env=env,
-                                          stdout=subprocess.DEVNULL, stderr=open(tmp_path / "notify.log", "a")))
+                                          stdout=subprocess.DEVNULL, stderr=log))
             wait_for(lambda: consumers(config["AMQP_URI"], "notify.ApplicationSubmitted") >= len(procs)
                      or any(p.poll() is not None for p in procs), timeout=60, message="notify to consume")
         assert all(p.poll() is None for p in procs), (tmp_path / "notify.log").read_text()
@@ -60,6 +60,7 @@ def replicas(make_config, start_service, tmp_path):
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        log.close()
         Directory.reset()
 
 
