@@ -309,7 +309,7 @@ class Notifier:
             uow.application_attempts.load(w.event["data"]["application_id"] for w in works
                                           if "application_id" in w.event["data"])
             stored = uow.notifications.stored_keys(p.dedupe_key for w in works for p in w.prepared)
-            marks, todo = [], []
+            marks, todo, learned = [], [], {}
             for work in works:
                 key = (work.consumer, work.event["source"], work.event["id"])
                 if key in seen:
@@ -317,6 +317,7 @@ class Notifier:
                     continue
                 seen.add(key)
                 marks.append(key)
+                learned.update(work.phones)
                 if work.check is not None and not work.check(uow, now):
                     answers.append(([], []))
                     continue
@@ -325,7 +326,7 @@ class Notifier:
                 answers.append(len(todo))
                 todo.append(fresh)
             uow.mark_processed(marks)
-            uow.account_phones.keep({a: p for w in works for a, p in w.phones.items()}, now)
+            uow.account_phones.keep(learned, now)
             inserted = self._insert(uow, [p for fresh in todo for p in fresh], now)
         results, position = [], 0
         for answer in answers:

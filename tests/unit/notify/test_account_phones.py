@@ -4,7 +4,7 @@ import pytest
 
 from services.common import clock
 from services.contracts.events import new_event
-from services.notify.handlers import Notifier
+from services.notify.handlers import EventWork, Notifier
 
 from .builders import CIPHER, NOON, TEMPLATES, settings, submitted
 from .fakes import FakeChannel, fake_db
@@ -50,3 +50,12 @@ def test_a_phone_is_kept_only_with_the_event_that_learned_it(notifier):
     with pytest.raises(RuntimeError):
         notifier._on_event(submitted(attempt=2), "notify", [], broken, learned={"acc-1": "13900000000"})
     assert notifier.look(account_id="acc-1")[1] is None
+
+
+def test_in_a_group_only_the_events_handled_now_keep_their_phones(notifier):
+    first, second = submitted(), submitted(attempt=2)
+    notifier.application_submitted(first, "notify", "13812345678", None)
+    works = [EventWork(event, "notify", [], None, NOON, phones) for event, phones in
+             ((first, {"acc-1": "13900000000"}), (second, {"acc-2": "13700000000"}))]
+    notifier._store_events(works)  # a group of two: the first a repeat
+    assert notifier.db.uow.account_phones.kept == {"acc-2": "13700000000"}
