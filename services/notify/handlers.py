@@ -15,7 +15,7 @@ also takes back messages left in `sending` by a process that died mid-send (`sen
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from services.common import clock
@@ -122,6 +122,15 @@ class EventWork:
     prepared: list
     check: object  # (uow, now) -> bool, or None
     now: datetime
+    phones: dict = field(default_factory=dict)  # account id → phone identity gave: kept with the event
+
+
+@dataclass(frozen=True)
+class Look:
+    """Read before the contact look-ups: was the event handled (key: consumer, source, event id), and
+    the phone kept for the account."""
+    key: tuple | None
+    account_id: str | None
 
 
 class Notifier:
@@ -221,28 +230,37 @@ class Notifier:
     # --- events -----------------------------------------------------------------------------
     def already_handled(self, event, consumer):
         """True when this consumer processed the event before: skip the contact look-ups."""
-        return self.check_group(self._handled_many, (event, consumer))
+        return self.look(event, consumer)[0]
 
-    def _handled_many(self, asked):
-        """[already processed?] for (event, consumer) pairs, one query per (consumer, source)."""
-        keys = [(consumer, event["source"], event["id"]) for event, consumer in asked]
+    def look(self, event=None, consumer=None, account_id=None):
+        """(event processed before by this consumer?, the account's kept phone or None), in one read
+        shared with concurrent workers."""
+        key = (consumer, event["source"], event["id"]) if event is not None else None
+        return self.check_group(self._look_many, Look(key, account_id))
+
+    def _look_many(self, looks):
+        """[(handled, phone)] for several Looks: one query per (consumer, source), one for the phones."""
         with self.db.uow() as uow:
-            done = uow.seen_before(keys)
-        return [key in done for key in keys]
+            done = uow.seen_before(look.key for look in looks if look.key is not None)
+            phones = uow.account_phones.phones(look.account_id for look in looks if look.account_id)
+        return [(look.key in done, phones.get(look.account_id)) for look in looks]
 
     def account_registered(self, event, consumer, phone):
-        return self._on_event(event, consumer, triggers.account_registered(event["data"], phone))
+        """The welcome SMS; the phone identity gave is kept for the account's later events."""
+        learned = {event["data"]["account_id"]: phone} if phone else None
+        return self._on_event(event, consumer, triggers.account_registered(event["data"], phone), learned=learned)
 
-    def application_submitted(self, event, consumer, phone, email):
+    def application_submitted(self, event, consumer, phone, email, learned=None):
         data = event["data"]
 
         def remember_attempt(uow, now):
             uow.application_attempts.remember(data["application_id"], data["attempt"], now)
             return True
 
-        return self._on_event(event, consumer, triggers.submission_receipt(data, phone, email), remember_attempt)
+        return self._on_event(event, consumer, triggers.submission_receipt(data, phone, email), remember_attempt,
+                              learned)
 
-    def review_completed(self, event, consumer, phone, email, resubmit_until):
+    def review_completed(self, event, consumer, phone, email, resubmit_until, learned=None):
         data = event["data"]
 
         def still_current(uow, now):
@@ -254,21 +272,23 @@ class Notifier:
             return True
 
         return self._on_event(event, consumer, triggers.rejected(data, phone, email, resubmit_until),
-                              still_current)
+                              still_current, learned)
 
-    def registration_completed(self, event, consumer, phone, email):
-        return self._on_event(event, consumer, triggers.approved(event["data"], phone, email))
+    def registration_completed(self, event, consumer, phone, email, learned=None):
+        return self._on_event(event, consumer, triggers.approved(event["data"], phone, email), learned=learned)
 
-    def certificate_dispatched(self, event, consumer, phone, email):
-        return self._on_event(event, consumer, triggers.dispatched(event["data"], phone, email))
+    def certificate_dispatched(self, event, consumer, phone, email, learned=None):
+        return self._on_event(event, consumer, triggers.dispatched(event["data"], phone, email), learned=learned)
 
-    def _on_event(self, event, consumer, intents, check=None):
-        """Record the event's messages once (whatever the redeliveries), then send those due now.
+    def _on_event(self, event, consumer, intents, check=None, learned=None):
+        """Record the event's messages once (whatever the redeliveries), then send those due now;
+        `learned` ({account id: phone} identity just gave) is kept in the same unit of work.
         Returns the ids of the notifications created."""
         now = clock.now()
         prepared = [self._prepare(intent, event["id"], now, cause_event_id=event["id"],
                                   cause_event_type=event["type"]) for intent in intents]
-        created, claims = self.store_group(self._store_events, EventWork(event, consumer, prepared, check, now))
+        work = EventWork(event, consumer, prepared, check, now, dict(learned or {}))
+        created, claims = self.store_group(self._store_events, work)
         self.deliver(claims)
         return created
 
@@ -289,7 +309,7 @@ class Notifier:
             uow.application_attempts.load(w.event["data"]["application_id"] for w in works
                                           if "application_id" in w.event["data"])
             stored = uow.notifications.stored_keys(p.dedupe_key for w in works for p in w.prepared)
-            marks, todo = [], []
+            marks, todo, learned = [], [], {}
             for work in works:
                 key = (work.consumer, work.event["source"], work.event["id"])
                 if key in seen:
@@ -297,6 +317,7 @@ class Notifier:
                     continue
                 seen.add(key)
                 marks.append(key)
+                learned.update(work.phones)
                 if work.check is not None and not work.check(uow, now):
                     answers.append(([], []))
                     continue
@@ -305,6 +326,7 @@ class Notifier:
                 answers.append(len(todo))
                 todo.append(fresh)
             uow.mark_processed(marks)
+            uow.account_phones.keep(learned, now)
             inserted = self._insert(uow, [p for fresh in todo for p in fresh], now)
         results, position = [], 0
         for answer in answers:
@@ -324,6 +346,7 @@ class Notifier:
         with self.db.uow() as uow:
             if not uow.first_time(work.event, work.consumer):
                 return [], []
+            uow.account_phones.keep(work.phones, work.now)
             if work.check is not None and not work.check(uow, work.now):
                 return [], []
             stored = uow.notifications.stored_keys(p.dedupe_key for p in work.prepared)

@@ -17,6 +17,7 @@ from services.common.types import UtcDateTime
 RECIPIENT = "notifications.recipient"
 BODY = "notifications.body"
 PARAMS = "notifications.params"
+PHONE = "account_phones.phone"
 
 
 class Base(DeclarativeBase):
@@ -82,4 +83,16 @@ class ApplicationAttempt(Base):
 
     application_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     attempt: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AccountPhone(Base):
+    """The phone of an account, as identity answered `contact_of` (from AccountRegistered on, or at
+    the first event of an account registered before), so later events skip that RPC. An account's
+    phone never changes today (identity has no way to change it); the day it can, identity must say
+    so in an event and notify must replace the row (or drop it) on that event. Encrypted at rest."""
+    __tablename__ = "account_phones"
+
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    phone_enc: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -10,17 +10,29 @@ the same row and closes the attempt row it loaded.
 import json
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from .domain.delivery import FINAL_STATES, Attempt, Delivery, Outcome, State, mask_recipient
 from .domain.records import AlreadyRecorded, Listed, Queued, Stored
-from .models import BODY, PARAMS, RECIPIENT, ApplicationAttempt, DeliveryAttempt, Notification
+from .models import (
+    BODY,
+    PARAMS,
+    PHONE,
+    RECIPIENT,
+    AccountPhone,
+    ApplicationAttempt,
+    DeliveryAttempt,
+    Notification,
+)
 
 
 def repositories(session, cipher):
     """The unit of work's hook: this service's repositories for one session."""
     return {"notifications": NotificationRepository(session, cipher),
-            "application_attempts": ApplicationAttemptRepository(session)}
+            "application_attempts": ApplicationAttemptRepository(session),
+            "account_phones": AccountPhoneRepository(session, cipher)}
 
 
 class NotificationRepository:
@@ -231,3 +243,34 @@ class ApplicationAttemptRepository:
             self.session.add(row)
         elif attempt > row.attempt:
             row.attempt, row.updated_at = attempt, now
+
+
+class AccountPhoneRepository:
+    """The phone of each account as identity gave it (models.AccountPhone), encrypted at rest."""
+
+    def __init__(self, session, cipher):
+        self.session, self.cipher = session, cipher
+
+    def phones(self, account_ids):
+        """{account id: phone} of those of these accounts whose phone is kept."""
+        wanted = sorted(set(account_ids))
+        if not wanted:
+            return {}
+        rows = self.session.execute(select(AccountPhone.account_id, AccountPhone.phone_enc)
+                                    .where(AccountPhone.account_id.in_(wanted))).all()
+        return {account_id: self.cipher.decrypt(phone_enc, PHONE) for account_id, phone_enc in rows}
+
+    def keep(self, phones, now):
+        """Keep {account id: phone}, replacing what was kept. One statement that a copy of notify
+        keeping the same account at the same moment cannot make fail (no duplicate-key error to
+        roll the events' transaction back)."""
+        if not phones:
+            return
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(AccountPhone).values([
+            {"account_id": account_id, "phone_enc": self.cipher.encrypt(phone, PHONE), "updated_at": now}
+            for account_id, phone in sorted(phones.items())])
+        self.session.execute(statement.on_conflict_do_update(
+            index_elements=[AccountPhone.account_id],
+            set_={"phone_enc": statement.excluded.phone_enc, "updated_at": statement.excluded.updated_at}))

@@ -1,5 +1,6 @@
-"""The notify service: the thin nameko class. Contact details come by RPC before any unit of work;
-everything else is in services.notify.handlers.
+"""The notify service: the thin nameko class. Contact details come by RPC before any unit of work
+(an account's phone only once: identity's answer is kept, see models.AccountPhone); everything else
+is in services.notify.handlers.
 
 Configuration (environment, all optional in development):
   SMS_CHANNEL file|http, SMS_HTTP_* (docs/sms-gateway.md); EMAIL_CHANNEL file|smtp, SMTP_*, EMAIL_SENDER
@@ -9,6 +10,7 @@ Configuration (environment, all optional in development):
   NOTIFY_SENDING_LEASE_SECONDS (120): a message left "sending" longer is taken back and retried
   NOTIFY_BATCH (200), NOTIFY_SEND_CONCURRENCY (10), RPC_TIMEOUT (15) for the contact_of calls
   NOTIFY_GROUP_LIMIT (200): concurrent workers' writes share one transaction, this many at most
+  NOTIFY_MAX_WORKERS (60 on PostgreSQL, else MAX_WORKERS): events handled at once, see __main__.py
 """
 import eventlet
 from nameko.rpc import RpcProxy, rpc
@@ -67,23 +69,26 @@ class NotifyService(ServiceBase):
         if notifier.already_handled(event, self.name):
             return
         phone = self._phone_of(event["data"]["account_id"])
-        notifier.account_registered(event, self.name, phone)
+        notifier.account_registered(event, self.name, phone)  # keeps the phone for later events
 
     @subscribe("registration", "ApplicationSubmitted")
     def on_application_submitted(self, event):
         notifier = self._notifier()
-        if notifier.already_handled(event, self.name):
-            return
         data = event["data"]
-        # the two look-ups are independent: ask both at once
+        handled, phone = notifier.look(event, self.name, data["account_id"])
+        if handled:
+            return
+        # the application's contact is asked every time (the form may have changed since the last
+        # attempt); the phone only when it is not kept, both at once
         asking = eventlet.spawn(self._ask, self.registration, "contact_of", data["application_id"])
         try:
-            phone = self._phone_of(data["account_id"])
+            phone, learned = self._phone_of_account(data["account_id"], phone)
         except BaseException:
             asking.kill()
             raise
         contact = asking.wait()
-        notifier.application_submitted(event, self.name, phone or contact.get("mobile"), contact.get("email"))
+        notifier.application_submitted(event, self.name, phone or contact.get("mobile"), contact.get("email"),
+                                       learned)
 
     @subscribe("review", "ReviewCompleted")
     def on_review_completed(self, event):
@@ -92,24 +97,25 @@ class NotifyService(ServiceBase):
         notifier = self._notifier()
         if notifier.already_handled(event, self.name):
             return
-        phone, contact = self._applicant(event["data"]["application_id"])
-        notifier.review_completed(event, self.name, phone, contact.get("email"), contact.get("resubmit_until"))
+        phone, contact, learned = self._applicant(notifier, event["data"]["application_id"])
+        notifier.review_completed(event, self.name, phone, contact.get("email"), contact.get("resubmit_until"),
+                                  learned)
 
     @subscribe("registration", "RegistrationCompleted")
     def on_registration_completed(self, event):
         notifier = self._notifier()
         if notifier.already_handled(event, self.name):
             return
-        phone, contact = self._applicant(event["data"]["application_id"])
-        notifier.registration_completed(event, self.name, phone, contact.get("email"))
+        phone, contact, learned = self._applicant(notifier, event["data"]["application_id"])
+        notifier.registration_completed(event, self.name, phone, contact.get("email"), learned)
 
     @subscribe("registration", "CertificateDispatched")
     def on_certificate_dispatched(self, event):
         notifier = self._notifier()
         if notifier.already_handled(event, self.name):
             return
-        phone, contact = self._applicant(event["data"]["application_id"])
-        notifier.certificate_dispatched(event, self.name, phone, contact.get("email"))
+        phone, contact, learned = self._applicant(notifier, event["data"]["application_id"])
+        notifier.certificate_dispatched(event, self.name, phone, contact.get("email"), learned)
 
     # --- retries and quiet hours ------------------------------------------------------------
     @timer("NOTIFY_TIMER_SECONDS", 5.0)
@@ -125,8 +131,19 @@ class NotifyService(ServiceBase):
     def _phone_of(self, account_id):
         return self._ask(self.identity, "contact_of", account_id).get("phone")
 
-    def _applicant(self, application_id):
-        """(SMS number, the application's contact): the account's phone, else the form's mobile."""
+    def _phone_of_account(self, account_id, kept):
+        """(phone, {account id: phone} to keep or None): the kept phone, else identity's answer."""
+        if kept is not None:
+            return kept, None
+        phone = self._phone_of(account_id)
+        return phone, ({account_id: phone} if phone else None)
+
+    def _applicant(self, notifier, application_id):
+        """(SMS number, the application's contact, phone to keep): the account's phone, else the
+        form's mobile."""
         contact = self._ask(self.registration, "contact_of", application_id)
-        phone = self._phone_of(contact["account_id"]) if contact.get("account_id") else None
-        return phone or contact.get("mobile"), contact
+        phone, learned = None, None
+        if contact.get("account_id"):
+            kept = notifier.look(account_id=contact["account_id"])[1]
+            phone, learned = self._phone_of_account(contact["account_id"], kept)
+        return phone or contact.get("mobile"), contact, learned

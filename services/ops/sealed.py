@@ -68,6 +68,7 @@ SEALED_COLUMNS = (
     SealedColumn("notify", "notifications", "recipient_enc", notify.RECIPIENT, "id"),
     SealedColumn("notify", "notifications", "body_enc", notify.BODY, "id"),
     SealedColumn("notify", "notifications", "params_enc", notify.PARAMS, "id"),
+    SealedColumn("notify", "account_phones", "phone_enc", notify.PHONE, "account_id"),
     _outbox("notify"),
 )
 

@@ -329,3 +329,35 @@ def test_an_event_whose_contact_cannot_be_found_goes_to_the_dead_letter_queue(no
     assert deadletters.replay(system.config["AMQP_URI"], dlq) == 1
     [sms] = system.wait_sms(to="13700001111")
     assert "您已成功注册" in sms["body"]
+
+
+# --- the phone kept per account ---------------------------------------------------------------------
+def test_the_phone_given_at_registration_spares_identity_later_and_is_encrypted_at_rest(notify_system):
+    from services.notify.models import PHONE, AccountPhone
+    system = notify_system()
+    system.emit("AccountRegistered", "acc-1", peers.account_registered("acc-1"))
+    system.wait_sms(to="13812345678")
+    system.wait_outcome("NotificationDelivered")
+    [kept] = rows(system, AccountPhone)
+    assert kept.account_id == "acc-1" and "13812345678" not in kept.phone_enc
+    assert system.db.cipher.decrypt(kept.phone_enc, PHONE) == "13812345678"
+    Directory.calls.clear()
+    system.emit("ApplicationSubmitted", "app-1", peers.application_submitted("app-1"))
+    system.emit("RegistrationCompleted", "app-1", peers.registration_completed("app-1"))
+    system.wait_sms(to="13812345678", containing="已提交")
+    system.wait_sms(to="13812345678", containing="BJ2020-SG-000123")
+    assert ("identity", "acc-1") not in Directory.calls  # the kept phone
+    assert Directory.calls.count(("registration", "app-1")) == 2  # the application's contact: every time
+
+
+def test_the_applications_contact_is_asked_afresh_on_every_submission(notify_system):
+    """Only the account's phone is kept: a form changed between attempts sends to its new address."""
+    system = notify_system()
+    system.emit("ApplicationSubmitted", "app-1", peers.application_submitted("app-1", attempt=1))
+    system.wait_emails(1)
+    Directory.applications["app-1"] = {**Directory.applications["app-1"], "email": "new@example.com"}
+    system.emit("ApplicationSubmitted", "app-1", peers.application_submitted("app-1", attempt=2))
+    emails = system.wait_emails(2)
+    assert sorted(e["To"] for e in emails) == ["maimaiti@example.com", "new@example.com"]
+    assert Directory.calls.count(("identity", "acc-1")) == 1  # asked once, kept from the first event
+    assert len(system.sms(to="13812345678")) == 2

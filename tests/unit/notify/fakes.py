@@ -13,7 +13,8 @@ from tests.support.fakes import FakeUnitOfWork
 
 def fake_db():
     """What the Notifier takes as `db`: `uow()` gives the one fake unit of work (`db.uow.…` to look in)."""
-    uow = FakeUnitOfWork(notifications=FakeNotifications(), application_attempts=FakeApplicationAttempts())
+    uow = FakeUnitOfWork(notifications=FakeNotifications(), application_attempts=FakeApplicationAttempts(),
+                         account_phones=FakeAccountPhones())
     return SimpleNamespace(uow=uow)
 
 
@@ -139,3 +140,14 @@ class FakeApplicationAttempts:
     def remember(self, application_id, attempt, now):
         if attempt > self.latest_seen.get(application_id, 0):
             self.latest_seen[application_id] = attempt
+
+
+class FakeAccountPhones:
+    def __init__(self):
+        self.kept = {}  # account id → phone
+
+    def phones(self, account_ids):
+        return {a: self.kept[a] for a in set(account_ids) if a in self.kept}
+
+    def keep(self, phones, now):
+        self.kept.update(phones)
