@@ -51,7 +51,7 @@ from services.common.providers import Database  # noqa: E402
 from services.common.runner import forgive_lost_rpc_replies  # noqa: E402
 from services.common.tables import add_platform_tables  # noqa: E402
 from services.contracts.events import new_event  # noqa: E402
-from services.notify.channels import FileEmailChannel, FileSmsChannel, OutgoingMessage  # noqa: E402
+from services.notify.adapters import FileEmailChannel, FileSmsChannel, OutgoingMessage  # noqa: E402
 from services.notify.models import Notification  # noqa: E402
 
 N = int(os.environ.get("BENCH_NOTIFY_EVENTS", 1000))

@@ -24,7 +24,7 @@ from services.contracts.errors import Conflict, NotFound, ValidationFailed
 from services.contracts.events import new_event
 
 from . import metrics
-from .channels import DeliveryFailure, OutgoingMessage, PermanentFailure, TemporaryFailure
+from .adapters import DeliveryFailure, OutgoingMessage, PermanentFailure, TemporaryFailure
 from .domain import triggers
 from .domain.delivery import Delivery, Outcome, State, dedupe_key
 from .domain.quiet_hours import QuietHoursPolicy, release_time
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 STATES = tuple(state.value for state in State)
 NEEDS_ATTENTION = (State.QUEUED.value, State.SENDING.value, State.FAILED.value)
 INTERRUPTED = "发送中断，结果未知（服务在发送时停止），将重试"
-CODE = "notifications.code"  # context of a verification code's blind index (the dedupe key of send_code)
+CODE = "notifications.code"  # context of an SMS code's blind index (the dedupe key of send_code)
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ class Notifier:
 
     # --- commands ---------------------------------------------------------------------------
     def send_code(self, phone, code, purpose, expires_at):
-        """Record and send a verification code at once; {"notification_id", "state"}.
+        """Record and send an SMS code at once; {"notification_id", "state"}.
 
         The same (phone, code, purpose, expiry) asked twice is one message (a retried RPC).
         """
@@ -195,7 +195,7 @@ class Notifier:
     def resend(self, notification_id):
         """A new message with the same text to the same recipient, linked by `resend_of`.
 
-        Verification codes are never resent (the applicant asks for a new one). Refused while the
+        SMS codes are never resent (the applicant asks for a new one). Refused while the
         message itself, or an earlier resend of it, is still queued or sending (a second click).
         """
         now = clock.now()

@@ -2,7 +2,7 @@
 
 A notification is one message to one recipient on one channel; `dedupe_key` (unique) makes it one
 per (cause event, channel, recipient) however often the event arrives. Recipients and bodies are
-AES-GCM ciphertexts (`services.common.crypto.DataCipher`): a body can hold a verification code,
+AES-GCM ciphertexts (`services.common.crypto.DataCipher`): a body can hold an SMS code,
 a name or a reviewer's opinion. Staff see the masked recipient and the delivery attempts.
 """
 from datetime import datetime

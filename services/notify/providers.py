@@ -2,14 +2,14 @@
 (a bad template or channel setting stops the start, not a message)."""
 from nameko.extensions import DependencyProvider
 
-from .channels import build_channels
+from .adapters import build_channels
 from .domain.templates import TemplateRegistry
 from .group_commit import GroupCommit
 from .handlers import Settings
 
 
 class Channels(DependencyProvider):
-    """{"sms": Channel, "email": Channel} from SMS_CHANNEL / EMAIL_CHANNEL (services.notify.channels)."""
+    """{"sms": Channel, "email": Channel} from SMS_CHANNEL / EMAIL_CHANNEL (services.notify.adapters)."""
 
     def setup(self):
         self.channels = build_channels(self.container.config)

@@ -82,7 +82,7 @@ class Delivery:
     version: int
     cause_event_id: str
     not_before: datetime  # from quiet hours first, then from the retry schedule
-    expires_at: datetime | None = None  # verification codes only
+    expires_at: datetime | None = None  # SMS codes only
     state: State = State.QUEUED
     attempts: list[Attempt] = field(default_factory=list)
     failure_reason: str | None = None

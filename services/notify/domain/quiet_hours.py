@@ -1,6 +1,6 @@
 """Quiet hours: non-urgent messages wait for the morning, Beijing time.
 
-Nobody should be woken at 23:00 by "your application was received"; a verification code, on the
+Nobody should be woken at 23:00 by "your application was received"; an SMS code, on the
 other hand, is asked for by the person holding the phone, so it goes at once.
 """
 from dataclasses import dataclass, field

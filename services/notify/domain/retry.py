@@ -2,7 +2,7 @@
 
 Exponential backoff spreads retries out while a provider recovers; jitter stops every queued
 message from retrying in the same second. Permanent failures are never retried (the caller does
-not ask), and a verification code is not sent after it expires: it would only confuse.
+not ask), and an SMS code is not sent after it expires: it would only confuse.
 """
 import random
 from dataclasses import dataclass, field

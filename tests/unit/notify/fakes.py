@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
 
-from services.notify.channels import SendResult
+from services.notify.adapters import SendResult
 from services.notify.domain.delivery import FINAL_STATES, State, mask_recipient
 from services.notify.domain.records import AlreadyRecorded, Listed, Queued, Stored
 from tests.support.fakes import FakeUnitOfWork

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from services.common import clock
-from services.notify.channels import PermanentFailure, TemporaryFailure
+from services.notify.adapters import PermanentFailure, TemporaryFailure
 from services.notify.handlers import Notifier
 
 from .builders import BEIJING, CIPHER, NOON, TEMPLATES, rejected, settings, submitted

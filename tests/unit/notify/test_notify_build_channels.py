@@ -1,7 +1,7 @@
 import pytest
 
 from services.common.config import ConfigError
-from services.notify.channels import (
+from services.notify.adapters import (
     FileEmailChannel,
     FileSmsChannel,
     HttpSmsChannel,

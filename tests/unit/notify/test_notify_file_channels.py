@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from services.common import clock
-from services.notify.channels import FileEmailChannel, FileSmsChannel, OutgoingMessage
+from services.notify.adapters import FileEmailChannel, FileSmsChannel, OutgoingMessage
 
 ROOT = Path(__file__).resolve().parents[3]
 LONG_BODY = "【北京社会工作者协会】买买提·艾力·阿不都热合曼，您的证书已寄出。" * 120  # > PIPE_BUF
@@ -48,7 +48,7 @@ def test_file_sms_appends_one_json_line(tmp_path, frozen_clock):
 
 WRITER = """
 import sys
-from services.notify.channels import FileSmsChannel, OutgoingMessage
+from services.notify.adapters import FileSmsChannel, OutgoingMessage
 channel = FileSmsChannel(sys.argv[1])
 for i in range(int(sys.argv[3])):
     channel.send(OutgoingMessage("sms", "13812345678", None, sys.argv[4], "dispatched", f"{sys.argv[2]}-{i}"))

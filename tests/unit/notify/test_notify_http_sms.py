@@ -5,7 +5,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from services.notify.channels import HttpSmsChannel, OutgoingMessage, PermanentFailure, TemporaryFailure
+from services.notify.adapters import HttpSmsChannel, OutgoingMessage, PermanentFailure, TemporaryFailure
 
 MESSAGE = OutgoingMessage(channel="sms", recipient="13812345678", subject=None,
                           body="【北京社会工作者协会】您的证书已寄出，运单号：1187654321098。",

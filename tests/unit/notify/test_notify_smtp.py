@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from services.notify.channels import OutgoingMessage, PermanentFailure, SmtpEmailChannel, TemporaryFailure
+from services.notify.adapters import OutgoingMessage, PermanentFailure, SmtpEmailChannel, TemporaryFailure
 
 SENDER = "北京社会工作者协会 <notify@bjsw.example.cn>"
 MESSAGE = OutgoingMessage(

@@ -1,4 +1,6 @@
-"""The notify service layer with fake channels and a SQLite file: no broker, a controlled clock."""
+"""The notify service layer over its real repository and database (SQLite, or PostgreSQL under
+TEST_DATABASE=postgresql) with fake channels and a controlled clock, no broker: what is sealed at rest,
+what reaches the outbox. The same service layer on fake units of work: tests/unit/notify."""
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -13,16 +15,17 @@ from services.common.outbox import environment_cipher, open_payload
 from services.contracts.errors import Conflict, NotFound
 from services.contracts.events import new_event
 from services.notify import metrics
-from services.notify.channels import PermanentFailure, TemporaryFailure
+from services.notify.adapters import PermanentFailure, TemporaryFailure
 from services.notify.domain import triggers
 from services.notify.domain.quiet_hours import QuietHoursPolicy
 from services.notify.domain.retry import RetryPolicy
 from services.notify.handlers import Notifier, Settings
 from services.notify.models import Base, DeliveryAttempt, Notification
 from services.notify.repository import repositories
+from tests.unit.notify.builders import BEIJING, NOON, TEMPLATES, rejected, submitted
+from tests.unit.notify.fakes import FakeChannel
 
-from .builders import BEIJING, NOON, TEMPLATES, rejected, submitted
-from .fakes import FakeChannel
+pytestmark = pytest.mark.integration
 
 
 class Db:
@@ -42,11 +45,11 @@ def now():
 
 
 @pytest.fixture
-def make(tmp_path, now):
+def make(database_url, now):
     def build(sms=None, email=None, **settings):
         options = {"quiet_hours": QuietHoursPolicy(), "retry": RetryPolicy(max_attempts=3, random=lambda: 0.5),
                    **settings}
-        db = Db(f"sqlite:///{tmp_path}/notify.db")
+        db = Db(database_url("notify"))
         cipher = DataCipher(DEV_SECRETS["DATA_KEYS"], DEV_SECRETS["BLIND_INDEX_KEY"])
         channels = {"sms": sms or FakeChannel(), "email": email or FakeChannel()}
         return Notifier(db, cipher, TEMPLATES, channels, Settings(**options))

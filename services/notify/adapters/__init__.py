@@ -1,4 +1,5 @@
-"""Delivery channels of the notify service: one interface, files for development, HTTP/SMTP for real."""
+"""The notify service's adapters: its delivery channels — one interface, files for development, HTTP SMS and
+SMTP for real."""
 from .base import Channel, DeliveryFailure, OutgoingMessage, PermanentFailure, SendResult, TemporaryFailure
 from .factory import build_channels
 from .file_email import FileEmailChannel
