@@ -6,7 +6,6 @@ one or two services by RPC (with a deadline: 503 when a service does not answer)
 import base64
 
 import eventlet
-from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
@@ -19,6 +18,7 @@ from services.contracts.roles import APPLICANT, ROLES, STAFF_ROLES
 
 from . import assets, auth, device, openapi, uploads
 from . import schemas as s
+from .peers import peer
 from .principals import Principals
 from .site.admin import AdminPages
 from .site.applicant import ApplicantPages
@@ -35,10 +35,10 @@ V1 = "/api/v1"
 class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
     name = "gateway"
     config = Config()
-    identity = RpcProxy("identity")
-    registration = RpcProxy("registration")
-    review = RpcProxy("review")
-    notify = RpcProxy("notify")
+    identity = peer("identity")
+    registration = peer("registration")
+    review = peer("review")
+    notify = peer("notify")
     principals = Principals()
 
     # --- plumbing -----------------------------------------------------------------------
