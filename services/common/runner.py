@@ -47,8 +47,13 @@ class ForgivingReplyPublisher(Publisher):
     kills the whole container (seen during a 10 s broker outage). A dropped reply costs little: the
     request was not acked on the lost connection, so the broker redelivers it, and the caller has a
     deadline of its own. Retries cover a blip of a few seconds first.
+
+    Without publisher confirms: a confirm made every reply wait for a broker round trip on the
+    worker, and protected nothing: a reply lost after the publish ends, like one dropped here, in
+    the caller's deadline and retry.
     """
     retry_policy = {"max_retries": 4, "interval_start": 0.5, "interval_step": 0.5, "interval_max": 2}
+    use_confirms = False
 
     def publish(self, payload, **kwargs):
         try:
