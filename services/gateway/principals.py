@@ -82,7 +82,11 @@ class AuthBatch:
         if not self._asking:
             self._lead(ask_many)
         while True:
-            kind, value = box.get()
+            try:
+                kind, value = box.get()
+            except BaseException:  # killed while waiting (the gateway stopping): do not hold the turn
+                self._abandon(token, box)
+                raise
             if kind == _LEAD:
                 self._lead(ask_many)
             elif kind == _FAILED:
@@ -93,6 +97,12 @@ class AuthBatch:
                 refused = value.get("refused") or {}
                 raise Unauthenticated(refused.get("message") or "登录状态已失效，请重新登录",
                                       code=refused.get("code") or "unauthenticated")
+
+    def _abandon(self, token, box):
+        if (token, box) in self._waiting:
+            self._waiting.remove((token, box))
+        if box.qsize() and box.get_nowait()[0] == _LEAD:  # handed the turn just now: hand it on
+            self._hand_on()
 
     def _lead(self, ask_many):
         self._asking = True
@@ -109,10 +119,13 @@ class AuthBatch:
             for token, box in group:
                 box.put((_DONE, answers[token]))
         finally:
-            if self._waiting:
-                self._waiting[0][1].put((_LEAD, None))
-            else:
-                self._asking = False
+            self._hand_on()
+
+    def _hand_on(self):
+        if self._waiting:
+            self._waiting[0][1].put((_LEAD, None))
+        else:
+            self._asking = False
 
 
 class Principals(DependencyProvider):

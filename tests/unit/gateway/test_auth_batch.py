@@ -90,3 +90,29 @@ def test_a_single_request_asks_at_once():
     with pytest.raises(Unauthenticated):
         identity.revoked.add("t1")
         batch.principal("t1", identity.authenticate_many)
+
+
+def test_a_request_killed_while_waiting_does_not_hold_the_turn():
+    batch, identity = AuthBatch(), Identity()
+    first = eventlet.spawn(ask, batch, identity, "t1")
+    eventlet.sleep(0)
+    doomed = eventlet.spawn(ask, batch, identity, "t2")
+    after = eventlet.spawn(ask, batch, identity, "t3")
+    eventlet.sleep(0)
+    doomed.kill()  # the gateway stopping while t2 waits for the next batch
+    identity.release.send()
+    assert first.wait()["account_id"] == "acct-t1" and after.wait()["account_id"] == "acct-t3"
+    assert identity.batches == [["t1"], ["t3"]]
+
+
+def test_a_request_killed_just_as_it_was_handed_the_turn_hands_it_on():
+    batch, identity = AuthBatch(), Identity()
+    first = eventlet.spawn(ask, batch, identity, "t1")
+    eventlet.sleep(0)
+    doomed = eventlet.spawn(ask, batch, identity, "t2")
+    eventlet.sleep(0)
+    identity.release.send()
+    assert first.wait()["account_id"] == "acct-t1"  # and t2, first in line, was handed the turn
+    after = eventlet.spawn(ask, batch, identity, "t3")
+    doomed.kill()
+    assert after.wait()["account_id"] == "acct-t3"
