@@ -108,17 +108,20 @@ def wait_for_tasks(api, reviewer, count, since):
         time.sleep(0.02)
 
 
-def service_pids():
-    """{service name: pid} of the processes `python -m services run` started."""
+def service_pids(supervisor):
+    """{service name: pid} of the processes this bench's `python -m services run` (pid `supervisor`)
+    started: its children only — other benches on the machine run services of the same names, and
+    profiling theirs is how registration and review once showed "no busy samples"."""
     out = {}
-    for status in glob.glob("/proc/[0-9]*/cmdline"):
+    for status in glob.glob("/proc/[0-9]*/stat"):
         try:
-            cmd = open(status, "rb").read().split(b"\0")
-        except OSError:
+            ppid = int(open(status).read().rsplit(")", 1)[1].split()[1])
+            cmd = open(status.replace("stat", "cmdline"), "rb").read().split(b"\0")
+        except (OSError, ValueError, IndexError):
             continue
         name = next((c.decode().split(".")[1] for c in cmd if c.startswith(b"services.") and c.count(b".") == 1),
                     None)
-        if name and b"run" in cmd:
+        if ppid == supervisor and name and b"run" in cmd:
             out[name] = int(status.split("/")[2])
     return out
 
@@ -157,18 +160,14 @@ def print_breakdown(recordings, pids, count):
             print(f"profile {names[pid]:<12}   {share:4.0%}  {frame}")
 
 
-def rss_mb():
+def rss_mb(pids):
     out = {}
-    for status in glob.glob("/proc/[0-9]*/cmdline"):
+    for name, pid in pids.items():
         try:
-            cmd = open(status, "rb").read().split(b"\0")
-            name = next((c.decode().split(".")[1] for c in cmd if c.startswith(b"services.") and
-                         c.count(b".") == 1), None)
-            if name and b"run" in cmd:
-                for line in open(status.replace("cmdline", "status")):
-                    if line.startswith("VmRSS"):
-                        out[name] = int(line.split()[1]) / 1024
-        except (OSError, StopIteration):
+            for line in open(f"/proc/{pid}/status"):
+                if line.startswith("VmRSS"):
+                    out[name] = int(line.split()[1]) / 1024
+        except OSError:
             continue
     return out
 
@@ -229,7 +228,7 @@ def main():
                 return timed(lambda: api.call("POST", f"/api/v1/applications/{app_id}/submit", token,
                                               headers={"Idempotency-Key": f"bench-{app_id}"}))
 
-            everyone_pids = service_pids()
+            everyone_pids = service_pids(system.pid)
             cpu_before = cpu_seconds(everyone_pids)
             with ThreadPoolExecutor(CONCURRENCY) as pool:
                 t0 = time.perf_counter()
@@ -259,7 +258,7 @@ def main():
             summary("CPU a submit, all services", f"{cpu_total:.1f} ms", None, None,
                     f"GET /code-tables {ceiling_rate:.0f} req/s")
             if profiled_ones:
-                pids = {name: pid for name, pid in service_pids().items()
+                pids = {name: pid for name, pid in everyone_pids.items()
                         if name in ("gateway", "identity", "registration", "review")}
                 with profiled(list(pids.values())) as recordings:
                     with ThreadPoolExecutor(CONCURRENCY) as pool:
@@ -271,7 +270,7 @@ def main():
                     print_breakdown(recordings, pids, len(profiled_ones))
                 else:
                     print("profile not measured: py-spy is not installed (pip install -e '.[dev]')")
-            for name, mb in sorted(rss_mb().items()):
+            for name, mb in sorted(rss_mb(everyone_pids).items()):
                 print(f"memory  {name:<12} resident {mb:6.0f} MB after the run")
         finally:
             system.terminate()
