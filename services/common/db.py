@@ -96,9 +96,11 @@ class UnitOfWork:
 
     def publish(self, event):
         """Write an event (from services.contracts.events.new_event) to the outbox in this transaction."""
-        self.session.execute(insert(self._outbox).values(
-            event_id=event["id"], event_type=event["type"], exchange=f"{event['source']}.events",
-            payload=seal_payload(self._cipher or environment_cipher(), event), created_at=clock.now()))
+        # The values as parameters, not .values(): one statement whose compiled form is cached; with
+        # .values() SQLAlchemy builds a cache key from every value, the sealed payload's bytes included.
+        self.session.execute(insert(self._outbox), {
+            "event_id": event["id"], "event_type": event["type"], "exchange": f"{event['source']}.events",
+            "payload": seal_payload(self._cipher or environment_cipher(), event), "created_at": clock.now()})
         self.events.append(event)
 
     def publish_many(self, events):

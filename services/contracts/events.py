@@ -4,6 +4,7 @@ These schemas are the single source: services validate what they publish and wha
 against them, and docs/asyncapi.yaml is generated from them (tests/unit/common/test_events_contract.py
 fails when the two drift).
 """
+import functools
 import json
 import uuid
 
@@ -160,10 +161,18 @@ def exchange_of(source):
     return f"{source}.events"
 
 
+@functools.cache
+def _schema(cls):
+    """One instance per schema class: building one costs more than validating an event with it, and
+    an instance keeps no state between calls (no context, no partial, no only/exclude)."""
+    return cls()
+
+
 def new_event(event_type, subject, data, time=None):
     """Build a valid envelope, or raise ValueError: we never publish what breaks our own contract."""
-    source, schema, _ = CATALOGUE[event_type]
-    errors = schema().validate(data)
+    source, schema_cls, _ = CATALOGUE[event_type]
+    schema = _schema(schema_cls)
+    errors = schema.validate(data)
     if errors:
         raise ValueError(f"{event_type} data breaks the contract: {errors}")
     return {
@@ -175,7 +184,7 @@ def new_event(event_type, subject, data, time=None):
         "time": clock.iso(time or clock.now()),
         "datacontenttype": "application/json",
         "dataversion": 1,
-        "data": schema().dump(data),
+        "data": schema.dump(data),
     }
 
 
@@ -191,14 +200,14 @@ def parse_event(body):
     if not isinstance(body, dict):
         raise MalformedEvent("not a JSON object")
     try:
-        envelope = Envelope().load(body)
+        envelope = _schema(Envelope).load(body)
     except ValidationError as exc:
         raise MalformedEvent(f"bad envelope: {exc.messages}") from None
     entry = CATALOGUE.get(envelope["type"])
     if entry is None or entry[0] != envelope["source"]:
         raise MalformedEvent(f"unknown event {envelope['source']}/{envelope['type']}")
     try:
-        envelope["data"] = entry[1]().load(envelope["data"])
+        envelope["data"] = _schema(entry[1]).load(envelope["data"])
     except ValidationError as exc:
         raise MalformedEvent(f"bad {envelope['type']} data: {exc.messages}") from None
     return envelope

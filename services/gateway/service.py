@@ -6,19 +6,20 @@ one or two services by RPC (with a deadline: 503 when a service does not answer)
 import base64
 
 import eventlet
-from nameko.rpc import RpcProxy
+from nameko.exceptions import RemoteError
 from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from services.common import metrics, spreadsheets
 from services.common.providers import Config
 from services.common.validation import load
-from services.contracts.errors import DomainError, NotFound, Unavailable, ValidationFailed
+from services.contracts.errors import DomainError, NotFound, Unauthenticated, Unavailable, ValidationFailed
 from services.contracts.materials import KIND_LABELS, KINDS, UnknownMaterialKind
 from services.contracts.roles import ADMIN, APPLICANT, ROLES, STAFF_ROLES
 
 from . import assets, auth, device, openapi, uploads
 from . import schemas as s
+from .peers import peer
 from .principals import Principals
 from .site.admin import AdminPages
 from .site.applicant import ApplicantPages
@@ -45,10 +46,10 @@ FEEDBACK_PATHS = ("自 1.1 版起请改用 /api/v1/feedback 与 /api/v1/admin/fe
 class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
     name = "gateway"
     config = Config()
-    identity = RpcProxy("identity")
-    registration = RpcProxy("registration")
-    review = RpcProxy("review")
-    notify = RpcProxy("notify")
+    identity = peer("identity")
+    registration = peer("registration")
+    review = peer("review")
+    notify = peer("notify")
     principals = Principals()
 
     # --- plumbing -----------------------------------------------------------------------
@@ -75,9 +76,26 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
 
     def _authenticate(self, token, request):
         """identity.authenticate, remembered for AUTH_CACHE_SECONDS (services/gateway/principals.py);
-        asked afresh for a write, which may change the principal."""
-        return self.principals.get(token, lambda t: self._call(self.identity.authenticate, t),
-                                   fresh=request.method not in auth.SAFE_METHODS)
+        asked afresh for a write, which may change the principal. Asked together with the other
+        requests waiting meanwhile (AuthBatch): one RPC for many under load."""
+        return self.principals.get(token, self._ask_identity, fresh=request.method not in auth.SAFE_METHODS)
+
+    def _ask_identity(self, token):
+        return self.principals.batch.principal(token, self._authenticate_many)
+
+    def _authenticate_many(self, tokens):
+        try:
+            return self._call(self.identity.authenticate_many, tokens)
+        except RemoteError as exc:
+            if exc.exc_type != "MethodNotFound":
+                raise
+        answers = []  # an identity from before authenticate_many (mid-upgrade): one call each
+        for token in tokens:
+            try:
+                answers.append({"principal": self._call(self.identity.authenticate, token)})
+            except Unauthenticated as exc:
+                answers.append({"refused": {"code": exc.code, "message": exc.message}})
+        return answers
 
     def _forget_session(self, token):
         self.principals.forget(token)

@@ -22,7 +22,7 @@ from services.contracts.errors import (
 )
 from services.contracts.subscriptions import SUBSCRIPTIONS
 
-from . import captchas, handlers, staff, staff_signin
+from . import captchas, handlers, session_batch, staff, staff_signin
 from .clients import BlindIndexes
 from .models import Base
 from .repository import repositories
@@ -108,6 +108,11 @@ class IdentityService(ServiceBase):
     @rpc(expected_exceptions=DomainError)
     def authenticate(self, token):
         return self._in_uow(handlers.authenticate, token, self.settings.session_policy,
+                            self.settings.touch_interval, clock.now())
+
+    @rpc(expected_exceptions=DomainError)
+    def authenticate_many(self, tokens):
+        return self._in_uow(session_batch.authenticate_many, tokens, self.settings.session_policy,
                             self.settings.touch_interval, clock.now())
 
     @rpc(expected_exceptions=DomainError)

@@ -112,7 +112,8 @@ class TaskRepository:
         return found[0]
 
     def add(self, task):
-        self.session.execute(insert(ReviewTask).values(**dataclasses.asdict(task)))
+        # As parameters, not .values(): with .values() every insert built a cache key of all its values.
+        self.session.execute(insert(ReviewTask), [dataclasses.asdict(task)])
 
     def save(self, task, seen):
         """Store the task's changes if its stored lifecycle is still `seen`; False when it is not."""

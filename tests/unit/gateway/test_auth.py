@@ -59,7 +59,8 @@ def test_an_oversized_bearer_token_is_a_clear_400():
 def gateway(roles):
     service = worker_factory(GatewayService, config={"RPC_TIMEOUT": "5", "CSRF_SECRET": SECRET},
                              principals=PrincipalCache(seconds=0))  # every call asks identity
-    service.identity.authenticate.return_value = {"account_id": "a1", "roles": roles}
+    service.identity.authenticate_many.side_effect = lambda tokens: [
+        {"principal": {"account_id": "a1", "roles": roles}} for _ in tokens]
     return service
 
 

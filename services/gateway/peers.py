@@ -1,0 +1,25 @@
+"""How the gateway asks the other services: nameko RPC proxies whose requests are published without
+publisher confirms and not persisted.
+
+A confirm is a broker round trip on every request, and a persistent message is written to disk when
+it is not consumed at once; neither buys anything here. Every call has a deadline
+(GatewayService._call): a request the broker lost (restart, dropped connection) ends in it, as a
+request whose service is down does, with 503 and Retry-After, and the writes behind the gateway are
+idempotent (submit, decide: Idempotency-Key) or safe to repeat. What confirms did besides: a request
+to a service whose queue does not exist (never started on this vhost) raised UnknownService at once;
+it now waits for the deadline too.
+"""
+import warnings
+
+from nameko.constants import NON_PERSISTENT
+from nameko.rpc import RpcProxy
+
+REQUESTS = {"use_confirms": False, "delivery_mode": NON_PERSISTENT}
+
+# nameko asks for mandatory delivery on every request and warns that without confirms it cannot tell.
+warnings.filterwarnings("ignore", message="Mandatory delivery was requested", module="nameko")
+
+
+def peer(service_name):
+    """An RpcProxy to `service_name` whose requests go out unconfirmed and transient."""
+    return RpcProxy(service_name, **REQUESTS)
