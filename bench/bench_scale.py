@@ -48,6 +48,7 @@ from tests.support.journey import FORM  # noqa: E402
 N = int(os.environ.get("BENCH_SCALE_APPLICATIONS", 100_000))
 EVENT_ROWS = int(os.environ.get("BENCH_SCALE_EVENT_ROWS", 1_000_000))
 REPEAT = int(os.environ.get("BENCH_SCALE_REPEAT", 40))
+KEEP = os.environ.get("BENCH_SCALE_KEEP") == "1"  # leave the filled databases for EXPLAIN; drop them by hand
 PG = os.environ.get("BENCH_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
 SERVICES = ("registration", "review")
 ADMIN = {"account_id": "bench-admin", "roles": ["admin"]}
@@ -316,7 +317,10 @@ def main():
             except subprocess.TimeoutExpired:
                 p.kill()
         for name in names.values():
-            database(name, create=False)
+            if KEEP:
+                print(f"scale  kept database {name}", flush=True)
+            else:
+                database(name, create=False)
 
 
 def report(results):
