@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -71,7 +72,11 @@ class RosterRecord(Base):
 class Application(Base):
     """登记申请: the current state of one applicant's application in one campaign."""
     __tablename__ = "applications"
-    __table_args__ = (UniqueConstraint("account_id", "campaign_id", name="uq_application_account_campaign"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "campaign_id", name="uq_application_account_campaign"),
+        # The report's counts (and a campaign's submissions) read this narrow index, not the wide rows.
+        Index("ix_applications_report", "campaign_id", "state", "district_code", "cert_level", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     account_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -108,6 +113,7 @@ class Submission(Base):
     __table_args__ = (
         UniqueConstraint("application_id", "attempt", name="uq_submission_attempt"),
         UniqueConstraint("account_id", "idempotency_key", name="uq_submission_idempotency_key"),
+        Index("ix_submissions_report", "application_id", "submitted_at", "attempt"),  # the per-day series
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -126,7 +132,10 @@ class Submission(Base):
 class Decision(Base):
     """A reviewer's decision on one attempt, as ReviewCompleted told it."""
     __tablename__ = "decisions"
-    __table_args__ = (UniqueConstraint("application_id", "attempt", name="uq_decision_attempt"),)
+    __table_args__ = (
+        UniqueConstraint("application_id", "attempt", name="uq_decision_attempt"),
+        Index("ix_decisions_decision", "decision"),  # the report's rejections
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)

@@ -8,7 +8,7 @@ loses a version race (a concurrent request won) is refused with the Conflict it 
 """
 import json
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, literal, null, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -381,12 +381,34 @@ class DecisionRepository:
         return [_decision(row) for row in self.session.scalars(
             select(models.Decision).where(models.Decision.application_id == application_id))]
 
-    def rejections(self, campaign_id=None):
-        query = select(models.Decision).where(models.Decision.decision == "rejected")
-        if campaign_id:
-            query = query.join(models.Application, models.Application.id == models.Decision.application_id) \
-                .where(models.Application.campaign_id == campaign_id)
-        return [_decision(row) for row in self.session.scalars(query)]
+    def rejection_reasons(self, campaign_id=None):
+        """(rejections, [(kind, reason, n)]) in one round trip: the rejected decisions, and their
+        material issues grouped by (kind, reason) as stored (the database unpacks the JSON arrays)."""
+        dec = models.Decision
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            issue = func.json_array_elements(dec.material_issues).table_valued("value").alias("issue")
+            kind, reason = issue.c.value.op("->>")("kind"), issue.c.value.op("->>")("reason")
+            is_list = func.json_typeof(dec.material_issues) == "array"
+        else:
+            issue = func.json_each(dec.material_issues).table_valued("value").alias("issue")
+            kind, reason = func.json_extract(issue.c.value, "$.kind"), func.json_extract(issue.c.value, "$.reason")
+            is_list = func.json_type(dec.material_issues) == "array"
+
+        def rejected(query):
+            query = query.where(dec.decision == "rejected")
+            if campaign_id:
+                query = query.join(models.Application, models.Application.id == dec.application_id).where(
+                    models.Application.campaign_id == campaign_id)
+            return query
+
+        total = rejected(select(literal(0).label("part"), null().label("kind"), null().label("reason"),
+                                func.count().label("n")).select_from(dec))
+        grouped = rejected(select(literal(1), kind, reason, func.count()).select_from(dec).join(issue, is_list)
+                           ).group_by(kind, reason)
+        rows = self.session.execute(union_all(total, grouped)).all()
+        return (sum(n for part, _, _, n in rows if part == 0),
+                [(k, r, n) for part, k, r, n in rows if part == 1])
 
 
 def _decision(row):
