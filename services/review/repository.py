@@ -30,8 +30,8 @@ from .domain import duplicates
 from .domain.phash import bands
 from .domain.records import Material
 from .domain.tasks import CLAIMED, DECIDED, OPEN, PENDING, SUPERSEDED, Task
-from .models import Material as MaterialRow
 from .models import DecisionCount, MaterialFingerprint, ReviewTask, TaskCount
+from .models import Material as MaterialRow
 
 TRANSITION_ROUNDS = 5  # loads of one task before a request that keeps losing races gives up
 MINE = "mine"  # live claims of the reviewer asking (the workbench's "我领取的")

@@ -21,8 +21,8 @@ from services.contracts.subscriptions import SUBSCRIPTIONS
 
 from . import audit, handlers, uploads, workbench
 from . import metrics as review_metrics
-from .domain.figures import MEDIAN_REFRESH_SECONDS, Recent
 from .adapters.storage import MaterialStore
+from .domain.figures import MEDIAN_REFRESH_SECONDS, Recent
 from .models import Base
 from .repository import repositories
 from .settings import ReviewSettings
