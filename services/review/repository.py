@@ -119,12 +119,6 @@ def _sql_utc_day(column, dialect):
     return func.date(column) if dialect == "sqlite" else cast(func.timezone("UTC", column), TaskCount.submitted_day.type)
 
 
-def _sql_beijing_day(column, dialect):
-    if dialect == "sqlite":
-        return func.date(column, "+8 hours")
-    return cast(func.timezone("Asia/Shanghai", column), DecisionCount.day.type)
-
-
 def approved_before(cutoff):
     """A subquery: the applications whose task was approved at or before `cutoff`."""
     return select(ReviewTask.application_id).where(
@@ -169,7 +163,7 @@ class TaskRepository:
             ["bucket", "campaign_id", "district_code", "cert_level", "submitted_day", "n"],
             select(bucket, ReviewTask.campaign_id, ReviewTask.district_code, ReviewTask.cert_level, day, func.count())
             .group_by(bucket, ReviewTask.campaign_id, ReviewTask.district_code, ReviewTask.cert_level, day)))
-        decided_day = _sql_beijing_day(ReviewTask.decided_at, dialect)
+        decided_day = sqltime.beijing_day(ReviewTask.decided_at, dialect)
         self.session.execute(delete(DecisionCount))
         self.session.execute(insert(DecisionCount).from_select(
             ["reviewer_id", "day", "n"], select(ReviewTask.decided_by, decided_day, func.count())
@@ -273,13 +267,23 @@ class TaskRepository:
                 query = query.where(column == f[key])
         found = Counter()
         if f.get("min_waiting_seconds"):
-            # Whole days before the bound's day from the counters, that day from its rows.
-            day = _utc_day(now - timedelta(seconds=f["min_waiting_seconds"]))
-            query = query.where(tc.submitted_day < day)
+            # The bound falls inside one UTC day: the days before it from the counters, and that day
+            # either from its rows up to the bound or, when the bound is late in the day, from its
+            # counter less the rows after the bound (a one-hour wait reads the last hour's rows).
+            bound = now - timedelta(seconds=f["min_waiting_seconds"])
+            day = _utc_day(bound)
+            start = datetime.combine(day, time(), timezone.utc)
+            late = bound - start >= timedelta(hours=12)
             bucket = case((ReviewTask.state.in_(OPEN), "open"), else_=ReviewTask.state)
-            found.update(dict(self.session.execute(select(bucket, func.count()).where(
-                ReviewTask.submitted_at >= datetime.combine(day, time(), timezone.utc), *_scope(f, now))
-                .group_by(bucket)).all()))
+            scope = _scope({key: value for key, value in f.items() if key != "min_waiting_seconds"}, now)
+            if late:
+                query = query.where(tc.submitted_day <= day)
+                rows = and_(ReviewTask.submitted_at > bound, ReviewTask.submitted_at < start + timedelta(days=1))
+            else:
+                query = query.where(tc.submitted_day < day)
+                rows = and_(ReviewTask.submitted_at >= start, ReviewTask.submitted_at <= bound)
+            for name, n in self.session.execute(select(bucket, func.count()).where(rows, *scope).group_by(bucket)):
+                found[name] += -n if late else n
         found.update({bucket: int(n) for bucket, n in self.session.execute(query).all()})
         return found
 
@@ -345,17 +349,15 @@ class TaskRepository:
         return [(by, str(d), n) for by, d, n in rows]
 
     def median_seconds(self, since):
-        """The exact median of decided_at − submitted_at of the decisions since `since`, or None. It
-        sorts every such decision: the figures keep it a minute (domain/figures.Recent)."""
-        return self._median_seconds(and_(ReviewTask.state == DECIDED, ReviewTask.decided_at >= since),
-                                    self.session.get_bind().dialect.name)
-
-    def _median_seconds(self, condition, dialect):
-        """The exact median of decided_at − submitted_at: the middle one or two values, found by the
-        database's sort (an index would not help: the value is computed)."""
-        n = self.session.scalar(select(func.count()).select_from(ReviewTask).where(condition))
+        """The exact median of decided_at − submitted_at of the decisions since `since`, or None: the
+        middle one or two values, found by the database's sort (an index would not help: the value is
+        computed), so the figures keep it a minute (domain/figures.Recent). How many: the counters."""
+        self._write_counts(self.session)
+        n = sum(count for _, _, count in self._decided_per_day(since))
         if not n:
             return None
+        dialect = self.session.get_bind().dialect.name
+        condition = and_(ReviewTask.state == DECIDED, ReviewTask.decided_at >= since)
         seconds = sqltime.seconds_between(ReviewTask.submitted_at, ReviewTask.decided_at, dialect)
         middle = self.session.scalars(select(seconds).where(condition).order_by(seconds)
                                       .offset((n - 1) // 2).limit(2 - n % 2)).all()

@@ -25,7 +25,7 @@ T0 = datetime(2020, 7, 3, 15, 30, tzinfo=timezone.utc)  # 23:30 Beijing: the nex
 LEASE = 3600
 FILTERS = [{}, {"campaign_id": "c2020"}, {"campaign_id": "c2021"}, {"district": "110108"},
            {"level": "ASSISTANT"}, {"campaign_id": "c2020", "level": "INTERMEDIATE"},
-           *({"min_waiting_seconds": s} for s in (60, 3600, 6 * 3600, 86400, 2 * 86400, 10 * 86400)),
+           *({"min_waiting_seconds": s} for s in (60, 3600, 6 * 3600, 14 * 3600, 86400, 2 * 86400, 10 * 86400)),
            {"campaign_id": "c2020", "district": "110105", "min_waiting_seconds": 3600}]
 
 
