@@ -11,19 +11,18 @@ When another request changed the task first, `apply` loads it again and asks the
 two reviewers racing for one task change one row, and the other hears the domain's reason.
 
 The counters (models.TaskCount, models.DecisionCount) move with the rows: `add` and a stored `save`
-note what they change, and the session writes the notes just before it commits, in one order of
-keys, so two transactions touching the same counters wait for each other instead of deadlocking. A
+note what they change (services.common.counters writes the notes just before the commit). A
 transition that is not stored (lost the compare-and-set, or a replay that changes nothing) notes nothing.
 """
 import dataclasses
 from collections import Counter
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case, cast, delete, event, func, insert, or_, select, text, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, case, cast, delete, func, insert, or_, select, text, tuple_, update
 
 from services.common import clock, sqltime
 from services.common.audit import AuditLog
+from services.common.counters import Counters
 from services.contracts.errors import Conflict, NotFound
 
 from .domain import duplicates
@@ -110,9 +109,8 @@ def _bucket(state):
 
 
 def _task_count_key(task, state):
-    return (TaskCount.__table__, (("bucket", _bucket(state)), ("campaign_id", task.campaign_id),
-                                  ("district_code", task.district_code), ("cert_level", task.cert_level),
-                                  ("submitted_day", _utc_day(task.submitted_at))))
+    return {"bucket": _bucket(state), "campaign_id": task.campaign_id, "district_code": task.district_code,
+            "cert_level": task.cert_level, "submitted_day": _utc_day(task.submitted_at)}
 
 
 def _sql_utc_day(column, dialect):
@@ -128,30 +126,19 @@ def approved_before(cutoff):
 class TaskRepository:
     def __init__(self, session):
         self.session = session
-        self._notes = Counter()  # (counter table, key) → change, written by _write_counts before commit
-        event.listen(session, "before_commit", self._write_counts)
+        self.counters = Counters(session)
 
     # -- the counters ---------------------------------------------------------------------------------
 
     def _note(self, before, after):
         """Count a task moving from `before` (None: a new task) to `after`, both Task values."""
         if before is None or _bucket(before.state) != _bucket(after.state):
-            self._notes[_task_count_key(after, after.state)] += 1
+            self.counters.note(TaskCount.__table__, _task_count_key(after, after.state), n=1)
             if before is not None:
-                self._notes[_task_count_key(before, before.state)] -= 1
+                self.counters.note(TaskCount.__table__, _task_count_key(before, before.state), n=-1)
         if after.state == DECIDED and (before is None or before.state != DECIDED):
-            self._notes[(DecisionCount.__table__, (("reviewer_id", after.decided_by),
-                                                   ("day", _beijing_day(after.decided_at))))] += 1
-
-    def _write_counts(self, session):
-        notes, self._notes = self._notes, Counter()
-        dialect = session.get_bind().dialect.name
-        upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        for (table, key), change in sorted(notes.items(), key=lambda item: (item[0][0].name, item[0][1])):
-            if change:
-                add = upsert(table).values(**dict(key), n=change)
-                session.execute(add.on_conflict_do_update(index_elements=[name for name, _ in key],
-                                                          set_={"n": table.c.n + add.excluded.n}))
+            self.counters.note(DecisionCount.__table__, {"reviewer_id": after.decided_by,
+                                                         "day": _beijing_day(after.decided_at)}, n=1)
 
     def recount(self):
         """Fill the counters again from the tasks (what migration 0006 did; for rows written by hand)."""
@@ -251,7 +238,7 @@ class TaskRepository:
         """[(state as shown, the reviewer's own live claim, number)] under the filters: the stored
         buckets from the counters (plus, under min_waiting_seconds, the rows of the one day the bound
         falls in), the live claims from the claimed rows."""
-        self._write_counts(self.session)  # this transaction's own changes first (none on a page view)
+        self.counters.write()  # this transaction's own changes first (none on a page view)
         stored = self._stored_counts(f, now)
         live, mine = self._live_claims(f, now, reviewer_id)
         return [(PENDING, 0, stored.get("open", 0) - live), (CLAIMED, 1, mine), (CLAIMED, 0, live - mine),
@@ -315,7 +302,7 @@ class TaskRepository:
         """What the reviewer figures are made of, from the counters: ([(effective state, campaign,
         district, level, n)] of open tasks, the oldest open submission or None, {closed state: n},
         [(reviewer, Beijing day, n)] of decisions since `since`)."""
-        self._write_counts(self.session)
+        self.counters.write()
         tc = TaskCount
         where = (tc.campaign_id, tc.district_code, tc.cert_level)
         opened = self.session.execute(select(*where, func.sum(tc.n)).where(tc.bucket == "open")
@@ -352,7 +339,7 @@ class TaskRepository:
         """The exact median of decided_at − submitted_at of the decisions since `since`, or None: the
         middle one or two values, found by the database's sort (an index would not help: the value is
         computed), so the figures keep it a minute (domain/figures.Recent). How many: the counters."""
-        self._write_counts(self.session)
+        self.counters.write()
         n = sum(count for _, _, count in self._decided_per_day(since))
         if not n:
             return None
