@@ -74,8 +74,8 @@ class Application(Base):
     __tablename__ = "applications"
     __table_args__ = (
         UniqueConstraint("account_id", "campaign_id", name="uq_application_account_campaign"),
-        # The report's counts (and a campaign's submissions) read this narrow index, not the wide rows.
-        Index("ix_applications_report", "campaign_id", "state", "district_code", "cert_level", "id"),
+        # The report's counts read this narrow index, not the wide rows (personal data sealed in them).
+        Index("ix_applications_report", "campaign_id", "state", "district_code", "cert_level"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -113,7 +113,6 @@ class Submission(Base):
     __table_args__ = (
         UniqueConstraint("application_id", "attempt", name="uq_submission_attempt"),
         UniqueConstraint("account_id", "idempotency_key", name="uq_submission_idempotency_key"),
-        Index("ix_submissions_report", "application_id", "submitted_at", "attempt"),  # the per-day series
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -132,10 +131,7 @@ class Submission(Base):
 class Decision(Base):
     """A reviewer's decision on one attempt, as ReviewCompleted told it."""
     __tablename__ = "decisions"
-    __table_args__ = (
-        UniqueConstraint("application_id", "attempt", name="uq_decision_attempt"),
-        Index("ix_decisions_decision", "decision"),  # the report's rejections
-    )
+    __table_args__ = (UniqueConstraint("application_id", "attempt", name="uq_decision_attempt"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
@@ -147,6 +143,30 @@ class Decision(Base):
     reviewer_id: Mapped[str] = mapped_column(String(64))
     event_id: Mapped[str] = mapped_column(String(64))
     decided_at = mapped_column(UtcDateTime(), nullable=False)
+
+
+class ReportDay(Base):
+    """Per campaign and Beijing day: submissions (resubmissions among them) and rejections, kept by
+    the repository in the transaction of each submission and decision (services.common.counters),
+    so the report's series reads these rows instead of every submission."""
+    __tablename__ = "report_days"
+
+    campaign_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day = mapped_column(Date, primary_key=True)
+    submissions: Mapped[int] = mapped_column(Integer)
+    resubmissions: Mapped[int] = mapped_column(Integer)
+    rejections: Mapped[int] = mapped_column(Integer)
+
+
+class ReportReason(Base):
+    """Per campaign: how often each material issue was a reason for rejection, (kind, reason) spelled
+    as the console shows them (repository.reason_key), kept with each rejection."""
+    __tablename__ = "report_reasons"
+
+    campaign_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
 
 
 class Dispatch(Base):
