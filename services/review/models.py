@@ -89,9 +89,11 @@ class ReviewTask(Base):
         # queue reads twenty index entries instead of sorting every open task.
         Index("ix_review_tasks_open", "submitted_at", "attempt", "id", postgresql_where=OPEN_TASKS,
               sqlite_where=OPEN_TASKS),
-        # Every task in queue order: the list under "all" or a closed state, and the tasks of the one day
-        # whose counts the queue reads from rows rather than from review_task_counts (min_waiting_seconds).
-        Index("ix_review_tasks_order", "submitted_at", "attempt", "id"),
+        # Every task in queue order: the list under "all" or a closed state; and, with what the counts
+        # group by, the tasks of the one day whose counts the queue reads from rows rather than from
+        # review_task_counts (min_waiting_seconds), without reading the rows themselves.
+        Index("ix_review_tasks_order", "submitted_at", "attempt", "id", "state", "campaign_id", "district_code",
+              "cert_level"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

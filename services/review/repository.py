@@ -18,7 +18,7 @@ import dataclasses
 from collections import Counter
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case, cast, delete, func, insert, or_, select, text, tuple_, update
+from sqlalchemy import and_, case, cast, delete, func, insert, or_, select, text, tuple_, union_all, update
 
 from services.common import clock, sqltime
 from services.common.audit import AuditLog
@@ -304,35 +304,35 @@ class TaskRepository:
         [(reviewer, Beijing day, n)] of decisions since `since`)."""
         self.counters.write()
         tc = TaskCount
-        where = (tc.campaign_id, tc.district_code, tc.cert_level)
-        opened = self.session.execute(select(*where, func.sum(tc.n)).where(tc.bucket == "open")
-                                      .group_by(*where)).all()
+        stored = self.session.execute(select(tc.bucket, tc.campaign_id, tc.district_code, tc.cert_level,
+                                             func.sum(tc.n)).group_by(tc.bucket, tc.campaign_id, tc.district_code,
+                                                                      tc.cert_level)).all()
         live = dict(((c, d, lvl), n) for c, d, lvl, n in self.session.execute(
             select(ReviewTask.campaign_id, ReviewTask.district_code, ReviewTask.cert_level, func.count())
             .where(_live(now)).group_by(ReviewTask.campaign_id, ReviewTask.district_code, ReviewTask.cert_level)))
-        groups = []
-        for campaign, district, level, n in opened:
+        groups, closed = [], Counter()
+        for bucket, campaign, district, level, n in stored:
+            if bucket != "open":
+                closed[bucket] += int(n)
+                continue
             claimed = live.get((campaign, district, level), 0)
             groups += [(state, campaign, district, level, count) for state, count in
                        ((PENDING, int(n) - claimed), (CLAIMED, claimed)) if count]
         oldest = self.session.scalar(select(func.min(ReviewTask.submitted_at)).where(ReviewTask.state.in_(OPEN)))
-        closed = {bucket: int(n) for bucket, n in self.session.execute(
-            select(tc.bucket, func.sum(tc.n)).where(tc.bucket.in_([DECIDED, SUPERSEDED])).group_by(tc.bucket))
-            if n}
-        return groups, oldest, closed, self._decided_per_day(since)
+        return groups, oldest, {bucket: n for bucket, n in closed.items() if n}, self._decided_per_day(since)
 
     def _decided_per_day(self, since):
-        """[(reviewer, Beijing day, n)] of decisions at or after `since`: the days after since's day
-        from the counters, since's own day (only part of it counts) from its rows."""
+        """[(reviewer, Beijing day, n)] of decisions at or after `since` in one round trip: the days
+        after since's day from the counters, since's own day (only part of it counts) from its rows."""
         dialect = self.session.get_bind().dialect.name
         first = _beijing_day(since)
         midnight = datetime.combine(first + timedelta(days=1), time(), clock.BEIJING)
         day = sqltime.beijing_day(ReviewTask.decided_at, dialect)
-        rows = self.session.execute(select(ReviewTask.decided_by, day, func.count()).where(
-            ReviewTask.state == DECIDED, ReviewTask.decided_at >= since, ReviewTask.decided_at < midnight)
-            .group_by(ReviewTask.decided_by, day)).all()
-        rows += self.session.execute(select(DecisionCount.reviewer_id, DecisionCount.day, DecisionCount.n)
-                                     .where(DecisionCount.day > first)).all()
+        rows = self.session.execute(union_all(
+            select(ReviewTask.decided_by, day, func.count()).where(
+                ReviewTask.state == DECIDED, ReviewTask.decided_at >= since, ReviewTask.decided_at < midnight)
+            .group_by(ReviewTask.decided_by, day),
+            select(DecisionCount.reviewer_id, DecisionCount.day, DecisionCount.n).where(DecisionCount.day > first)))
         return [(by, str(d), n) for by, d, n in rows]
 
     def median_seconds(self, since):

@@ -37,7 +37,8 @@ def upgrade():
         sa.Column('day', sa.Date(), nullable=False),
         sa.Column('n', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('reviewer_id', 'day'))
-    op.create_index('ix_review_tasks_order', 'review_tasks', ['submitted_at', 'attempt', 'id'], unique=False)
+    op.create_index('ix_review_tasks_order', 'review_tasks', ['submitted_at', 'attempt', 'id', 'state', 'campaign_id',
+                                                              'district_code', 'cert_level'], unique=False)
     submitted_day, decided_day = DAYS[op.get_bind().dialect.name]
     op.execute(f"""
         INSERT INTO review_task_counts (bucket, campaign_id, district_code, cert_level, submitted_day, n)
