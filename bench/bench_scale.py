@@ -43,11 +43,13 @@ from bench.support import fresh_vhost, percentile, summary  # noqa: E402
 from services.common import spreadsheets  # noqa: E402
 from services.common.config import DEV_SECRETS  # noqa: E402
 from services.common.crypto import DataCipher  # noqa: E402
+from services.gateway.site.review import QUEUE_PAGE  # noqa: E402
 from tests.support.journey import FORM  # noqa: E402
 
 N = int(os.environ.get("BENCH_SCALE_APPLICATIONS", 100_000))
 EVENT_ROWS = int(os.environ.get("BENCH_SCALE_EVENT_ROWS", 1_000_000))
 REPEAT = int(os.environ.get("BENCH_SCALE_REPEAT", 40))
+KEEP = os.environ.get("BENCH_SCALE_KEEP") == "1"  # leave the filled databases for EXPLAIN; drop them by hand
 PG = os.environ.get("BENCH_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
 SERVICES = ("registration", "review")
 ADMIN = {"account_id": "bench-admin", "roles": ["admin"]}
@@ -212,10 +214,50 @@ def fill_events(conn, rows):
             FROM generate_series(1, %(n)s) AS i""", {"n": rows - rows // 2})
 
 
-def analyze(*conns):
+def recount_report(conn):
+    """The report's counters (report_days, report_reasons), as the repository would have kept them with
+    each submission and decision (the rows above were written by SQL; their reasons are trimmed already)."""
+    with conn, conn.cursor() as cur:
+        cur.execute("DELETE FROM report_days")
+        cur.execute("""
+            INSERT INTO report_days (campaign_id, day, submissions, resubmissions, rejections)
+            SELECT campaign_id, day, sum(s), sum(r), sum(j) FROM (
+                SELECT a.campaign_id, CAST(timezone('Asia/Shanghai', s.submitted_at) AS DATE) AS day, 1 AS s,
+                       CASE WHEN s.attempt > 1 THEN 1 ELSE 0 END AS r, 0 AS j
+                FROM submissions s JOIN applications a ON a.id = s.application_id
+                UNION ALL
+                SELECT a.campaign_id, CAST(timezone('Asia/Shanghai', d.decided_at) AS DATE), 0, 0, 1
+                FROM decisions d JOIN applications a ON a.id = d.application_id WHERE d.decision = 'rejected'
+            ) AS counted GROUP BY campaign_id, day""")
+        cur.execute("DELETE FROM report_reasons")
+        cur.execute("""
+            INSERT INTO report_reasons (campaign_id, kind, reason, n)
+            SELECT a.campaign_id, coalesce(e->>'kind', ''), coalesce(nullif(trim(e->>'reason'), ''), '未说明原因'),
+                   count(*)
+            FROM decisions d JOIN applications a ON a.id = d.application_id, json_array_elements(d.material_issues) e
+            WHERE d.decision = 'rejected' GROUP BY 1, 2, 3""")
+
+
+def recount(name):
+    """The review counters, as the transitions would have kept them (the rows above were written by SQL)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from services.review.repository import TaskRepository
+    engine = create_engine(url(name))
+    with Session(engine) as session, session.begin():
+        TaskRepository(session).recount()
+    engine.dispose()
+
+
+def vacuum_analyze(*conns):
+    """What autovacuum does after a bulk of inserts: statistics, and the visibility map that lets the
+    narrow indexes answer counts without reading the wide rows."""
     for conn in conns:
-        with conn, conn.cursor() as cur:
-            cur.execute("ANALYZE")
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("VACUUM ANALYZE")
+        conn.autocommit = False
 
 
 # --- measuring -----------------------------------------------------------------------------------
@@ -224,8 +266,10 @@ def measure(rpc, campaign_id, count, registration_pid):
     ids = [str(uuid.UUID(hex=__import__("hashlib").md5(f"app{i}".encode()).hexdigest()))
            for i in range(1, count + 1, max(1, count // REPEAT))]
     out = {"ceiling": p95_ms(lambda i: rpc.registration.code_tables())}
-    # The reviewer's queue page asks for three things: the tasks, the counts per tab, the figures.
+    # The reviewer's queue page asks for three things: the tasks (a page of them), the counts per tab,
+    # the figures.
     def page(filters):
+        filters = {**filters, "limit": QUEUE_PAGE}
         return (rpc.review.list_tasks(REVIEWER, filters), rpc.review.queue_counts(REVIEWER, filters),
                 rpc.review.figures(REVIEWER))
 
@@ -300,7 +344,9 @@ def main():
                     if size == N:
                         fill_events(reg, EVENT_ROWS // 2)
                         fill_events(rev, EVENT_ROWS // 2)
-                    analyze(reg, rev)
+                    recount_report(reg)
+                    recount(names["review"])
+                    vacuum_analyze(reg, rev)
                     print(f"scale  filled {size:,} applications in {time.perf_counter() - t0:.0f} s", flush=True)
                     done = size
                     results[size] = measure(rpc, campaign["id"], size, processes[0].pid)
@@ -316,7 +362,10 @@ def main():
             except subprocess.TimeoutExpired:
                 p.kill()
         for name in names.values():
-            database(name, create=False)
+            if KEEP:
+                print(f"scale  kept database {name}", flush=True)
+            else:
+                database(name, create=False)
 
 
 def report(results):

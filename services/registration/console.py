@@ -53,12 +53,10 @@ def report(uow, principal, campaign_id=None):
     answer = handlers.report(uow, principal, campaign_id)
     per_day = [{"day": day, "count": n, "first": n - again, "resubmissions": again}
                for day, n, again in uow.submissions.per_day(campaign_id)]
+    rejections, groups = uow.decisions.rejection_reasons(campaign_id)
     reasons = Counter()
-    rejections = 0
-    for decision in uow.decisions.rejections(campaign_id):
-        rejections += 1
-        for issue in decision.material_issues or ():
-            reasons[(issue.get("kind") or "", (issue.get("reason") or "").strip() or "未说明原因")] += 1
+    for kind, reason, n in groups:  # grouped as stored; spelled as the console shows them
+        reasons[(kind or "", (reason or "").strip() or "未说明原因")] += n
     return {**answer, "submissions_per_day": per_day, "rejections": rejections,
             "rejection_reasons": [{"kind": kind, "reason": reason, "count": n}
                                   for (kind, reason), n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))]}

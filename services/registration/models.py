@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -71,7 +72,11 @@ class RosterRecord(Base):
 class Application(Base):
     """登记申请: the current state of one applicant's application in one campaign."""
     __tablename__ = "applications"
-    __table_args__ = (UniqueConstraint("account_id", "campaign_id", name="uq_application_account_campaign"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "campaign_id", name="uq_application_account_campaign"),
+        # The report's counts read this narrow index, not the wide rows (personal data sealed in them).
+        Index("ix_applications_report", "campaign_id", "state", "district_code", "cert_level"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     account_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -138,6 +143,30 @@ class Decision(Base):
     reviewer_id: Mapped[str] = mapped_column(String(64))
     event_id: Mapped[str] = mapped_column(String(64))
     decided_at = mapped_column(UtcDateTime(), nullable=False)
+
+
+class ReportDay(Base):
+    """Per campaign and Beijing day: submissions (resubmissions among them) and rejections, kept by
+    the repository in the transaction of each submission and decision (services.common.counters),
+    so the report's series reads these rows instead of every submission."""
+    __tablename__ = "report_days"
+
+    campaign_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day = mapped_column(Date, primary_key=True)
+    submissions: Mapped[int] = mapped_column(Integer)
+    resubmissions: Mapped[int] = mapped_column(Integer)
+    rejections: Mapped[int] = mapped_column(Integer)
+
+
+class ReportReason(Base):
+    """Per campaign: how often each material issue was a reason for rejection, (kind, reason) spelled
+    as the console shows them (repository.reason_key), kept with each rejection."""
+    __tablename__ = "report_reasons"
+
+    campaign_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
 
 
 class Dispatch(Base):

@@ -8,12 +8,13 @@ loses a version race (a concurrent request won) is refused with the Conflict it 
 """
 import json
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.common import audit as platform_audit
-from services.common import sqltime
+from services.common import clock
+from services.common.counters import Counters
 from services.common.idnumbers import normalise_number
 from services.contracts.errors import Conflict, NotFound
 from services.contracts.states import FEEDBACK_OPEN
@@ -33,13 +34,14 @@ ALREADY_DISPATCHED = "证书寄送信息已登记，请勿重复登记"
 
 def repositories(session, cipher):
     """The unit of work's hook: this service's repositories for one session."""
+    counters = Counters(session)  # one per session: every counter row of a transaction in one order
     return {
         "campaigns": CampaignRepository(session),
         "sequences": SequenceRepository(session),
         "roster": RosterRepository(session, cipher),
         "applications": ApplicationRepository(session, cipher),
-        "submissions": SubmissionRepository(session, cipher),
-        "decisions": DecisionRepository(session),
+        "submissions": SubmissionRepository(session, cipher, counters),
+        "decisions": DecisionRepository(session, counters),
         "dispatches": DispatchRepository(session),
         "feedback": FeedbackRepository(session, cipher),
         "audit": platform_audit.AuditLog(session),
@@ -323,9 +325,19 @@ class ApplicationRepository:
         row.updated_at = app.updated_at = now
 
 
+def reason_key(issue):
+    """A material issue of a rejection as the report counts it: (kind, reason), a blank reason "未说明原因"."""
+    return str(issue.get("kind") or ""), str(issue.get("reason") or "").strip() or "未说明原因"
+
+
+def _campaign_of(session, application_id):
+    """The application's campaign: the row is in the session already when its change is being stored."""
+    return session.get(models.Application, application_id).campaign_id
+
+
 class SubmissionRepository:
-    def __init__(self, session, cipher):
-        self.session, self.cipher = session, cipher
+    def __init__(self, session, cipher, counters):
+        self.session, self.cipher, self.counters = session, cipher, counters
 
     def by_key(self, account_id, idempotency_key):
         row = self.session.scalars(select(models.Submission).where(
@@ -348,16 +360,20 @@ class SubmissionRepository:
             answer_enc=seal(self.cipher, sub.answer, "submission.answer"), event_id=sub.event_id,
             submitted_at=sub.submitted_at))
         _flush(self.session, Conflict(ALREADY_SUBMITTED, code="already_submitted"))
+        self.counters.note(models.ReportDay.__table__, {
+            "campaign_id": _campaign_of(self.session, sub.application_id),
+            "day": sub.submitted_at.astimezone(clock.BEIJING).date()}, submissions=1, resubmissions=int(sub.attempt > 1))
 
     def per_day(self, campaign_id=None):
-        """Submissions per Beijing calendar day: [(day "YYYY-MM-DD", all, resubmissions)], by day."""
-        sub = models.Submission
-        day = sqltime.beijing_day(sub.submitted_at, self.session.get_bind().dialect.name).label("day")
-        query = select(day, func.count(), func.sum(case((sub.attempt > 1, 1), else_=0))).group_by(day)
+        """Submissions per Beijing calendar day: [(day "YYYY-MM-DD", all, resubmissions)], by day (the
+        counters of models.ReportDay)."""
+        self.counters.write()
+        days = models.ReportDay
+        query = select(days.day, func.sum(days.submissions), func.sum(days.resubmissions)).group_by(days.day) \
+            .having(func.sum(days.submissions) > 0)
         if campaign_id:
-            query = query.join(models.Application, models.Application.id == sub.application_id).where(
-                models.Application.campaign_id == campaign_id)
-        return [(str(d), n, int(r or 0)) for d, n, r in self.session.execute(query.order_by(day)).all()]
+            query = query.where(days.campaign_id == campaign_id)
+        return [(str(d), int(n), int(r)) for d, n, r in self.session.execute(query.order_by(days.day)).all()]
 
     def _submission(self, row):
         form = {**row.form, **unseal(self.cipher, row.personal_enc, "submission.personal")}
@@ -371,23 +387,41 @@ class SubmissionRepository:
 
 
 class DecisionRepository:
-    def __init__(self, session):
-        self.session = session
+    def __init__(self, session, counters):
+        self.session, self.counters = session, counters
 
     def add(self, decision):
         self.session.add(models.Decision(**_fields(decision)))
         self.session.flush()
+        if decision.decision == "rejected":
+            campaign_id = _campaign_of(self.session, decision.application_id)
+            self.counters.note(models.ReportDay.__table__, {
+                "campaign_id": campaign_id, "day": decision.decided_at.astimezone(clock.BEIJING).date()}, rejections=1)
+            for issue in decision.material_issues or ():
+                if isinstance(issue, dict):
+                    kind, reason = reason_key(issue)
+                    self.counters.note(models.ReportReason.__table__,
+                                       {"campaign_id": campaign_id, "kind": kind, "reason": reason}, n=1)
 
     def of_application(self, application_id):
         return [_decision(row) for row in self.session.scalars(
             select(models.Decision).where(models.Decision.application_id == application_id))]
 
-    def rejections(self, campaign_id=None):
-        query = select(models.Decision).where(models.Decision.decision == "rejected")
+    def rejection_reasons(self, campaign_id=None):
+        """(rejections, [(kind, reason, n)]) in one round trip, from the counters (models.ReportDay,
+        models.ReportReason)."""
+        self.counters.write()
+        days, reasons = models.ReportDay, models.ReportReason
+        total = select(literal(0).label("part"), literal("").label("kind"), literal("").label("reason"),
+                       func.coalesce(func.sum(days.rejections), 0).label("n"))
+        grouped = select(literal(1), reasons.kind, reasons.reason, func.sum(reasons.n)).group_by(
+            reasons.kind, reasons.reason)
         if campaign_id:
-            query = query.join(models.Application, models.Application.id == models.Decision.application_id) \
-                .where(models.Application.campaign_id == campaign_id)
-        return [_decision(row) for row in self.session.scalars(query)]
+            total, grouped = total.where(days.campaign_id == campaign_id), grouped.where(
+                reasons.campaign_id == campaign_id)
+        rows = self.session.execute(union_all(total, grouped)).all()
+        return (sum(int(n) for part, _, _, n in rows if part == 0),
+                [(k, r, int(n)) for part, k, r, n in rows if part == 1])
 
 
 def _decision(row):

@@ -229,13 +229,19 @@ def common_reasons():
 
 # --- figures -----------------------------------------------------------------------------------
 
-def figures_snapshot(uow, window_days, now):
-    """Reviewer figures without the audience check (the metrics RPC uses it)."""
+def figures_snapshot(uow, window_days, now, recent=None, at=None):
+    """Reviewer figures without the audience check (the metrics RPC uses it). `recent` (a
+    domain.figures.Recent, with `at` its clock's reading) keeps the median a while; without it, the
+    median is computed now."""
     since = now - timedelta(days=window_days)
-    groups, closed_counts, decided, median = uow.tasks.figures_counts(since, now)
-    opened = figures_rules.open_counts(groups, now)
+    groups, oldest, closed_counts, decided = uow.tasks.figures_counts(since, now)
+    opened = figures_rules.open_counts(groups, oldest, now)
     by_state = {PENDING: opened["by_state"].get(PENDING, 0), CLAIMED: opened["by_state"].get(CLAIMED, 0),
                 DECIDED: closed_counts.get(DECIDED, 0), SUPERSEDED: closed_counts.get(SUPERSEDED, 0)}
+    if recent is None:
+        median, median_as_of = uow.tasks.median_seconds(since), now
+    else:
+        median, median_as_of = recent.get(window_days, at, lambda: uow.tasks.median_seconds(since), now)
     today = now.astimezone(clock.BEIJING).date().isoformat()
     per_day = figures_rules.decided_per_reviewer_per_day(decided)
     return {
@@ -246,6 +252,7 @@ def figures_snapshot(uow, window_days, now):
         "decided_per_reviewer_per_day": per_day,
         "decided_today": {row["reviewer_id"]: row["decided"] for row in per_day if row["day"] == today},
         "median_seconds_to_decision": median,
+        "median_as_of": clock.iso(median_as_of),
         "window_days": window_days,
         "counts": {"by_state": by_state, "open_by_campaign": opened["by_campaign"],
                    "open_by_district": opened["by_district"], "open_by_level": opened["by_level"]},
@@ -253,6 +260,6 @@ def figures_snapshot(uow, window_days, now):
     }
 
 
-def figures(uow, principal, window_days, now):
+def figures(uow, principal, window_days, now, recent=None, at=None):
     access.require_staff(principal)
-    return figures_snapshot(uow, window_days, now)
+    return figures_snapshot(uow, window_days, now, recent, at)

@@ -7,9 +7,9 @@
 - `audit_log`: the platform's append-only audit log (services.common.audit): staff looks at tasks
   and materials, claims, releases, decisions, purges. The database refuses UPDATE and DELETE.
 """
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Date, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common import audit
@@ -89,6 +89,11 @@ class ReviewTask(Base):
         # queue reads twenty index entries instead of sorting every open task.
         Index("ix_review_tasks_open", "submitted_at", "attempt", "id", postgresql_where=OPEN_TASKS,
               sqlite_where=OPEN_TASKS),
+        # Every task in queue order: the list under "all" or a closed state; and, with what the counts
+        # group by, the tasks of the one day whose counts the queue reads from rows rather than from
+        # review_task_counts (min_waiting_seconds), without reading the rows themselves.
+        Index("ix_review_tasks_order", "submitted_at", "attempt", "id", "state", "campaign_id", "district_code",
+              "cert_level"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -115,6 +120,32 @@ class ReviewTask(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     decision_key: Mapped[str | None] = mapped_column(String(100), nullable=True)  # Idempotency-Key
     superseded_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class TaskCount(Base):
+    """How many tasks each (bucket, campaign, district, level, UTC day of submission) holds. The task
+    repository keeps it in the transaction of every task it adds or moves to another bucket, so the
+    queue's counts and the figures read a few hundred rows instead of counting a national year of
+    tasks. Buckets: open (pending or claimed: which claims are live is read from the claimed rows,
+    since a lease runs out without a write), decided, superseded."""
+    __tablename__ = "review_task_counts"
+
+    bucket: Mapped[str] = mapped_column(String(12), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    cert_level: Mapped[str] = mapped_column(String(20), primary_key=True)
+    submitted_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class DecisionCount(Base):
+    """Decisions per reviewer per Beijing day, kept with each decision (a decision is final): the
+    figures' throughput without counting every decided task."""
+    __tablename__ = "review_decision_counts"
+
+    reviewer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
 
 
 class AuditEntry(Base):

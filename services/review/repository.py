@@ -9,22 +9,28 @@ A transition is stored by a compare-and-set: the UPDATE's WHERE says the lifecyc
 decided on (state, claimant, lease) is still the stored one, and its rowcount tells whether it was.
 When another request changed the task first, `apply` loads it again and asks the domain again, so
 two reviewers racing for one task change one row, and the other hears the domain's reason.
+
+The counters (models.TaskCount, models.DecisionCount) move with the rows: `add` and a stored `save`
+note what they change (services.common.counters writes the notes just before the commit). A
+transition that is not stored (lost the compare-and-set, or a replay that changes nothing) notes nothing.
 """
 import dataclasses
-from datetime import timedelta
+from collections import Counter
+from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case, func, insert, or_, select, text, tuple_, update
+from sqlalchemy import and_, case, cast, delete, func, insert, or_, select, text, tuple_, union_all, update
 
-from services.common import sqltime
+from services.common import clock, sqltime
 from services.common.audit import AuditLog
+from services.common.counters import Counters
 from services.contracts.errors import Conflict, NotFound
 
 from .domain import duplicates
 from .domain.phash import bands
 from .domain.records import Material
 from .domain.tasks import CLAIMED, DECIDED, OPEN, PENDING, SUPERSEDED, Task
+from .models import DecisionCount, MaterialFingerprint, ReviewTask, TaskCount
 from .models import Material as MaterialRow
-from .models import MaterialFingerprint, ReviewTask
 
 TRANSITION_ROUNDS = 5  # loads of one task before a request that keeps losing races gives up
 MINE = "mine"  # live claims of the reviewer asking (the workbench's "我领取的")
@@ -89,6 +95,28 @@ def _state_condition(state, now, reviewer_id):
     return ReviewTask.state == state
 
 
+def _utc_day(moment):
+    return moment.astimezone(timezone.utc).date()
+
+
+def _beijing_day(moment):
+    return moment.astimezone(clock.BEIJING).date()
+
+
+def _bucket(state):
+    """The counter a stored state is kept under: pending and claimed are both "open"."""
+    return "open" if state in OPEN else state
+
+
+def _task_count_key(task, state):
+    return {"bucket": _bucket(state), "campaign_id": task.campaign_id, "district_code": task.district_code,
+            "cert_level": task.cert_level, "submitted_day": _utc_day(task.submitted_at)}
+
+
+def _sql_utc_day(column, dialect):
+    return func.date(column) if dialect == "sqlite" else cast(func.timezone("UTC", column), TaskCount.submitted_day.type)
+
+
 def approved_before(cutoff):
     """A subquery: the applications whose task was approved at or before `cutoff`."""
     return select(ReviewTask.application_id).where(
@@ -98,6 +126,35 @@ def approved_before(cutoff):
 class TaskRepository:
     def __init__(self, session):
         self.session = session
+        self.counters = Counters(session)
+
+    # -- the counters ---------------------------------------------------------------------------------
+
+    def _note(self, before, after):
+        """Count a task moving from `before` (None: a new task) to `after`, both Task values."""
+        if before is None or _bucket(before.state) != _bucket(after.state):
+            self.counters.note(TaskCount.__table__, _task_count_key(after, after.state), n=1)
+            if before is not None:
+                self.counters.note(TaskCount.__table__, _task_count_key(before, before.state), n=-1)
+        if after.state == DECIDED and (before is None or before.state != DECIDED):
+            self.counters.note(DecisionCount.__table__, {"reviewer_id": after.decided_by,
+                                                         "day": _beijing_day(after.decided_at)}, n=1)
+
+    def recount(self):
+        """Fill the counters again from the tasks (what migration 0006 did; for rows written by hand)."""
+        dialect = self.session.get_bind().dialect.name
+        bucket = case((ReviewTask.state.in_(OPEN), "open"), else_=ReviewTask.state)
+        day = _sql_utc_day(ReviewTask.submitted_at, dialect)
+        self.session.execute(delete(TaskCount))
+        self.session.execute(insert(TaskCount).from_select(
+            ["bucket", "campaign_id", "district_code", "cert_level", "submitted_day", "n"],
+            select(bucket, ReviewTask.campaign_id, ReviewTask.district_code, ReviewTask.cert_level, day, func.count())
+            .group_by(bucket, ReviewTask.campaign_id, ReviewTask.district_code, ReviewTask.cert_level, day)))
+        decided_day = sqltime.beijing_day(ReviewTask.decided_at, dialect)
+        self.session.execute(delete(DecisionCount))
+        self.session.execute(insert(DecisionCount).from_select(
+            ["reviewer_id", "day", "n"], select(ReviewTask.decided_by, decided_day, func.count())
+            .where(ReviewTask.state == DECIDED).group_by(ReviewTask.decided_by, decided_day)))
 
     def _tasks(self, query):
         return [_to_domain(row) for row in self.session.execute(query).mappings().all()]
@@ -114,6 +171,7 @@ class TaskRepository:
     def add(self, task):
         # As parameters, not .values(): with .values() every insert built a cache key of all its values.
         self.session.execute(insert(ReviewTask), [dataclasses.asdict(task)])
+        self._note(None, task)
 
     def save(self, task, seen):
         """Store the task's changes if its stored lifecycle is still `seen`; False when it is not."""
@@ -122,7 +180,11 @@ class TaskRepository:
         guard = [column == value for column, value in zip(_LIFECYCLE, seen, strict=True)]  # None → IS NULL
         result = self.session.execute(update(ReviewTask).where(ReviewTask.id == task.id, *guard).values(**changes)
                                       .execution_options(synchronize_session=False))
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            return False
+        # seen[0] is the state the row had: the task before this transition, as far as counters go.
+        self._note(dataclasses.replace(task, state=seen[0]), task)
+        return True
 
     def apply(self, task_id, change):
         """(task, what `change(task)` answered), stored: load, change, compare-and-set, again when
@@ -174,11 +236,51 @@ class TaskRepository:
         return self._tasks(query.order_by(*_ORDER).limit(f["limit"]))
 
     def counts(self, f, now, reviewer_id):
-        """[(state as shown, the reviewer's own live claim, number)] under the filters."""
-        effective = case((_live(now), CLAIMED), (ReviewTask.state == CLAIMED, PENDING), else_=ReviewTask.state)
-        mine = case((and_(_live(now), ReviewTask.claimed_by == reviewer_id), 1), else_=0)
-        return self.session.execute(select(effective, mine, func.count()).where(*_scope(f, now))
-                                    .group_by(effective, mine)).all()
+        """[(state as shown, the reviewer's own live claim, number)] under the filters: the stored
+        buckets from the counters (plus, under min_waiting_seconds, the rows of the one day the bound
+        falls in), the live claims from the claimed rows."""
+        self.counters.write()  # this transaction's own changes first (none on a page view)
+        stored = self._stored_counts(f, now)
+        live, mine = self._live_claims(f, now, reviewer_id)
+        return [(PENDING, 0, stored.get("open", 0) - live), (CLAIMED, 1, mine), (CLAIMED, 0, live - mine),
+                (DECIDED, 0, stored.get(DECIDED, 0)), (SUPERSEDED, 0, stored.get(SUPERSEDED, 0))]
+
+    def _stored_counts(self, f, now):
+        """{bucket: n} under the filters."""
+        tc = TaskCount
+        query = select(tc.bucket, func.sum(tc.n)).group_by(tc.bucket)
+        for column, key in ((tc.campaign_id, "campaign_id"), (tc.district_code, "district"),
+                            (tc.cert_level, "level")):
+            if key in f:
+                query = query.where(column == f[key])
+        found = Counter()
+        if f.get("min_waiting_seconds"):
+            # The bound falls inside one UTC day: the days before it from the counters, and that day
+            # either from its rows up to the bound or, when the bound is late in the day, from its
+            # counter less the rows after the bound (a one-hour wait reads the last hour's rows).
+            bound = now - timedelta(seconds=f["min_waiting_seconds"])
+            day = _utc_day(bound)
+            start = datetime.combine(day, time(), timezone.utc)
+            late = bound - start >= timedelta(hours=12)
+            bucket = case((ReviewTask.state.in_(OPEN), "open"), else_=ReviewTask.state)
+            scope = _scope({key: value for key, value in f.items() if key != "min_waiting_seconds"}, now)
+            if late:
+                query = query.where(tc.submitted_day <= day)
+                rows = and_(ReviewTask.submitted_at > bound, ReviewTask.submitted_at < start + timedelta(days=1))
+            else:
+                query = query.where(tc.submitted_day < day)
+                rows = and_(ReviewTask.submitted_at >= start, ReviewTask.submitted_at <= bound)
+            for name, n in self.session.execute(select(bucket, func.count()).where(rows, *scope).group_by(bucket)):
+                found[name] += -n if late else n
+        found.update({bucket: int(n) for bucket, n in self.session.execute(query).all()})
+        return found
+
+    def _live_claims(self, f, now, reviewer_id):
+        """(live claims, the reviewer's own) under the filters: a look at the claimed rows only."""
+        mine = case((ReviewTask.claimed_by == reviewer_id, 1), else_=0)
+        live, own = self.session.execute(select(func.count(), func.sum(mine)).where(
+            _live(now), *_scope(f, now))).one()
+        return live, int(own or 0)
 
     def held_by(self, reviewer_id, f, now, passed):
         """The reviewer's oldest live claim under the filters, or None."""
@@ -198,31 +300,52 @@ class TaskRepository:
     # -- figures --------------------------------------------------------------------------------------
 
     def figures_counts(self, since, now):
-        """What the reviewer figures are made of, counted by the database (a national year of tasks stays
-        there): ([(effective state, campaign, district, level, n, oldest submission)] of open tasks,
-        {closed state: n}, [(reviewer, Beijing day, n)] of decisions since `since`, median seconds from
-        submission to decision since `since` or None)."""
-        dialect = self.session.get_bind().dialect.name
-        effective = case((_live(now), CLAIMED), else_=PENDING)
-        open_groups = self.session.execute(select(
-            effective, ReviewTask.campaign_id, ReviewTask.district_code, ReviewTask.cert_level, func.count(),
-            func.min(ReviewTask.submitted_at)).where(ReviewTask.state.in_(OPEN)).group_by(
-            effective, ReviewTask.campaign_id, ReviewTask.district_code, ReviewTask.cert_level)).all()
-        closed = dict(self.session.execute(select(ReviewTask.state, func.count()).where(
-            ReviewTask.state.in_([DECIDED, SUPERSEDED])).group_by(ReviewTask.state)).all())
-        decided = and_(ReviewTask.state == DECIDED, ReviewTask.decided_at >= since)
-        day = sqltime.beijing_day(ReviewTask.decided_at, dialect)
-        per_day = self.session.execute(select(ReviewTask.decided_by, day, func.count()).where(decided)
-                                       .group_by(ReviewTask.decided_by, day)).all()
-        per_day = [(by, str(d), n) for by, d, n in per_day]
-        return open_groups, closed, per_day, self._median_seconds(decided, dialect)
+        """What the reviewer figures are made of, from the counters: ([(effective state, campaign,
+        district, level, n)] of open tasks, the oldest open submission or None, {closed state: n},
+        [(reviewer, Beijing day, n)] of decisions since `since`)."""
+        self.counters.write()
+        tc = TaskCount
+        stored = self.session.execute(select(tc.bucket, tc.campaign_id, tc.district_code, tc.cert_level,
+                                             func.sum(tc.n)).group_by(tc.bucket, tc.campaign_id, tc.district_code,
+                                                                      tc.cert_level)).all()
+        live = dict(((c, d, lvl), n) for c, d, lvl, n in self.session.execute(
+            select(ReviewTask.campaign_id, ReviewTask.district_code, ReviewTask.cert_level, func.count())
+            .where(_live(now)).group_by(ReviewTask.campaign_id, ReviewTask.district_code, ReviewTask.cert_level)))
+        groups, closed = [], Counter()
+        for bucket, campaign, district, level, n in stored:
+            if bucket != "open":
+                closed[bucket] += int(n)
+                continue
+            claimed = live.get((campaign, district, level), 0)
+            groups += [(state, campaign, district, level, count) for state, count in
+                       ((PENDING, int(n) - claimed), (CLAIMED, claimed)) if count]
+        oldest = self.session.scalar(select(func.min(ReviewTask.submitted_at)).where(ReviewTask.state.in_(OPEN)))
+        return groups, oldest, {bucket: n for bucket, n in closed.items() if n}, self._decided_per_day(since)
 
-    def _median_seconds(self, condition, dialect):
-        """The exact median of decided_at − submitted_at: the middle one or two values, found by the
-        database's sort (an index would not help: the value is computed)."""
-        n = self.session.scalar(select(func.count()).select_from(ReviewTask).where(condition))
+    def _decided_per_day(self, since):
+        """[(reviewer, Beijing day, n)] of decisions at or after `since` in one round trip: the days
+        after since's day from the counters, since's own day (only part of it counts) from its rows."""
+        dialect = self.session.get_bind().dialect.name
+        first = _beijing_day(since)
+        midnight = datetime.combine(first + timedelta(days=1), time(), clock.BEIJING)
+        day = sqltime.beijing_day(ReviewTask.decided_at, dialect)
+        rows = self.session.execute(union_all(
+            select(ReviewTask.decided_by, day, func.count()).where(
+                ReviewTask.state == DECIDED, ReviewTask.decided_at >= since, ReviewTask.decided_at < midnight)
+            .group_by(ReviewTask.decided_by, day),
+            select(DecisionCount.reviewer_id, DecisionCount.day, DecisionCount.n).where(DecisionCount.day > first)))
+        return [(by, str(d), n) for by, d, n in rows]
+
+    def median_seconds(self, since):
+        """The exact median of decided_at − submitted_at of the decisions since `since`, or None: the
+        middle one or two values, found by the database's sort (an index would not help: the value is
+        computed), so the figures keep it a minute (domain/figures.Recent). How many: the counters."""
+        self.counters.write()
+        n = sum(count for _, _, count in self._decided_per_day(since))
         if not n:
             return None
+        dialect = self.session.get_bind().dialect.name
+        condition = and_(ReviewTask.state == DECIDED, ReviewTask.decided_at >= since)
         seconds = sqltime.seconds_between(ReviewTask.submitted_at, ReviewTask.decided_at, dialect)
         middle = self.session.scalars(select(seconds).where(condition).order_by(seconds)
                                       .offset((n - 1) // 2).limit(2 - n % 2)).all()

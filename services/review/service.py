@@ -3,6 +3,7 @@ Thin: each entrypoint opens one unit of work (or hands the factory to a handler 
 than one) and delegates to `handlers` (tasks), `uploads` (materials) or `workbench`. Pillow and AES
 work runs in eventlet's thread pool."""
 import logging
+import time
 
 from eventlet import tpool
 from nameko.extensions import DependencyProvider
@@ -21,6 +22,7 @@ from services.contracts.subscriptions import SUBSCRIPTIONS
 from . import audit, handlers, uploads, workbench
 from . import metrics as review_metrics
 from .adapters.storage import MaterialStore
+from .domain.figures import MEDIAN_REFRESH_SECONDS, Recent
 from .models import Base
 from .repository import repositories
 from .settings import ReviewSettings
@@ -38,11 +40,22 @@ class Settings(DependencyProvider):
         return self.settings
 
 
+class RecentFigures(DependencyProvider):
+    """The figures this process keeps a while (domain.figures.Recent): one per service container."""
+
+    def setup(self):
+        self.recent = Recent(MEDIAN_REFRESH_SECONDS)
+
+    def get_dependency(self, worker_ctx):
+        return self.recent
+
+
 class ReviewService(ServiceBase):
     name = "review"
     db = Database(Base.metadata, topology=SUBSCRIPTIONS, repositories=repositories)
     cipher = Cipher()
     settings = Settings()
+    recent = RecentFigures()
 
     def _offload(self, fn, *args, **kwargs):
         """CPU-heavy work off the event loop, so one upload does not stall other requests."""
@@ -131,7 +144,8 @@ class ReviewService(ServiceBase):
     @rpc(expected_exceptions=DomainError)
     def figures(self, principal):
         with self.db.uow() as uow:
-            answer = handlers.figures(uow, principal, self.settings.figures_window_days, clock.now())
+            answer = handlers.figures(uow, principal, self.settings.figures_window_days, clock.now(), self.recent,
+                                      time.monotonic())
         review_metrics.publish(answer)
         return answer
 
@@ -144,7 +158,8 @@ class ReviewService(ServiceBase):
     @rpc
     def metrics(self):
         with self.db.uow() as uow:
-            figures = handlers.figures_snapshot(uow, self.settings.figures_window_days, clock.now())
+            figures = handlers.figures_snapshot(uow, self.settings.figures_window_days, clock.now(), self.recent,
+                                                time.monotonic())
         review_metrics.publish(figures)
         return platform_metrics.render()
 

@@ -70,8 +70,10 @@ def test_figures_are_counted_by_the_database_with_beijing_days_and_an_exact_medi
             tasks.apply(f"d-{n}", lambda t, who=reviewer: t.claim(who, t.submitted_at, 600))
             tasks.apply(f"d-{n}", lambda t, who=reviewer, at=decided_at, n=n: t.decide(
                 who, "approved", None, [], None, at))
-        groups, closed, per_day, median = tasks.figures_counts(NOW - timedelta(days=1), NOW)
-    assert [(state, district, n) for state, _, district, _, n, _ in groups] == [("pending", "110105", 1)]
+        groups, oldest, closed, per_day = tasks.figures_counts(NOW - timedelta(days=1), NOW)
+        median = tasks.median_seconds(NOW - timedelta(days=1))
+    assert [(state, district, n) for state, _, district, _, n in groups] == [("pending", "110105", 1)]
+    assert oldest == NOW
     assert closed == {"decided": 4}
     assert sorted(per_day) == [("reviewer-1", "2020-07-03", 2), ("reviewer-1", "2020-07-04", 1),
                                ("reviewer-2", "2020-07-04", 1)]

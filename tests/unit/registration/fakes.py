@@ -188,9 +188,11 @@ class FakeDecisions:
     def of_application(self, application_id):
         return [d for d in self.stored if d.application_id == application_id]
 
-    def rejections(self, campaign_id=None):
-        return [d for d in self.stored if d.decision == "rejected"
-                and (not campaign_id or self._applications.campaign_of(d.application_id) == campaign_id)]
+    def rejection_reasons(self, campaign_id=None):
+        rejected = [d for d in self.stored if d.decision == "rejected"
+                    and (not campaign_id or self._applications.campaign_of(d.application_id) == campaign_id)]
+        groups = Counter((issue.get("kind"), issue.get("reason")) for d in rejected for issue in d.material_issues or ())
+        return len(rejected), [(kind, reason, n) for (kind, reason), n in groups.items()]
 
 
 class FakeDispatches:

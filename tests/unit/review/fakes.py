@@ -113,20 +113,20 @@ class FakeTasks:
         return found[0] if found else None
 
     def figures_counts(self, since, now):
-        groups = Counter()
-        oldest = {}
-        for t in self.stored.values():
-            if t.state in OPEN:
-                key = (t.effective_state(now), t.campaign_id, t.district_code, t.cert_level)
-                groups[key] += 1
-                oldest[key] = min(t.submitted_at, oldest.get(key, t.submitted_at))
+        opened = [t for t in self.stored.values() if t.state in OPEN]
+        groups = Counter((t.effective_state(now), t.campaign_id, t.district_code, t.cert_level) for t in opened)
         closed = Counter(t.state for t in self.stored.values() if t.state in (DECIDED, SUPERSEDED))
-        decided = [t for t in self.stored.values() if t.state == DECIDED and t.decided_at >= since]
-        per_day = Counter((t.decided_by, t.decided_at.astimezone(clock.BEIJING).date().isoformat()) for t in decided)
-        waits = [(t.decided_at - t.submitted_at).total_seconds() for t in decided]
-        return ([(*key, n, oldest[key]) for key, n in groups.items()], dict(closed),
-                [(by, day, n) for (by, day), n in per_day.items()],
-                round(statistics.median(waits), 3) if waits else None)
+        per_day = Counter((t.decided_by, t.decided_at.astimezone(clock.BEIJING).date().isoformat())
+                          for t in self._decided_since(since))
+        return ([(*key, n) for key, n in groups.items()], min((t.submitted_at for t in opened), default=None),
+                dict(closed), [(by, day, n) for (by, day), n in per_day.items()])
+
+    def _decided_since(self, since):
+        return [t for t in self.stored.values() if t.state == DECIDED and t.decided_at >= since]
+
+    def median_seconds(self, since):
+        waits = [(t.decided_at - t.submitted_at).total_seconds() for t in self._decided_since(since)]
+        return round(statistics.median(waits), 3) if waits else None
 
 
 class FakeMaterials:

@@ -65,9 +65,22 @@ def test_figures_arithmetic():
     assert figures.decided_per_reviewer_per_day([("r1", "2020-07-03", 2), ("r2", "2020-07-04", 1)]) == [
         {"reviewer_id": "r2", "day": "2020-07-04", "decided": 1},
         {"reviewer_id": "r1", "day": "2020-07-03", "decided": 2}]
-    opened = figures.open_counts([("pending", "c1", "110105", "ASSISTANT", 3, NOW - timedelta(hours=2)),
-                                  ("claimed", "c1", "110108", "ASSISTANT", 1, NOW - timedelta(hours=1))], NOW)
+    opened = figures.open_counts([("pending", "c1", "110105", "ASSISTANT", 3),
+                                  ("claimed", "c1", "110108", "ASSISTANT", 1)], NOW - timedelta(hours=2), NOW)
     assert opened == {"by_state": {"pending": 3, "claimed": 1}, "by_campaign": {"c1": 4},
                       "by_district": {"110105": 3, "110108": 1}, "by_level": {"ASSISTANT": 4}, "open": 4,
                       "oldest_waiting_seconds": 7200.0}
-    assert figures.open_counts([], NOW)["oldest_waiting_seconds"] is None
+    assert figures.open_counts([], None, NOW)["oldest_waiting_seconds"] is None
+
+
+def test_recent_keeps_a_value_its_seconds_and_says_as_of_when():
+    recent, computed = figures.Recent(60), []
+
+    def compute():
+        computed.append(1)
+        return len(computed)
+
+    assert recent.get(30, 100.0, compute, "t0") == (1, "t0")
+    assert recent.get(30, 159.9, compute, "t1") == (1, "t0")  # kept: younger than a minute
+    assert recent.get(7, 159.9, compute, "t1") == (2, "t1")  # another key is its own
+    assert recent.get(30, 160.0, compute, "t2") == (3, "t2")  # a minute old: computed again
