@@ -126,6 +126,15 @@ class ReviewService(ServiceBase):
 
     # --- the workbench pages ----------------------------------------------------------------
     @rpc(expected_exceptions=DomainError)
+    def queue_page(self, principal, filters=None):
+        with self.db.uow() as uow:
+            answer = workbench.queue_page(uow, principal, filters, self.settings.list_limit,
+                                          self.settings.figures_window_days, clock.now(), self.recent,
+                                          time.monotonic())
+        review_metrics.publish(answer["figures"])
+        return answer
+
+    @rpc(expected_exceptions=DomainError)
     def queue_counts(self, principal, filters=None):
         with self.db.uow() as uow:
             return workbench.queue_counts(uow, principal, filters, self.settings.list_limit, clock.now())

@@ -1,5 +1,7 @@
 """What the reviewer's workbench (the /review/ pages) needs beside the task RPCs of handlers.py:
 
+- `queue_page`: everything the queue page shows — a page of tasks, the counts per tab and the
+  figures — from one unit of work, so the page costs one round trip, not three.
 - `queue_counts`: how many tasks are in each state under the queue's filters, so each filter tab
   shows its number (and "mine": the live claims of the reviewer asking).
 - `claim_next`: "下一个任务" without going back to the list — a task the reviewer already holds
@@ -17,10 +19,18 @@ from services.contracts.errors import ValidationFailed
 from . import audit
 from .domain import access
 from .domain.tasks import CLAIMED, DECIDED, PENDING, SUPERSEDED
-from .handlers import MINE, _clean_filters, claim_details, task_view
+from .handlers import MINE, _clean_filters, claim_details, figures, list_tasks, task_view
 
 NEXT_FILTERS = ("campaign_id", "district", "level")
 CLAIM_ROUNDS = 20  # candidates tried before giving up when every one is taken under our feet
+
+
+def queue_page(uow, principal, filters, list_limit, window_days, now, recent=None, at=None):
+    """{"tasks", "counts", "figures"}: what list_tasks, queue_counts and figures answer, in one
+    transaction (the tabs' numbers and the list agree with each other)."""
+    return {"tasks": list_tasks(uow, principal, filters, list_limit, now),
+            "counts": queue_counts(uow, principal, filters, list_limit, now),
+            "figures": figures(uow, principal, window_days, now, recent, at)}
 
 
 def queue_counts(uow, principal, filters, list_limit, now):

@@ -127,13 +127,13 @@ class ReviewPages(PageBase):
     def review_queue(self, request, errors=None, status=200):
         principal = self._staff_page(request)
         filters, shown = _queue_filters(request.args)
-        try:
-            tasks = self._call(self.review.list_tasks, principal, filters)
-            counts = self._call(self.review.queue_counts, principal, filters)
+        try:  # one round trip: the tasks, the tabs' counts and the figures
+            answer = self._call(self.review.queue_page, principal, filters)
+            tasks, counts, figures = answer["tasks"], answer["counts"], answer["figures"]
         except ValidationFailed as exc:
             tasks, counts = [], {}
             errors, status = {"_form": [exc.message, *sum(forms.field_errors(exc.details).values(), [])]}, 422
-        figures = self._call(self.review.figures, principal)
+            figures = self._call(self.review.figures, principal)
         campaigns = self._campaign_names()
         tab = {"campaign": shown["campaign"], "waiting": shown["waiting"]}
         return self._render(

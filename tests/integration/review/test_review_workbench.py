@@ -51,6 +51,16 @@ def test_counts_per_state_follow_the_filters(review, frozen_clock):
         with pytest.raises(Forbidden):
             rpc.queue_counts(APPLICANT, {})
 
+        # The page's one round trip answers what the three RPCs answer.
+        page = rpc.queue_page(REVIEWER, {"state": "pending"})
+        assert page["tasks"] == rpc.list_tasks(REVIEWER, {"state": "pending"})
+        assert page["counts"] == rpc.queue_counts(REVIEWER, {"state": "pending"})
+        assert page["figures"]["counts"] == rpc.figures(REVIEWER)["counts"]
+        with pytest.raises(ValidationFailed):
+            rpc.queue_page(REVIEWER, {"colour": "red"})
+        with pytest.raises(Forbidden):
+            rpc.queue_page(APPLICANT, {})
+
 
 def test_next_takes_what_the_reviewer_holds_then_the_oldest_pending(review, frozen_clock):
     frozen_clock(NOW)

@@ -151,6 +151,10 @@ def test_the_queue_and_its_counts_show_an_expired_claim_as_pending():
     assert [t["id"] for t in pending] == [first, second]
     assert (counts["pending"], counts["claimed"], counts["open"], counts["all"]) == (2, 0, 2, 2)
     assert [t["id"] for t in mine] == [first]
+    with uow:
+        page = workbench.queue_page(uow, REVIEWER_2, {"state": "pending"}, 200, 30, later)
+    assert [t["id"] for t in page["tasks"]] == [first, second] and page["counts"] == counts
+    assert page["figures"]["pending"] == 2
 
 
 def test_claim_next_answers_a_held_task_first_then_the_oldest_free_one_not_ones_own():
