@@ -133,11 +133,11 @@ class NotificationRepository:
         if not rows:
             return
         try:
-            self.session.execute(insert(Notification), rows)
+            self.session.execute(insert(Notification.__table__), rows)
         except IntegrityError:
             raise AlreadyRecorded() from None
         if attempts:
-            self.session.execute(insert(DeliveryAttempt), attempts)
+            self.session.execute(insert(DeliveryAttempt.__table__), attempts)
 
     def save(self, delivery, now):
         """Copy a loaded Delivery's state back to its row; a new attempt gets its row, the latest
