@@ -9,7 +9,9 @@ nameko's own @event_handler acks and loses a message whose handler raised. Here:
 - except when the database is away (ours, or a peer's behind an RPC): the message is not at fault,
   so it is retried for as long as the outage lasts without spending its attempts (a database
   restart must not dead-letter the events that arrive meanwhile);
-- acks and republishes happen on the consumer's own green thread (one connection, one writer).
+- acks and republishes happen on the consumer's own green thread (one connection, one writer);
+  the acks of a run of consecutive deliveries whose handlers all returned (committed) go as one
+  `multiple` ack, never covering a delivery still running or waiting for its retry.
 Handlers must be idempotent: open a unit of work and call `uow.first_time(event, self.name)` first.
 """
 import logging
@@ -85,6 +87,11 @@ class _Consumer(ConsumerMixin):
     def on_iteration(self):
         self.owner.run_pending()
 
+    def on_consume_end(self, connection, channel):
+        # A clean stop: the acks of the last handlers go out before the connection closes (a
+        # crash skips this, and the broker redelivers them).
+        self.owner.run_pending()
+
     def on_connection_error(self, exc, interval):
         log.warning("broker unreachable (%s); retrying in %ss", exc, interval)
 
@@ -109,6 +116,8 @@ class EventConsumer(SharedExtension, ProviderCollector):
                                      transport_options={"confirm_publish": True})
         self._pending = LightQueue()
         self._channel = None
+        self._unsettled = set()  # delivery tags of this channel not yet acked, requeued or republished
+        self._done = {}  # delivery tag → message whose handler returned, its ack not sent yet
 
     def start(self):
         # Declare before consuming (entrypoints registered during setup), so no event for us is
@@ -134,6 +143,7 @@ class EventConsumer(SharedExtension, ProviderCollector):
 
     def make_consumers(self, Consumer, channel):
         self._channel = channel
+        self._unsettled, self._done = set(), {}  # tags count afresh on a new channel
         channel.basic_qos(0, self.prefetch, False)
         consumers = []
         for provider in list(self._providers):
@@ -151,10 +161,12 @@ class EventConsumer(SharedExtension, ProviderCollector):
             self._dead_letter(provider, message, f"MalformedEvent: {exc}")
             return
         channel = self._channel
+        self._unsettled.add(message.delivery_tag)
         try:
             self.container.spawn_worker(provider, (event,), {},
                                         handle_result=partial(self._handle_result, provider, message, channel))
         except Exception:  # noqa: BLE001 — container being killed: leave it for redelivery
+            self._unsettled.discard(message.delivery_tag)
             message.requeue()
 
     def run_pending(self):
@@ -164,6 +176,36 @@ class EventConsumer(SharedExtension, ProviderCollector):
                 action()
             except Exception as exc:  # noqa: BLE001 — channel gone: the broker redelivers
                 log.warning("could not settle a message: %s", exc)
+        if self._done:
+            try:
+                self._ack_done()
+            except Exception as exc:  # noqa: BLE001 — channel gone: the broker redelivers
+                log.warning("could not ack messages: %s", exc)
+                self._done = {}
+
+    def _ack_done(self):
+        """Ack the handled messages: those below the oldest delivery still unsettled in one frame
+        (`multiple` acks every tag up to its own, and all of those have committed), the rest singly
+        (waiting for a slow or retried delivery would hold them against the prefetch)."""
+        pending = self._unsettled.difference(self._done)
+        oldest = min(pending) if pending else None
+        run = [tag for tag in self._done if oldest is None or tag < oldest]
+        if len(run) > 1:
+            self._done[max(run)].ack(multiple=True)
+            for tag in run:
+                self._unsettled.discard(tag)
+                del self._done[tag]
+        for tag, message in list(self._done.items()):
+            message.ack()
+            self._unsettled.discard(tag)
+            del self._done[tag]
+
+    def _handled(self, channel, message):
+        """Queue the ack of a message whose handler returned."""
+        def action():
+            if channel is self._channel:
+                self._done[message.delivery_tag] = message
+        self._pending.put(action)
 
     def _settle(self, channel, fn):
         """Queue an ack/republish for the consumer thread; drop it if the channel was replaced."""
@@ -176,7 +218,7 @@ class EventConsumer(SharedExtension, ProviderCollector):
     def _handle_result(self, provider, message, channel, worker_ctx, result, exc_info):
         if exc_info is None:
             self.metrics.consumed(provider.event_type, "ok")
-            self._settle(channel, message.ack)
+            self._handled(channel, message)
             return result, exc_info
         # Waiting for the database is counted apart: it does not bring the message nearer the DLQ.
         counter = "x-outage-retries" if is_database_outage(exc_info[1]) else "x-attempts"
@@ -203,6 +245,7 @@ class EventConsumer(SharedExtension, ProviderCollector):
             delivery_mode=2, content_type=message.content_type or "application/octet-stream",
             content_encoding=message.content_encoding or "binary", **props)
         message.ack()
+        self._unsettled.discard(message.delivery_tag)
 
     def _dead_letter(self, provider, message, error, attempts=1):
         queue = queue_name(self.service, provider.event_type)

@@ -9,7 +9,7 @@ the same row and closes the attempt row it loaded.
 """
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -114,29 +114,30 @@ class NotificationRepository:
     # --- writes ---------------------------------------------------------------------------------
     def add(self, messages, now):
         """Store new messages: (prepared content, its Delivery) pairs, each row written once, already
-        in its state, all in one flush and their attempt rows in the next (foreign key)."""
-        rows = []
+        in its state: one INSERT of the group's rows, one of their attempt rows (foreign key). Core
+        statements, not the ORM's unit of work: these rows are only written here, never read back
+        in the same unit of work (`save` serves rows loaded by `due`, `for_update`, `sending_since`)."""
+        rows, attempts = [], []
         for p, delivery in messages:
-            row = Notification(
-                id=p.id, dedupe_key=p.dedupe_key, kind=p.kind, channel=p.channel,
-                recipient_enc=self.cipher.encrypt(p.recipient, RECIPIENT),
-                recipient_masked=mask_recipient(p.channel, p.recipient), subject=p.subject,
-                body_enc=self.cipher.encrypt(p.body, BODY),
-                params_enc=self.cipher.encrypt(json.dumps(p.params, ensure_ascii=False), PARAMS),
-                template=p.template, template_version=p.version, release_at=p.release_at, expires_at=p.expires_at,
-                cause_event_id=p.cause_event_id, cause_event_type=p.cause_event_type, resend_of=p.resend_of,
-                created_at=now)
-            self._rows[row.id], self._attempts[row.id] = row, {}
-            rows.append((row, delivery))
+            rows.append({
+                "id": p.id, "dedupe_key": p.dedupe_key, "kind": p.kind, "channel": p.channel,
+                "recipient_enc": self.cipher.encrypt(p.recipient, RECIPIENT),
+                "recipient_masked": mask_recipient(p.channel, p.recipient), "subject": p.subject,
+                "body_enc": self.cipher.encrypt(p.body, BODY),
+                "params_enc": self.cipher.encrypt(json.dumps(p.params, ensure_ascii=False), PARAMS),
+                "template": p.template, "template_version": p.version, "release_at": p.release_at,
+                "expires_at": p.expires_at, "cause_event_id": p.cause_event_id,
+                "cause_event_type": p.cause_event_type, "resend_of": p.resend_of, "created_at": now,
+                **_state_columns(delivery, now)})
+            attempts += [{"notification_id": p.id, **_attempt_columns(a)} for a in delivery.attempts]
         if not rows:
             return
-        attempt_rows = [a for row, delivery in rows for a in self._write(row, delivery, now, add=False)]
-        self.session.add_all([row for row, _ in rows])
         try:
-            self.session.flush()
+            self.session.execute(insert(Notification.__table__), rows)
         except IntegrityError:
             raise AlreadyRecorded() from None
-        self.session.add_all(attempt_rows)
+        if attempts:
+            self.session.execute(insert(DeliveryAttempt.__table__), attempts)
 
     def save(self, delivery, now):
         """Copy a loaded Delivery's state back to its row; a new attempt gets its row, the latest
@@ -204,6 +205,22 @@ class NotificationRepository:
 
     def _params(self, row):
         return json.loads(self.cipher.decrypt(row.params_enc, PARAMS))
+
+
+def _state_columns(delivery, now):
+    """A new row's columns that `_write` keeps up to date afterwards."""
+    last = delivery.attempts[-1] if delivery.attempts else None
+    delivered = last is not None and last.outcome is Outcome.DELIVERED
+    return {"state": delivery.state.value, "attempts": len(delivery.attempts), "next_attempt_at": delivery.not_before,
+            "failure_reason": delivery.failure_reason, "updated_at": now,
+            "finished_at": now if delivery.state in FINAL_STATES else None,
+            "provider_message_id": last.provider_message_id if delivered else None}
+
+
+def _attempt_columns(attempt):
+    return {"number": attempt.number, "started_at": attempt.started_at, "finished_at": attempt.finished_at,
+            "outcome": attempt.outcome.value if attempt.outcome is not None else None,
+            "provider_answer": attempt.provider_answer, "provider_message_id": attempt.provider_message_id}
 
 
 def _attempt(row):
