@@ -1,8 +1,4 @@
 """nameko dependency providers: the thin edge between the framework and the platform."""
-import logging
-import time
-
-from eventlet.queue import Empty, LightQueue
 from nameko.extensions import DependencyProvider
 
 from . import migrations, rpc_errors  # noqa: F401 — domain errors cross RPC as themselves
@@ -10,10 +6,9 @@ from .crypto import DataCipher
 from .db import UnitOfWork, create_schema, make_engine
 from .metrics import ServiceMetrics
 from .outbox import AmqpPublisher, OutboxRelay
-from .retention import Retention, cutoff, purge_older
+from .relay_thread import RelayThread
+from .retention import Retention
 from .subscriber import declare_topology
-
-log = logging.getLogger(__name__)
 
 
 class DatabaseHandle:
@@ -29,15 +24,15 @@ class DatabaseHandle:
 
 class Database(DependencyProvider):
     """Each worker gets a handle whose `uow()` opens a unit of work on the service's own database,
-    carrying the service's repositories when `repositories` is given (db.UnitOfWork).
+    carrying the service's repositories when `repositories` is given (db.UnitOfWork). The schema is
+    migrated (or created) at set-up.
 
-    When the metadata carries an outbox table, the provider also runs the outbox relay in a
-    managed green thread, woken at once by every commit that wrote events.
+    When the metadata carries an outbox table, the provider also runs the outbox relay on a managed
+    green thread (relay_thread.RelayThread), woken at once by every commit that wrote events.
     """
 
-    def __init__(self, metadata, topology=(), repositories=None):
+    def __init__(self, metadata, repositories=None):
         self.metadata = metadata
-        self.topology = topology  # (service, source, event_type) subscriptions to declare at start
         self.repositories = repositories  # (session, cipher) → {name: repository}; see db.UnitOfWork
 
     def setup(self):
@@ -51,94 +46,60 @@ class Database(DependencyProvider):
             create_schema(self.engine, self.metadata)
         self.metrics = ServiceMetrics(self.service)
         self.cipher = DataCipher.from_config(config)  # seals outbox payloads at rest
-        self.retention = Retention.from_config(config)
-        self._wake = LightQueue()
-        self._running = False
-        self.relay = None
+        self.relay_thread = None
         if "outbox" in self.metadata.tables:
+            retention = Retention.from_config(config)
             self.publisher = AmqpPublisher(config["AMQP_URI"])
-            self.relay = OutboxRelay(
+            relay = OutboxRelay(
                 self.engine, self.metadata.tables["outbox"], self.publisher,
                 batch_size=int(config.get("OUTBOX_BATCH", 500)), metrics=self.metrics, cipher=self.cipher,
-                archive_days=self.retention.archive_days)
-            self.poll_seconds = float(config.get("OUTBOX_POLL_SECONDS", 0.5))
+                archive_days=retention.archive_days)
+            self.relay_thread = RelayThread(relay, self.engine, self.metadata, retention, self.metrics,
+                                            poll_seconds=float(config.get("OUTBOX_POLL_SECONDS", 0.5)))
+
+    @property
+    def relay(self):
+        return self.relay_thread.relay if self.relay_thread else None
 
     def start(self):
-        if self.topology:
-            declare_topology(self.container.config, self.topology)
-        if self.relay:
-            self._running = True
-            self._thread = self.container.spawn_managed_thread(self._relay_loop, identifier="outbox_relay")
+        if self.relay_thread:
+            self._thread = self.container.spawn_managed_thread(self.relay_thread.run, identifier="outbox_relay")
 
     def stop(self):
-        self._running = False
-        if self.relay:
-            self.wake_relay()
+        if self.relay_thread:
+            self.relay_thread.stop()
             self._thread.wait()
             self.publisher.close()
         self.engine.dispose()
 
     def kill(self):
-        self._running = False
-        if self.relay:
+        if self.relay_thread:
+            self.relay_thread.stop()
             self._thread.kill()
             self.publisher.close()
 
     def wake_relay(self):
-        if self.relay and self._wake.qsize() == 0:
-            self._wake.put(None)
-
-    def _purge_if_due(self, now):
-        """The retention schedule (services/common/retention.py), run by the relay's thread."""
-        if now < self._next_purge:
-            return
-        self._next_purge = now + self.retention.purge_seconds
-        try:
-            self.purge_expired()
-        except Exception as exc:  # noqa: BLE001 — the database is away: try again next time
-            log.warning("retention purge failed: %s", exc)
+        if self.relay_thread:
+            self.relay_thread.wake()
 
     def purge_expired(self):
-        """Sent outbox rows past the archive period, processed-event records past theirs."""
-        archived = self.relay.purge_sent()
-        processed = self.metadata.tables.get("processed_events")
-        marks = purge_older(self.engine, processed, processed.c.processed_at,
-                            cutoff(self.retention.processed_days)) if processed is not None else 0
-        if archived or marks:
-            log.info("retention: deleted %s archived events and %s processed-event records", archived, marks)
-
-    def _relay_loop(self):
-        failures = 0
-        self._next_purge = 0.0
-        next_lag = 0.0
-        while self._running:
-            try:
-                sent = self.relay.relay_batch()
-                failures = 0
-            except Exception as exc:  # noqa: BLE001 — broker or DB away: keep rows, retry with backoff
-                failures += 1
-                sent = 0
-                log.warning("outbox relay failed (%s): %s; retrying", failures, exc)
-            if sent >= self.relay.batch_size:
-                continue
-            now = time.monotonic()
-            self._purge_if_due(now)
-            # The lag gauge once a poll interval, not after every small batch: under a steady trickle
-            # of commits each batch is a few rows and the count over the unsent rows cost as much.
-            if now >= next_lag:
-                next_lag = now + self.poll_seconds
-                try:
-                    self.metrics.outbox(*self.relay.lag())
-                except Exception:  # noqa: BLE001
-                    pass
-            delay = min(5.0, 0.2 * 2 ** failures) if failures else self.poll_seconds
-            try:
-                self._wake.get(timeout=delay)
-            except Empty:
-                pass
+        self.relay_thread.purge_expired()
 
     def get_dependency(self, worker_ctx):
         return DatabaseHandle(self)
+
+
+class Subscriptions(DependencyProvider):
+    """Declares the service's event queues (and their dead-letter queues) when it starts, from its
+    subscriptions in services/contracts/subscriptions.py: an event published while the service is
+    down then waits in its queue instead of being dropped by the exchange."""
+
+    def __init__(self, subscriptions):
+        self.subscriptions = subscriptions  # (service, source, event_type)
+
+    def start(self):
+        if self.subscriptions:
+            declare_topology(self.container.config, self.subscriptions)
 
 
 class Cipher(DependencyProvider):

@@ -10,7 +10,7 @@ from nameko.rpc import RpcProxy, rpc
 
 from services.common import clock
 from services.common.base import ServiceBase
-from services.common.providers import Cipher, Database
+from services.common.providers import Cipher, Database, Subscriptions
 from services.contracts.errors import (
     Conflict,
     DomainError,
@@ -59,7 +59,8 @@ class Settings(DependencyProvider):
 
 class IdentityService(ServiceBase):
     name = "identity"
-    db = Database(Base.metadata, topology=SUBSCRIPTIONS, repositories=repositories)
+    db = Database(Base.metadata, repositories=repositories)
+    subscriptions = Subscriptions(SUBSCRIPTIONS)
     cipher = Cipher()
     notify = RpcProxy("notify")
     settings = Settings()

@@ -16,7 +16,7 @@ import eventlet
 from nameko.rpc import RpcProxy, rpc
 
 from services.common.base import ServiceBase
-from services.common.providers import Cipher, Database
+from services.common.providers import Cipher, Database, Subscriptions
 from services.common.subscriber import subscribe
 from services.common.timer import timer
 from services.contracts.subscriptions import SUBSCRIPTIONS
@@ -33,7 +33,8 @@ class ContactUnavailable(RuntimeError):
 
 class NotifyService(ServiceBase):
     name = "notify"
-    db = Database(Base.metadata, topology=SUBSCRIPTIONS, repositories=repositories)
+    db = Database(Base.metadata, repositories=repositories)
+    subscriptions = Subscriptions(SUBSCRIPTIONS)
     cipher = Cipher()
     identity = RpcProxy("identity")
     registration = RpcProxy("registration")

@@ -7,7 +7,7 @@ from nameko.rpc import RpcProxy, rpc
 
 from services.common import clock
 from services.common.base import ServiceBase
-from services.common.providers import Config, Database
+from services.common.providers import Config, Database, Subscriptions
 from services.common.subscriber import subscribe
 from services.contracts.subscriptions import SUBSCRIPTIONS
 
@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 class RegistrationService(ServiceBase):
     name = "registration"
-    db = Database(Base.metadata, topology=SUBSCRIPTIONS, repositories=repositories)
+    db = Database(Base.metadata, repositories=repositories)
+    subscriptions = Subscriptions(SUBSCRIPTIONS)
     config = Config()
     identity = RpcProxy("identity")
     review = RpcProxy("review")

@@ -12,7 +12,7 @@ from nameko.rpc import rpc
 from services.common import clock
 from services.common import metrics as platform_metrics
 from services.common.base import ServiceBase
-from services.common.providers import Cipher, Database
+from services.common.providers import Cipher, Database, Subscriptions
 from services.common.retention import Retention
 from services.common.subscriber import subscribe
 from services.common.timer import timer
@@ -52,7 +52,8 @@ class RecentFigures(DependencyProvider):
 
 class ReviewService(ServiceBase):
     name = "review"
-    db = Database(Base.metadata, topology=SUBSCRIPTIONS, repositories=repositories)
+    db = Database(Base.metadata, repositories=repositories)
+    subscriptions = Subscriptions(SUBSCRIPTIONS)
     cipher = Cipher()
     settings = Settings()
     recent = RecentFigures()

@@ -4,7 +4,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, UniqueConstrain
 from sqlalchemy.exc import OperationalError
 
 from services.common.base import ServiceBase
-from services.common.providers import Database
+from services.common.providers import Database, Subscriptions
 from services.common.subscriber import subscribe
 from services.common.tables import add_platform_tables
 from services.contracts.events import new_event
@@ -32,7 +32,8 @@ def submitted(application_id, attempt=1):
 
 class Publisher(ServiceBase):
     name = "registration"
-    db = Database(publisher_meta, topology=TOPOLOGY)
+    db = Database(publisher_meta)
+    subscriptions = Subscriptions(TOPOLOGY)
 
     @rpc
     def submit(self, application_id, attempt=1):

@@ -14,7 +14,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import MetaData, func, select, update
 
 from services.common import metrics
-from services.common.providers import Database
+from services.common.providers import Database, Subscriptions
 from services.common.tables import add_platform_tables
 from services.contracts.events import new_event
 from services.contracts.subscriptions import SUBSCRIPTIONS
@@ -44,7 +44,8 @@ def submitted_data(application_id, attempt=1, account_id="applicant-1", material
 class RegistrationToy:
     """Publishes ApplicationSubmitted through the outbox, like the registration service."""
     name = "registration"
-    db = Database(registration_meta, topology=SUBSCRIPTIONS)
+    db = Database(registration_meta)
+    subscriptions = Subscriptions(SUBSCRIPTIONS)
 
     @rpc
     def submit(self, data):

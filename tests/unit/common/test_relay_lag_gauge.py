@@ -1,9 +1,7 @@
 """The outbox relay reads its lag (a count over the unsent rows) once a poll interval, not after
 every small batch."""
-from eventlet.queue import LightQueue
-
-from services.common import providers
-from services.common.providers import Database
+from services.common import relay_thread
+from services.common.relay_thread import RelayThread
 
 
 class FakeRelay:
@@ -15,8 +13,8 @@ class FakeRelay:
     def relay_batch(self):
         sent = self.batches.pop(0)
         if not self.batches:
-            self.owner._running = False
-        self.owner.wake_relay()  # another commit already waiting: no pause between batches
+            self.owner.stop()
+        self.owner.wake()  # another commit already waiting: no pause between batches
         return sent
 
     def lag(self):
@@ -33,14 +31,12 @@ class Metrics:
 
 
 def relay_loop(monkeypatch, batches, clock):
-    db = Database.__new__(Database)
-    db._running, db._wake, db.poll_seconds, db.metrics = True, LightQueue(), 0.5, Metrics()
-    db.relay = FakeRelay(db, batches)
-    db.retention = type("Retention", (), {"purge_seconds": 3600})()
-    db.purge_expired = lambda: None
-    monkeypatch.setattr(providers.time, "monotonic", lambda: clock.pop(0) if len(clock) > 1 else clock[0])
-    db._relay_loop()
-    return db
+    loop = RelayThread(None, None, None, type("Retention", (), {"purge_seconds": 3600})(), Metrics())
+    loop.relay = FakeRelay(loop, batches)
+    loop.purge_expired = lambda: None
+    monkeypatch.setattr(relay_thread.time, "monotonic", lambda: clock.pop(0) if len(clock) > 1 else clock[0])
+    loop.run()
+    return loop
 
 
 def test_lag_once_a_poll_interval_over_many_small_batches(monkeypatch):
