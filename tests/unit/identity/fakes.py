@@ -5,7 +5,9 @@ with every repository, the settings (a cheap password hash) and the blind indexe
 import base64
 import copy
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 
+from services.common import clock
 from services.common.crypto import DataCipher
 from services.contracts.roles import APPLICANT
 from services.identity import handlers
@@ -16,6 +18,14 @@ from services.identity.domain.records import AccountRecord, IdentityRecord, Sess
 from services.identity.repository import Taken
 from services.identity.settings import IdentitySettings
 from tests.support.fakes import FakeAuditLog, FakeUnitOfWork
+
+NOW = datetime(2020, 7, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in Beijing
+
+
+def later(seconds):
+    """Move the frozen clock on."""
+    clock.set_now(clock.now() + timedelta(seconds=seconds))
+
 
 CIPHER = DataCipher("k1:" + base64.b64encode(b"1" * 32).decode(), "unit-test-blind-index-key")
 

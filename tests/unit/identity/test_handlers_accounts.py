@@ -1,30 +1,16 @@
 """Register, login with its lockout, password change and reset (services/identity/handlers.py) on a
 fake unit of work: what each stores, publishes and refuses; a refused SMS code keeps its try; a
 phone without an account is counted and locked like one with."""
-from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.common import clock
 from services.contracts.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from services.identity import handlers
 from services.identity.domain.lockout import AccountLocked
 
-from .fakes import World
+from .fakes import NOW, later
 
-NOW = datetime(2020, 7, 1, 2, 0, tzinfo=timezone.utc)
 PHONE, OTHER, PASSWORD = "13812345678", "13987654321", "Passw0rd!x"
-
-
-@pytest.fixture
-def w():
-    clock.set_now(NOW)
-    yield World()
-    clock.set_now(None)
-
-
-def later(seconds):
-    clock.set_now(clock.now() + timedelta(seconds=seconds))
 
 
 def register(w, code, phone=PHONE, password=PASSWORD):

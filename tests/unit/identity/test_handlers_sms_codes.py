@@ -2,7 +2,7 @@
 the daily caps, the human check before a code and its non-visual alternative (the wait); a refusal
 sends nothing and stores no code."""
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 
@@ -10,22 +10,10 @@ from services.common import clock
 from services.contracts.errors import TooManyRequests, ValidationFailed
 from services.identity.domain.sms_limits import SmsLimits
 
-from .fakes import World
+from .fakes import later
 
-NOW = datetime(2020, 7, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in Beijing
 PHONE, ADDRESS = "13812345678", "10.0.0.1"
 NO_CHECKS = SmsLimits(check_per_phone_address=99, check_per_phone=99, check_per_device=99, check_per_address=99)
-
-
-@pytest.fixture
-def w():
-    clock.set_now(NOW)
-    yield World()
-    clock.set_now(None)
-
-
-def later(seconds):
-    clock.set_now(clock.now() + timedelta(seconds=seconds))
 
 
 def refused(code, fn):

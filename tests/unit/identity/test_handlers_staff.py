@@ -2,7 +2,7 @@
 work: who may create and list them; after the password, TOTP enrolment (the same secret until
 confirmed, ten recovery codes once) and the second step (a code once, a recovery code once), every
 try counted towards the lockout."""
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pyotp
 import pytest
@@ -13,19 +13,11 @@ from services.identity import staff, staff_signin
 from services.identity.domain.lockout import AccountLocked
 from services.identity.domain.second_factor import STEP
 
-from .fakes import World
+from .fakes import NOW
 
-NOW = datetime(2020, 7, 1, 2, 0, tzinfo=timezone.utc)
 PHONE, PASSWORD = "13700000002", "Staff-Passw0rd!"
 SECURITY_ADMIN = {"account_id": "sec-1", "roles": ["security_admin"]}
 ADMIN = {"account_id": "adm-1", "roles": ["admin"]}
-
-
-@pytest.fixture
-def w():
-    clock.set_now(NOW)
-    yield World()
-    clock.set_now(None)
 
 
 def create(w, role="reviewer", principal=SECURITY_ADMIN, phone=PHONE):

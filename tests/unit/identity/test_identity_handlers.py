@@ -1,11 +1,9 @@
 """The service layer without a broker or a database: handlers over a fake unit of work
 (tests/unit/identity/fakes.py) and fake adapters."""
 from dataclasses import replace
-from datetime import datetime, timezone
 
 import pytest
 
-from services.common import clock
 from services.common.config import ConfigError, service_config
 from services.common.offload import inline
 from services.contracts.errors import Conflict, DomainError, TooManyRequests, ValidationFailed
@@ -16,17 +14,9 @@ from services.identity.domain.sms_codes import SmsCode, hash_code, matches
 from services.identity.service import portable_error
 from services.identity.settings import IdentitySettings
 
-from .fakes import World
+from .fakes import NOW
 
-NOW = datetime(2020, 7, 1, 2, 0, tzinfo=timezone.utc)
 PHONE = "13812345678"
-
-
-@pytest.fixture
-def w():
-    clock.set_now(NOW)
-    yield World()
-    clock.set_now(None)
 
 
 def send_code(w, phone, purpose, client_ip=None, send_sms=None):
