@@ -9,7 +9,7 @@ from tests.unit.test_architecture import SERVICES, imports
 
 ADOPTED = ("registration", "notify", "review", "identity")
 SERVICE_LAYER = ("handlers.py", "console.py", "uploads.py", "workbench.py", "audit.py",
-                 "staff.py", "staff_signin.py", "captchas.py")
+                 "staff.py", "staff_signin.py", "captchas.py", "session_batch.py")
 SESSION = re.compile(r"\.session\b")  # the SQLAlchemy session; identity's `uow.sessions` is a repository
 
 
