@@ -82,9 +82,6 @@ class Database(DependencyProvider):
         if self.relay_thread:
             self.relay_thread.wake()
 
-    def purge_expired(self):
-        self.relay_thread.purge_expired()
-
     def get_dependency(self, worker_ctx):
         return DatabaseHandle(self)
 
