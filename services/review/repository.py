@@ -108,6 +108,11 @@ def _bucket(state):
     return "open" if state in OPEN else state
 
 
+def _sql_bucket():
+    """_bucket, said in SQL of the stored row's state."""
+    return case((ReviewTask.state.in_(OPEN), "open"), else_=ReviewTask.state)
+
+
 def _task_count_key(task, state):
     return {"bucket": _bucket(state), "campaign_id": task.campaign_id, "district_code": task.district_code,
             "cert_level": task.cert_level, "submitted_day": _utc_day(task.submitted_at)}
@@ -143,7 +148,7 @@ class TaskRepository:
     def recount(self):
         """Fill the counters again from the tasks (what migration 0006 did; for rows written by hand)."""
         dialect = self.session.get_bind().dialect.name
-        bucket = case((ReviewTask.state.in_(OPEN), "open"), else_=ReviewTask.state)
+        bucket = _sql_bucket()
         day = _sql_utc_day(ReviewTask.submitted_at, dialect)
         self.session.execute(delete(TaskCount))
         self.session.execute(insert(TaskCount).from_select(
@@ -262,7 +267,7 @@ class TaskRepository:
             day = _utc_day(bound)
             start = datetime.combine(day, time(), timezone.utc)
             late = bound - start >= timedelta(hours=12)
-            bucket = case((ReviewTask.state.in_(OPEN), "open"), else_=ReviewTask.state)
+            bucket = _sql_bucket()
             scope = _scope({key: value for key, value in f.items() if key != "min_waiting_seconds"}, now)
             if late:
                 query = query.where(tc.submitted_day <= day)
