@@ -2,7 +2,6 @@
 deadlines, the report with its chart series, applications waiting for mailing, and the auditor's
 view of this service's audit log. Same form as handlers.py: repositories through the unit of work."""
 import dataclasses
-from collections import Counter
 
 from services.common.masking import mask_name
 from services.common.validation import load
@@ -53,13 +52,11 @@ def report(uow, principal, campaign_id=None):
     answer = handlers.report(uow, principal, campaign_id)
     per_day = [{"day": day, "count": n, "first": n - again, "resubmissions": again}
                for day, n, again in uow.submissions.per_day(campaign_id)]
+    # The reasons are counted as stored: spelled by domain/report.reason_key when the rejection was kept.
     rejections, groups = uow.decisions.rejection_reasons(campaign_id)
-    reasons = Counter()
-    for kind, reason, n in groups:  # grouped as stored; spelled as the console shows them
-        reasons[(kind or "", (reason or "").strip() or "未说明原因")] += n
     return {**answer, "submissions_per_day": per_day, "rejections": rejections,
             "rejection_reasons": [{"kind": kind, "reason": reason, "count": n}
-                                  for (kind, reason), n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))]}
+                                  for kind, reason, n in sorted(groups, key=lambda g: (-g[2], g[0], g[1]))]}
 
 
 # -- mailing ---------------------------------------------------------------------------------------

@@ -160,7 +160,7 @@ class ReportDay(Base):
 
 class ReportReason(Base):
     """Per campaign: how often each material issue was a reason for rejection, (kind, reason) spelled
-    as the console shows them (repository.reason_key), kept with each rejection."""
+    as the console shows them (domain/report.reason_key), kept with each rejection."""
     __tablename__ = "report_reasons"
 
     campaign_id: Mapped[str] = mapped_column(String(40), primary_key=True)

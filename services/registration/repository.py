@@ -17,11 +17,12 @@ from services.common import clock
 from services.common.counters import Counters
 from services.common.idnumbers import normalise_number
 from services.contracts.errors import Conflict, NotFound
-from services.contracts.states import FEEDBACK_OPEN
+from services.contracts.states import DECISION_REJECTED, FEEDBACK_OPEN
 
 from . import models
 from .domain import campaigns, states
 from .domain.records import Decision, Dispatch, Feedback, RosterRecord, Submission, Waiting
+from .domain.report import reason_key
 
 # The personal part of a form: kept encrypted at rest, never copied into plain columns.
 PERSONAL_KEYS = ("name", "id_number", "birth_date", "mobile", "email", "delivery")
@@ -325,11 +326,6 @@ class ApplicationRepository:
         row.updated_at = app.updated_at = now
 
 
-def reason_key(issue):
-    """A material issue of a rejection as the report counts it: (kind, reason), a blank reason "未说明原因"."""
-    return str(issue.get("kind") or ""), str(issue.get("reason") or "").strip() or "未说明原因"
-
-
 def _campaign_of(session, application_id):
     """The application's campaign: the row is in the session already when its change is being stored."""
     return session.get(models.Application, application_id).campaign_id
@@ -393,7 +389,7 @@ class DecisionRepository:
     def add(self, decision):
         self.session.add(models.Decision(**_fields(decision)))
         self.session.flush()
-        if decision.decision == "rejected":
+        if decision.decision == DECISION_REJECTED:
             campaign_id = _campaign_of(self.session, decision.application_id)
             self.counters.note(models.ReportDay.__table__, {
                 "campaign_id": campaign_id, "day": decision.decided_at.astimezone(clock.BEIJING).date()}, rejections=1)

@@ -10,6 +10,7 @@ from services.contracts.errors import Conflict, NotFound
 from services.registration import repository
 from services.registration.domain import states
 from services.registration.domain.records import Waiting, roster_key
+from services.registration.domain.report import reason_key
 from tests.support.fakes import FakeAuditLog, FakeUnitOfWork
 
 
@@ -191,7 +192,8 @@ class FakeDecisions:
     def rejection_reasons(self, campaign_id=None):
         rejected = [d for d in self.stored if d.decision == "rejected"
                     and (not campaign_id or self._applications.campaign_of(d.application_id) == campaign_id)]
-        groups = Counter((issue.get("kind"), issue.get("reason")) for d in rejected for issue in d.material_issues or ())
+        groups = Counter(reason_key(issue) for d in rejected for issue in d.material_issues or ()
+                         if isinstance(issue, dict))  # spelled as the repository keeps them
         return len(rejected), [(kind, reason, n) for (kind, reason), n in groups.items()]
 
 
