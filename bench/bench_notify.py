@@ -29,7 +29,6 @@ import contextlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import resource  # noqa: E402
-import signal  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -53,6 +52,7 @@ from services.common.tables import add_platform_tables  # noqa: E402
 from services.contracts.events import new_event  # noqa: E402
 from services.notify.adapters import FileEmailChannel, FileSmsChannel, OutgoingMessage  # noqa: E402
 from services.notify.models import Notification  # noqa: E402
+from tests.support.processes import stop_processes  # noqa: E402
 
 N = int(os.environ.get("BENCH_NOTIFY_EVENTS", 1000))
 REPLICAS = int(os.environ.get("NOTIFY_REPLICAS", 1))
@@ -205,15 +205,7 @@ def start_notify(uri, var_dir, notify_url, replicas):
 
 
 def stop_notify(procs):
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    stop_processes(procs, timeout=40)
 
 
 def run(backend, uri, tmp, database_url):

@@ -45,6 +45,7 @@ from services.common.config import DEV_SECRETS  # noqa: E402
 from services.common.crypto import DataCipher  # noqa: E402
 from services.gateway.site.review import QUEUE_PAGE  # noqa: E402
 from tests.support.journey import FORM  # noqa: E402
+from tests.support.processes import stop_processes  # noqa: E402
 
 N = int(os.environ.get("BENCH_SCALE_APPLICATIONS", 100_000))
 EVENT_ROWS = int(os.environ.get("BENCH_SCALE_EVENT_ROWS", 1_000_000))
@@ -352,13 +353,7 @@ def main():
                           flush=True)
                 report(results)
     finally:
-        for p in processes:
-            p.terminate()
-        for p in processes:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(processes)
         for name in names.values():
             if KEEP:
                 print(f"scale  kept database {name}", flush=True)

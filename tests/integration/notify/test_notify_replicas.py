@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, func, select
 from services.contracts.events import new_event
 from services.notify.models import Base, Notification
 from tests.support.infra import queue_depth, wait_for
+from tests.support.processes import stop_processes
 
 from . import peers
 from .peers import Directory, IdentityStandIn, RegistrationStandIn
@@ -53,13 +54,7 @@ def replicas(make_config, start_service, tmp_path):
         assert all(p.poll() is None for p in procs), (tmp_path / "notify.log").read_text()
         yield config
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes(procs)
         log.close()
         Directory.reset()
 
