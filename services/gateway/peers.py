@@ -20,6 +20,8 @@ REQUESTS = {"use_confirms": False, "delivery_mode": NON_PERSISTENT}
 warnings.filterwarnings("ignore", message="Mandatory delivery was requested", module="nameko")
 
 
-def peer(service_name):
-    """An RpcProxy to `service_name` whose requests go out unconfirmed and transient."""
-    return RpcProxy(service_name, **REQUESTS)
+def peer(service_name, expires=None):
+    """An RpcProxy to `service_name` whose requests go out unconfirmed and transient; with `expires`
+    (seconds), a request not taken by then is dropped by the broker (a look no one will wait for
+    must not pile up while the service is down)."""
+    return RpcProxy(service_name, **REQUESTS, **({"expiration": expires} if expires else {}))

@@ -4,6 +4,7 @@ Each route: parse and validate input (400/422 here), find the principal, check t
 one or two services by RPC (with a deadline: 503 when a service does not answer), shape JSON.
 """
 import base64
+import logging
 
 import eventlet
 from nameko.exceptions import RemoteError
@@ -12,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from services.common import metrics, spreadsheets
 from services.common.providers import Config
+from services.common.timer import timer
 from services.common.validation import load
 from services.contracts.errors import DomainError, NotFound, Unauthenticated, Unavailable, ValidationFailed
 from services.contracts.materials import KIND_LABELS, KINDS, UnknownMaterialKind
@@ -20,7 +22,7 @@ from services.contracts.roles import ADMIN, APPLICANT, ROLES, STAFF_ROLES
 from . import assets, auth, device, openapi, uploads
 from . import schemas as s
 from .peers import peer
-from .principals import Principals
+from .principals import PrincipalCache, Principals
 from .site.admin import AdminPages
 from .site.applicant import ApplicantPages
 from .site.review import ReviewPages
@@ -39,6 +41,7 @@ STAFF = tuple(sorted(STAFF_ROLES))
 ANYONE = ROLES  # any signed-in account
 READERS = (APPLICANT, *STAFF)  # an applicant their own application, staff any (audited)
 V1 = "/api/v1"
+log = logging.getLogger(__name__)
 FEEDBACK_PATHS = ("自 1.1 版起请改用 /api/v1/feedback 与 /api/v1/admin/feedback（反馈：考试合格信息缺失或有误，"
                   "不是对审核结论的申诉）；旧路径仍可用，应答带 Deprecation 头与 Link 头（指向新路径）。")
 
@@ -47,6 +50,7 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
     name = "gateway"
     config = Config()
     identity = peer("identity")
+    identity_watch = peer("identity", expires=PrincipalCache.TRUST)  # the looks of the session watch
     registration = peer("registration")
     review = peer("review")
     notify = peer("notify")
@@ -75,10 +79,25 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
         return principal
 
     def _authenticate(self, token, request):
-        """identity.authenticate, remembered for AUTH_CACHE_SECONDS (services/gateway/principals.py);
-        asked afresh for a write, which may change the principal. Asked together with the other
+        """identity's answer for the token, kept and watched (services/gateway/principals.py): a
+        write is answered from memory only while the watch is live. Asked together with the other
         requests waiting meanwhile (AuthBatch): one RPC for many under load."""
         return self.principals.get(token, self._ask_identity, fresh=request.method not in auth.SAFE_METHODS)
+
+    @timer("AUTH_WATCH_SECONDS", 0.25, eager=True)
+    def look_at_sessions(self):
+        """Which accounts' sessions changed since the last look: kept principals of theirs are dropped."""
+        was_live = self.principals.watched()
+        try:
+            with eventlet.Timeout(self.principals.TRUST, Unavailable("identity 未及时回答")):
+                self.principals.look(self.identity_watch.principal_changes)
+        except (Unavailable, RemoteError, OSError) as exc:  # each request asks identity meanwhile
+            if was_live:
+                log.warning("session watch lapsed (%s): principals are asked of identity until it answers again",
+                            exc)
+            return
+        if not was_live:
+            log.info("session watch live: kept principals answer for up to %g s", self.principals.watched_seconds)
 
     def _ask_identity(self, token):
         return self.principals.batch.principal(token, self._authenticate_many)
@@ -202,8 +221,11 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
     def verify_identity(self, request):
         principal = self._principal(request)
         body = read_json(request, s.IdentityRequest())
-        answer = self._call(self.identity.verify_identity, principal["account_id"], body["name"],
-                            body["id_type"], body["id_number"])
+        try:
+            answer = self._call(self.identity.verify_identity, principal["account_id"], body["name"],
+                                body["id_type"], body["id_number"])
+        finally:  # the next request reads the verified principal (other gateway copies: the watch)
+            self._forget_session(auth.token_of(request)[0])
         return json_response(answer)
 
     @api("POST", f"{V1}/me/password", body=s.PasswordChangeRequest, response=s.Ok, summary="修改密码（所有会话随之失效）",
@@ -212,8 +234,11 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
         self._principal(request)
         body = read_json(request, s.PasswordChangeRequest())
         token, _ = auth.token_of(request)
-        return json_response(self._call(self.identity.change_password, token, body["old_password"],
-                                        body["new_password"]))
+        try:
+            return json_response(self._call(self.identity.change_password, token, body["old_password"],
+                                            body["new_password"]))
+        finally:  # every session of the account ended: this copy forgets at once, the others by the watch
+            self._forget_session(token)
 
     @api("POST", f"{V1}/password-resets", body=s.PasswordResetRequest, response=s.Ok,
          summary="通过短信验证码重置密码", tags=["identity"])

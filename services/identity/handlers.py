@@ -234,10 +234,19 @@ def open_session(uow, account, now):
 def authenticate(uow, token, session_policy, touch_interval, now):
     """The principal of a live session: one indexed query, last_seen written at most once a minute
     (`touch_interval`). The unit-of-work form (docs/architecture.md)."""
+    return authenticate_session(uow, token, session_policy, touch_interval, now)[0]
+
+
+def authenticate_session(uow, token, session_policy, touch_interval, now):
+    """(principal, seconds the session lives if nothing else happens) of a live session."""
     found = _live_session(uow, token, now, session_policy)
-    if now - found.last_seen_at >= touch_interval:
+    last_seen = found.last_seen_at
+    if now - last_seen >= touch_interval:
         uow.sessions.touch(found.id, now)
-    return principal_view(found.account_id, found.roles, found.phone, found.level, found.name, found.id_number)
+        last_seen = now
+    lives = sessions.expires_at(found.created_at, last_seen, session_policy) - now
+    principal = principal_view(found.account_id, found.roles, found.phone, found.level, found.name, found.id_number)
+    return principal, lives.total_seconds()
 
 
 def logout(uow, token, now):

@@ -118,6 +118,20 @@ class LoginSession(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
+class PrincipalChange(Base):
+    """An account whose sessions now answer differently (a session ended, the identity verified).
+
+    Written by the repositories in the transaction of the change; gateways that keep principals
+    read the recent ones every fraction of a second and drop what they kept for these accounts
+    (services/gateway/principals.py). Rows older than an hour are deleted as new ones come."""
+    __tablename__ = "principal_changes"
+    __table_args__ = (Index("ix_principal_changes_time", "changed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(36))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class Identity(Base):
     """The real-name record of one account (实名认证), at the level it reached."""
     __tablename__ = "identities"

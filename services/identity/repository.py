@@ -9,7 +9,9 @@ records; the service layer never sees a ciphertext. A unique phone or ID number 
 raised as `Taken`, a Conflict the service layer words for its caller. The in-memory twins are
 tests/unit/identity/fakes.py."""
 
-from sqlalchemy import delete, func, select, update
+from datetime import timedelta
+
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.common.audit import AuditLog
@@ -30,6 +32,7 @@ from .models import (
     LoginFailure,
     LoginSession,
     PhoneLoginFailure,
+    PrincipalChange,
     RecoveryCode,
     StaffTotp,
     VerificationAttempt,
@@ -39,8 +42,9 @@ from .models import SmsCode as SmsCodeRow
 
 def repositories(session, cipher):
     """The unit of work's hook: this service's repositories for one session."""
-    return {"accounts": AccountRepository(session, cipher), "sessions": SessionRepository(session, cipher),
-            "identities": IdentityRepository(session, cipher),
+    changes = PrincipalChangeRepository(session)
+    return {"accounts": AccountRepository(session, cipher), "sessions": SessionRepository(session, cipher, changes),
+            "identities": IdentityRepository(session, cipher, changes), "principal_changes": changes,
             "verification_attempts": VerificationAttemptRepository(session),
             "sms_codes": SmsCodeRepository(session), "captchas": CaptchaRepository(session),
             "login_failures": LoginFailureRepository(session),
@@ -109,9 +113,31 @@ class AccountRepository:
                              password_hash=row.password_hash)
 
 
+class PrincipalChangeRepository:
+    """Accounts whose sessions answer differently since a moment (`uow.principal_changes`).
+
+    The session and identity repositories note a change in the transaction that makes it, so no
+    use case can end a session or verify an identity without the gateways hearing of it."""
+
+    KEEP = timedelta(hours=1)  # far longer than any gateway's look-back (PrincipalCache.MARGIN)
+
+    def __init__(self, session):
+        self.session = session
+
+    def note(self, account_id, now):
+        self.session.execute(delete(PrincipalChange).where(PrincipalChange.changed_at < now - self.KEEP))
+        self.session.execute(insert(PrincipalChange), [{"account_id": str(account_id), "changed_at": now}])
+
+    def since(self, moment):
+        """[(change id, account id)] of the changes at or after `moment`, oldest first."""
+        rows = self.session.execute(select(PrincipalChange.id, PrincipalChange.account_id)
+                                    .where(PrincipalChange.changed_at >= moment).order_by(PrincipalChange.id))
+        return [(row.id, row.account_id) for row in rows]
+
+
 class IdentityRepository:
-    def __init__(self, session, cipher):
-        self.session, self.cipher = session, cipher
+    def __init__(self, session, cipher, changes):
+        self.session, self.cipher, self.changes = session, cipher, changes
 
     def get(self, account_id):
         """The account's verified identity, or None."""
@@ -139,6 +165,7 @@ class IdentityRepository:
             self.session.flush()  # the unique ID index refuses a concurrent twin here
         except IntegrityError:
             raise Taken("该证件号码已完成实名认证", code="id_number_taken") from None
+        self.changes.note(identity.account_id, identity.verified_at)  # the principal is now verified
 
 
 class VerificationAttemptRepository:
@@ -292,8 +319,8 @@ _SESSION_QUERY = (
 
 
 class SessionRepository:
-    def __init__(self, session, cipher):
-        self.session, self.cipher = session, cipher
+    def __init__(self, session, cipher, changes):
+        self.session, self.cipher, self.changes = session, cipher, changes
 
     def open(self, account_id, token_hash, now):
         self.session.add(LoginSession(account_id=account_id, token_hash=token_hash, created_at=now,
@@ -315,14 +342,31 @@ class SessionRepository:
     def touch(self, session_id, now):
         self.session.execute(update(LoginSession).where(LoginSession.id == session_id).values(last_seen_at=now))
 
+    def touch_seen(self, token_hashes, now, policy, touch_interval):
+        """last_seen of the live sessions among `token_hashes` whose last_seen is older than
+        `touch_interval`: what `authenticate` writes, for the requests a gateway answered from the
+        principals it keeps. A session already ended (revoked, idle, too old) stays ended."""
+        if not token_hashes:
+            return
+        self.session.execute(update(LoginSession).where(
+            LoginSession.token_hash.in_(token_hashes), LoginSession.revoked_at.is_(None),
+            LoginSession.last_seen_at <= now - touch_interval, LoginSession.last_seen_at > now - policy.idle,
+            LoginSession.created_at > now - policy.absolute).values(last_seen_at=now))
+
     def revoke(self, token_hash, now):
+        account_id = self.session.scalar(select(LoginSession.account_id).where(
+            LoginSession.token_hash == token_hash, LoginSession.revoked_at.is_(None)))
+        if account_id is None:
+            return
         self.session.execute(update(LoginSession).where(LoginSession.token_hash == token_hash,
                                                         LoginSession.revoked_at.is_(None)).values(revoked_at=now))
+        self.changes.note(account_id, now)
 
     def revoke_all(self, account_id, now):
         """End every live session of the account."""
         self.session.execute(update(LoginSession).where(LoginSession.account_id == account_id,
                                                         LoginSession.revoked_at.is_(None)).values(revoked_at=now))
+        self.changes.note(account_id, now)
 
 
 class SecondFactorRepository:

@@ -22,7 +22,7 @@ from services.contracts.errors import (
 )
 from services.contracts.subscriptions import SUBSCRIPTIONS
 
-from . import captchas, handlers, session_batch, staff, staff_signin
+from . import captchas, handlers, session_batch, session_watch, staff, staff_signin
 from .clients import BlindIndexes
 from .models import Base
 from .repository import repositories
@@ -114,6 +114,11 @@ class IdentityService(ServiceBase):
     @rpc(expected_exceptions=DomainError)
     def authenticate_many(self, tokens):
         return self._in_uow(session_batch.authenticate_many, tokens, self.settings.session_policy,
+                            self.settings.touch_interval, clock.now())
+
+    @rpc(expected_exceptions=DomainError)
+    def principal_changes(self, since, seen):
+        return self._in_uow(session_watch.principal_changes, since, seen, self.settings.session_policy,
                             self.settings.touch_interval, clock.now())
 
     @rpc(expected_exceptions=DomainError)

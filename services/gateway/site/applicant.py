@@ -137,6 +137,8 @@ class ApplicantPages(PageBase):
                        shown["id_number"])
         except DomainError as exc:
             return self._refused(request, "applicant/identity.html", exc, principal=principal, form=shown)
+        finally:  # the next page reads the verified principal (other gateway copies: the watch)
+            self._forget_session(auth.token_of(request)[0])
         return redirect("/applications?m=verified")
 
     # --- 我的申请 ------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ class Identity:
 
 def ask(batch, identity, token):
     try:
-        return batch.principal(token, identity.authenticate_many)
+        return batch.principal(token, identity.authenticate_many)[0]
     except Exception as exc:  # noqa: BLE001 — the test compares what each request got
         return exc
 
@@ -68,7 +68,7 @@ def test_a_failed_batch_fails_each_of_its_requests_and_the_next_request_asks_aga
     identity.release.send()
     assert all(isinstance(g.wait(), Unavailable) for g in [first, *waiting])
     identity.fail = None
-    assert batch.principal("t5", identity.authenticate_many)["account_id"] == "acct-t5"
+    assert batch.principal("t5", identity.authenticate_many)[0]["account_id"] == "acct-t5"
     assert identity.batches[-1] == ["t5"]
 
 
@@ -86,7 +86,7 @@ def test_a_batch_holds_at_most_its_limit_and_the_rest_follow():
 def test_a_single_request_asks_at_once():
     batch, identity = AuthBatch(), Identity()
     identity.release.send()
-    assert batch.principal("t1", identity.authenticate_many)["account_id"] == "acct-t1"
+    assert batch.principal("t1", identity.authenticate_many)[0]["account_id"] == "acct-t1"
     with pytest.raises(Unauthenticated):
         identity.revoked.add("t1")
         batch.principal("t1", identity.authenticate_many)

@@ -32,12 +32,13 @@ CIPHER = DataCipher("k1:" + base64.b64encode(b"1" * 32).decode(), "unit-test-bli
 
 def fake_uow():
     """A FakeUnitOfWork with every identity repository, empty."""
-    accounts, identities = FakeAccounts(), FakeIdentities()
+    changes = FakePrincipalChanges()
+    accounts, identities = FakeAccounts(), FakeIdentities(changes)
     second_factors = FakeSecondFactors()
-    sessions = FakeSessions(accounts, identities)
+    sessions = FakeSessions(accounts, identities, changes)
     accounts.sessions, accounts.second_factors = sessions, second_factors
     return FakeUnitOfWork(accounts=accounts, sessions=sessions, second_factors=second_factors,
-                          identities=identities, verification_attempts=FakeVerificationAttempts(),
+                          identities=identities, principal_changes=changes, verification_attempts=FakeVerificationAttempts(),
                           sms_codes=FakeSmsCodes(), captchas=FakeCaptchas(), login_failures=FakeLoginFailures(),
                           audit=FakeAuditLog())
 
@@ -77,9 +78,24 @@ class World:
         return handlers.login(self.uow, self.settings, self.indexes, phone, password=password, code=code)
 
 
-class FakeIdentities:
+class FakePrincipalChanges:
     def __init__(self):
+        self.noted = []  # (change id, account id, at)
+
+    def note(self, account_id, now):
+        self.noted.append((len(self.noted) + 1, str(account_id), now))
+
+    def since(self, moment):
+        return [(change_id, account_id) for change_id, account_id, at in self.noted if at >= moment]
+
+    def accounts(self):
+        return [account_id for _, account_id, _ in self.noted]
+
+
+class FakeIdentities:
+    def __init__(self, changes=None):
         self.stored = {}
+        self.changes = changes or FakePrincipalChanges()
 
     def get(self, account_id):
         return copy.deepcopy(self.stored.get(str(account_id)))
@@ -92,6 +108,7 @@ class FakeIdentities:
                                                      for i in self.stored.values()):  # primary key, unique index
             raise Taken("该证件号码已完成实名认证", code="id_number_taken")
         self.stored[identity.account_id] = copy.deepcopy(identity)
+        self.changes.note(identity.account_id, identity.verified_at)
 
     def put(self, account_id, id_type, name, id_number, level, at):
         """Test set-up: an identity as if verified earlier."""
@@ -139,8 +156,9 @@ class FakeAccounts:
 
 
 class FakeSessions:
-    def __init__(self, accounts, identities=None):
+    def __init__(self, accounts, identities=None, changes=None):
         self.stored = {}  # token hash → {"id", "account_id", "created_at", "last_seen_at", "revoked_at"}
+        self._changes = changes or FakePrincipalChanges()
         self.identities = {}  # account id → (level, name, id_number): set-up shortcut, else `identities`
         self._accounts, self._identities = accounts, identities
 
@@ -166,14 +184,23 @@ class FakeSessions:
             if found["id"] == session_id:
                 found["last_seen_at"] = now
 
+    def touch_seen(self, token_hashes, now, policy, touch_interval):
+        for token_hash in token_hashes:
+            found = self.stored.get(token_hash)
+            if (found and found["revoked_at"] is None and found["last_seen_at"] <= now - touch_interval
+                    and found["last_seen_at"] > now - policy.idle and found["created_at"] > now - policy.absolute):
+                found["last_seen_at"] = now
+
     def revoke(self, token_hash, now):
         if token_hash in self.stored and self.stored[token_hash]["revoked_at"] is None:
             self.stored[token_hash]["revoked_at"] = now
+            self._changes.note(self.stored[token_hash]["account_id"], now)
 
     def revoke_all(self, account_id, now):
         for found in self.stored.values():
             if found["account_id"] == account_id and found["revoked_at"] is None:
                 found["revoked_at"] = now
+        self._changes.note(account_id, now)
 
     def live(self, account_id):
         return [s for s in self.stored.values() if s["account_id"] == account_id and s["revoked_at"] is None]
