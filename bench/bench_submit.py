@@ -7,6 +7,7 @@ Bars (DESIGN.md): submit p95 ≤ 200 ms at 20 concurrent and ≤ 3× the ceiling
 to review task.
 """
 import glob
+import http.cookiejar
 import json
 import os
 import re
@@ -46,19 +47,23 @@ def free_port():
 class Api:
     """The applicants' browsers: each thread keeps its HTTP connection open between requests, as a
     browser does (a new TCP connection per request cost the client and the gateway a share of the
-    CPU both measure on)."""
+    CPU both measure on). Bearer tokens, no cookies: one thread plays many applicants, and a device
+    cookie carried from one to the next would count their SMS codes as one device's."""
 
     def __init__(self, base, var_dir):
         self.base, self.var_dir = base, var_dir
         self._local = threading.local()
 
-    def call(self, method, path, token=None, **kw):
+    def call(self, method, path, token=None, retry_unavailable=False, **kw):
         headers = kw.pop("headers", {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if not hasattr(self._local, "session"):
-            self._local.session = requests.Session()
+            self._local.session = requests.Session()  # cookies refused: a thread serves many applicants
+            self._local.session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
         r = self._local.session.request(method, self.base + path, headers=headers, timeout=60, **kw)
+        if r.status_code == 503 and retry_unavailable:  # setup on a busy machine: as a person would, again
+            return self.call(method, path, token, headers=headers, **kw)
         if r.status_code >= 400:
             raise RuntimeError(f"{method} {path}: {r.status_code} {r.text[:300]}")
         return r.json() if r.content else None
@@ -88,6 +93,8 @@ def staff_token(api, env, phone, role):
 
 
 def prepare(api, campaign_id, i, uploads):
+    """One applicant up to the submit (not measured); an upload or the form answered 503 on a busy
+    machine is sent again, as a person would (both are idempotent)."""
     phone = f"137{i:08d}"
     api.call("POST", "/api/v1/sms-codes", json={"phone": phone, "purpose": "register"})
     token = api.call("POST", "/api/v1/accounts", json={"phone": phone, "code": api.code(phone),
@@ -95,10 +102,10 @@ def prepare(api, campaign_id, i, uploads):
     api.call("POST", "/api/v1/me/identity", token, json={"name": "张三", "id_type": "RESIDENT_ID",
                                                          "id_number": id_number(i)})
     app = api.call("POST", "/api/v1/applications", token, json={"campaign_id": campaign_id})
-    api.call("PATCH", f"/api/v1/applications/{app['id']}", token, json=FORM)
+    api.call("PATCH", f"/api/v1/applications/{app['id']}", token, json=FORM, retry_unavailable=True)
     for kind, data in uploads.items():
         api.call("PUT", f"/api/v1/applications/{app['id']}/materials/{kind}", token, data=data,
-                 headers={"Content-Type": "image/jpeg"})
+                 headers={"Content-Type": "image/jpeg"}, retry_unavailable=True)
     return token, app["id"]
 
 
