@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from werkzeug.wrappers import Response
 
+from services.contracts import roles
+
 TEMPLATES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "templates")
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -48,6 +50,7 @@ def _environment():
     env.filters["beijing"] = beijing
     env.filters["beijing_date"] = lambda v: beijing(v, with_time=False)
     env.filters["field_id"] = field_id
+    env.globals["role"] = roles  # {{ role.ADMIN }}: the codes of services.contracts.roles, not literals
     return env
 
 
