@@ -13,7 +13,7 @@ import logging
 
 from services.common import clock
 from services.common.masking import mask_phone
-from services.contracts.errors import Conflict, NotFound, ValidationFailed
+from services.contracts.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 from . import handlers
 from .domain import second_factor, staff_roles
@@ -96,6 +96,9 @@ def reset_second_factor(uow, principal, account_id, now):
     """The security admin clears someone's TOTP and recovery codes (lost phone); their sessions end
     and they enrol again at their next login. Recorded in the audit log (who, whom, when)."""
     staff_roles.require_may_reset_second_factor((principal or {}).get("roles"))
+    if str(account_id) == str(principal.get("account_id")):  # with one's own stolen session and password,
+        # a reset would let the thief enrol a device of theirs: another security admin does it
+        raise Forbidden("不能重置自己的二次验证，请联系另一位安全管理员办理", code="own_second_factor")
     account = uow.accounts.get(account_id)
     if account is None or not staff_roles.needs_second_factor(account.roles):
         raise NotFound("工作人员账号不存在", code="account_not_found")

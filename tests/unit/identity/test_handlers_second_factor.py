@@ -1,6 +1,6 @@
 """The security admin's second-factor reset and the security events (services/identity/staff_signin.py)
 on a fake unit of work: the reset clears the TOTP and recovery codes, ends the sessions and is
-audited; a refused reset changes nothing."""
+audited; a refused reset changes nothing (nobody resets their own: another security admin does)."""
 from datetime import datetime, timezone
 
 import pytest
@@ -50,6 +50,7 @@ def test_the_reset_clears_the_factor_ends_the_sessions_and_is_audited():
     ({"account_id": "admin-1", "roles": ["admin"]}, "rev-1", Forbidden),  # only the security admin
     (SECURITY_ADMIN, "app-1", NotFound),  # an applicant has no second factor
     (SECURITY_ADMIN, "nobody", NotFound),
+    ({"account_id": "rev-1", "roles": ["security_admin", "reviewer"]}, "rev-1", Forbidden),  # not one's own
 ])
 def test_a_refused_reset_changes_nothing(principal, account_id, error):
     uow = world()
