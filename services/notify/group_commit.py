@@ -6,7 +6,9 @@ A worker hands its item in and waits. When nobody is writing, it writes every it
 first) in one call of `write_many(items) -> [result per item]`, then hands the turn to the first
 worker still waiting, so no worker writes for the others forever and each item is written by a
 worker of its own group. When the group's write raises, each item is written alone, so one bad
-item fails only its own worker (whose event is then retried or dead-lettered as usual).
+item fails only its own worker (whose event is then retried or dead-lettered as usual) — unless
+`split_on_failure` is off: a question that fails for all at once (registration.contacts_of not
+answering in time) fails the whole group at once instead of being asked again item by item.
 
 Green threads only (eventlet): between two yields no other worker runs, so plain lists suffice.
 """
@@ -20,8 +22,9 @@ _LEAD, _DONE, _FAILED = "lead", "done", "failed"
 
 
 class GroupCommit:
-    def __init__(self, limit=200):
+    def __init__(self, limit=200, split_on_failure=True):
         self.limit = limit  # items per transaction at most
+        self.split_on_failure = split_on_failure
         self._waiting = []  # (item, answer box), in arrival order
         self._writing = False  # a worker writes, or was handed the turn
 
@@ -54,8 +57,9 @@ class GroupCommit:
         try:
             results = write_many([item for item, _ in group])
         except Exception as exc:  # noqa: BLE001 — find the item that fails: write each alone
-            if len(group) == 1:
-                group[0][1].put((_FAILED, exc))
+            if len(group) == 1 or not self.split_on_failure:
+                for _, box in group:
+                    box.put((_FAILED, exc))
                 return
             log.info("a group of %s writes failed (%s: %s); writing each alone", len(group),
                      type(exc).__name__, exc)
