@@ -7,9 +7,10 @@ handlers.py says `uow.notifications.due(...)` and never sees SQLAlchemy; the in-
 unit tests use are tests/unit/notify/fakes.py. Rows loaded here are remembered, so `save` writes
 the same row and closes the attempt row it loaded.
 """
+import functools
 import json
 
-from sqlalchemy import bindparam, cast, column, func, insert, select, update, values
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -151,7 +152,7 @@ class NotificationRepository:
     def save_answers(self, answered):
         """Write back (Delivery `for_update` gave, when) pairs whose latest attempt was answered: the
         rows' state and the attempts' answers, one statement each on PostgreSQL (an executemany there
-        is a round trip per row)."""
+        is a round trip per row, and a VALUES list a new statement to compile each time)."""
         rows, closed = [], []
         for delivery, now in answered:
             rows.append({"id": delivery.notification_id, **_state_columns(delivery, now)})
@@ -164,13 +165,11 @@ class NotificationRepository:
         """UPDATE each row (dicts of the same columns) found by its `keys` columns."""
         if not rows:
             return
-        names = list(rows[0])
-        if self.session.get_bind().dialect.name == "postgresql":
-            given = values(*(column(name, table.c[name].type) for name in names), name="given").data(
-                [tuple(row[name] for name in names) for row in rows])
-            statement = (update(table).where(*(table.c[key] == given.c[key] for key in keys))
-                         .values({name: cast(given.c[name], table.c[name].type) for name in names if name not in keys}))
-            self.session.execute(statement)
+        names = tuple(rows[0])
+        dialect = self.session.get_bind().dialect
+        if dialect.name == "postgresql":
+            self.session.execute(_update_from_arrays(table, keys, names, dialect),
+                                 {name: [row[name] for row in rows] for name in names})
             return
         statement = (update(table).where(*(table.c[key] == bindparam(f"b_{key}") for key in keys))
                      .values({name: bindparam(f"b_{name}") for name in names if name not in keys}))
@@ -243,6 +242,18 @@ class NotificationRepository:
 
     def _params(self, row):
         return json.loads(self.cipher.decrypt(row.params_enc, PARAMS))
+
+
+@functools.lru_cache(maxsize=8)
+def _update_from_arrays(table, keys, names, dialect):
+    """PostgreSQL: UPDATE of many rows in one statement, each column's values bound as one array
+    (`unnest` pairs them up again). The same text whatever the number of rows, so compiled once.
+    Values go to psycopg2 as they are: the datetimes are aware (what UtcDateTime would check)."""
+    arrays = ", ".join(f"CAST(:{name} AS {table.c[name].type.compile(dialect)}[])" for name in names)
+    assigned = ", ".join(f"{name} = given.{name}" for name in names if name not in keys)
+    matched = " AND ".join(f"{table.name}.{key} = given.{key}" for key in keys)
+    return text(f"UPDATE {table.name} SET {assigned} FROM unnest({arrays}) AS given({', '.join(names)}) "
+                f"WHERE {matched}")
 
 
 def _state_columns(delivery, now):
