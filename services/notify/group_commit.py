@@ -2,8 +2,9 @@
 group, instead of one transaction each (on PostgreSQL a commit costs a round trip and a WAL flush,
 and the ORM's per-statement overhead shrinks with executemany).
 
-A worker hands its item in and waits. When nobody is writing, it writes every item waiting (its own
-first) in one call of `write_many(items) -> [result per item]`, then hands the turn to the first
+A worker hands its item in and waits. When nobody is writing, it lets the event loop turn once (the
+workers woken with it join) and writes every item waiting (its own first) in one call of
+`write_many(items) -> [result per item]`, then hands the turn to the first
 worker still waiting, so no worker writes for the others forever and each item is written by a
 worker of its own group. When the group's write raises, each item is written alone, so one bad
 item fails only its own worker (whose event is then retried or dead-lettered as usual) — unless
@@ -14,6 +15,7 @@ Green threads only (eventlet): between two yields no other worker runs, so plain
 """
 import logging
 
+import eventlet
 from eventlet.queue import LightQueue
 
 log = logging.getLogger(__name__)
@@ -44,14 +46,25 @@ class GroupCommit:
 
     def _lead(self, write_many):
         self._writing = True
+        try:
+            # One turn of the event loop first: the workers it wakes together (the answers to one
+            # contacts_of, the end of the last group's write) reach this group instead of the next.
+            eventlet.sleep(0)
+        except BaseException:  # killed before writing: its own item (the first) leaves with it
+            self._waiting.pop(0)
+            self._hand_on()
+            raise
         group, self._waiting = self._waiting[:self.limit], self._waiting[self.limit:]
         try:
             self._write(write_many, group)
         finally:
-            if self._waiting:
-                self._waiting[0][1].put((_LEAD, None))
-            else:
-                self._writing = False
+            self._hand_on()
+
+    def _hand_on(self):
+        if self._waiting:
+            self._waiting[0][1].put((_LEAD, None))
+        else:
+            self._writing = False
 
     def _write(self, write_many, group):
         try:

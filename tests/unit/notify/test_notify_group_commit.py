@@ -68,6 +68,26 @@ def test_a_killed_writer_does_not_leave_the_others_waiting():
         assert [thread.wait() for thread in later] == [20, 30]
 
 
+def test_workers_woken_together_share_the_first_group():
+    """The leader lets the event loop turn once before writing: the workers runnable at that moment
+    (woken by the same reply or the same commit) join its group instead of forming the next."""
+    store = Store()
+    run_workers(GroupCommit(), store, range(10))
+    assert store.calls[0] == list(range(10))
+
+
+def test_a_leader_killed_before_writing_leaves_the_others_to_the_next():
+    store = Store()
+    group = GroupCommit()
+    first = eventlet.spawn(group, store.write_many, 1)
+    later = [eventlet.spawn(group, store.write_many, item) for item in (2, 3)]
+    eventlet.sleep(0)  # the first worker leads and waits one turn; the others join
+    first.kill()
+    with eventlet.Timeout(5):
+        assert [thread.wait() for thread in later] == [20, 30]
+    assert store.calls == [[2, 3]]
+
+
 def test_alone_is_one_call_per_item():
     store = Store()
     assert write_alone(store.write_many, 4) == 40
