@@ -79,12 +79,18 @@ class GroupCommit:
             for one in group:
                 self._write(write_many, [one])
             return
-        except BaseException as exc:  # the writer is being killed: do not leave the others waiting
+        except BaseException:  # the writer is being killed: do not leave the others waiting, and
+            # fail them with an error of their own (their events are retried), not the kill itself
             for _, box in group:
-                box.put((_FAILED, exc))
+                box.put((_FAILED, WriterStopped("the worker writing this group was stopped")))
             raise
         for (_, box), result in zip(group, results, strict=True):
             box.put((_DONE, result))
+
+
+class WriterStopped(RuntimeError):
+    """The worker writing a group was killed before it finished: whether the write happened is
+    unknown to the others, whose events are retried (processed_events makes a repeat harmless)."""
 
 
 def write_alone(write_many, item):

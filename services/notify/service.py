@@ -88,14 +88,14 @@ class NotifyService(ServiceBase):
         # attempt); the phone only when it is not kept, both at once
         if phone is not None:
             contact, learned = self._contact_of(data["application_id"]), None
-        else:
-            asking = eventlet.spawn(self._contact_of, data["application_id"])
+        else:  # identity on a thread of its own: the contacts are asked for others too, never killed
+            asking = eventlet.spawn(self._phone_of_account, data["account_id"], None)
             try:
-                phone, learned = self._phone_of_account(data["account_id"], phone)
+                contact = self._contact_of(data["application_id"])
             except BaseException:
                 asking.kill()
                 raise
-            contact = asking.wait()
+            phone, learned = asking.wait()
         notifier.application_submitted(event, self.name, phone or contact.get("mobile"), contact.get("email"),
                                        learned)
 

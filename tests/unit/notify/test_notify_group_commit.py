@@ -2,7 +2,7 @@
 import eventlet
 import pytest
 
-from services.notify.group_commit import GroupCommit, write_alone
+from services.notify.group_commit import GroupCommit, WriterStopped, write_alone
 
 
 class Store:
@@ -86,6 +86,20 @@ def test_a_leader_killed_before_writing_leaves_the_others_to_the_next():
     with eventlet.Timeout(5):
         assert [thread.wait() for thread in later] == [20, 30]
     assert store.calls == [[2, 3]]
+
+
+def test_the_others_of_a_killed_writers_group_fail_with_an_error_of_their_own():
+    """Not with the kill itself (GreenletExit would end their workers unanswered): an Exception,
+    so the subscriber retries their events."""
+    store = Store()
+    group = GroupCommit()
+    threads = [eventlet.spawn(group, store.write_many, item) for item in (1, 2, 3)]
+    while not store.calls:
+        eventlet.sleep(0)  # the first worker leads and is inside the write with the others' items
+    threads[0].kill()
+    for thread in threads[1:]:
+        with pytest.raises(WriterStopped):
+            thread.wait()
 
 
 def test_alone_is_one_call_per_item():
