@@ -3,7 +3,7 @@
 As deployed: the notify service runs in its own process (`python -m services.notify run`; with
 NOTIFY_REPLICAS=2, two copies competing on its queues, as `docker compose up --scale notify=2`),
 on a fresh RabbitMQ vhost and fresh databases. This process holds the stand-ins of identity and
-registration (they answer `contact_of`) and the publisher: N ApplicationSubmitted events are
+registration (they answer `contact_of`, `contacts_of`) and the publisher: N ApplicationSubmitted events are
 written to the registration stand-in's outbox in one transaction and its relay publishes them;
 each event makes an SMS (var/outbox/sms.jsonl) and an email copy (one .eml each). Prints, one
 line per figure:
@@ -90,6 +90,10 @@ class Registration:
         i = int(application_id.split("-")[1])
         return {"account_id": f"acc-{i}", "name": "买买提·艾力·阿不都热合曼", "mobile": phone_of(i),
                 "email": f"applicant{i}@example.com", "delivery": None, "resubmit_until": None}
+
+    @rpc
+    def contacts_of(self, application_ids):
+        return {application_id: self.contact_of(application_id) for application_id in application_ids}
 
 
 def registered(i):

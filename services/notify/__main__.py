@@ -1,7 +1,7 @@
 """python -m services.notify run — the notify service (SMS and email; see docs/sms-gateway.md).
 
 NOTIFY_MAX_WORKERS, on PostgreSQL 60 by default instead of MAX_WORKERS: notify's workers mostly
-wait (contact_of RPCs, the channels, their turn in a group commit), and the more wait together, the
+wait (the contact look-ups, the channels, their turn in a group commit), and the more wait together, the
 more events and answers each group transaction carries (services/notify/group_commit.py): less CPU
 a message (docs/performance.md, Notifications). Not on SQLite, whose single connection serialises
 the groups anyway: there more workers only queued for it, and bench_notify measured more CPU.

@@ -409,7 +409,13 @@ class Notifier:
         Returns {notification_id: state after recording}."""
         if not claims:
             return {}
-        return self.record_group(self._record_many, list(self.parallel_map(self._send, claims)))
+        at_once, overlapping = [], []
+        for claim in claims:
+            (overlapping if getattr(self.channels[claim.channel], "waits_on_network", True) else at_once).append(claim)
+        sent = [self._send(claim) for claim in at_once]
+        if overlapping:
+            sent += self.parallel_map(self._send, overlapping)
+        return self.record_group(self._record_many, sent)
 
     def _record_many(self, groups):
         """Several workers' answers in one unit of work; each gets the states of all."""
@@ -436,7 +442,7 @@ class Notifier:
         return Sent(claim, clock.now(), result.provider_message_id, result.provider_answer)
 
     def _record(self, results):
-        states, finished, outcomes = {}, [], []
+        states, finished, outcomes, answered = {}, [], [], []
         with self.db.uow() as uow:
             deliveries = uow.notifications.for_update({r.claim.notification_id: r.claim.recipient for r in results})
             for sent in results:
@@ -455,9 +461,10 @@ class Notifier:
                     delivery.failed(sent.finished_at, sent.failure.reason,
                                     permanent=isinstance(sent.failure, PermanentFailure),
                                     policy=self.settings.retry)
-                uow.notifications.save(delivery, sent.finished_at)
+                answered.append((delivery, sent.finished_at))
                 finished += self._publish_outcome(uow, delivery, outcomes)
                 states[delivery.notification_id] = delivery.state.value
+            uow.notifications.save_answers(answered)
             uow.publish_many(outcomes)
         _count(finished)
         return states

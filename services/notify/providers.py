@@ -41,11 +41,13 @@ class NotifySettings(DependencyProvider):
 class GroupCommits(DependencyProvider):
     """One group commit per kind of database work, shared by the container's workers: events
     recorded (`store`), answers recorded (`record`), and the repeat check before the contact
-    look-ups (`check`, a read). NOTIFY_GROUP_LIMIT (200): items per transaction at most."""
+    look-ups (`check`, a read); and one for those look-ups (`contacts`: one registration.contacts_of
+    RPC for the events waiting together). NOTIFY_GROUP_LIMIT (200): items per group at most."""
 
     def setup(self):
         limit = int(self.container.config.get("NOTIFY_GROUP_LIMIT") or 200)
         self.store, self.record, self.check = GroupCommit(limit), GroupCommit(limit), GroupCommit(limit)
+        self.contacts = GroupCommit(limit, split_on_failure=False)
 
     def get_dependency(self, worker_ctx):
         return self

@@ -7,9 +7,10 @@ handlers.py says `uow.notifications.due(...)` and never sees SQLAlchemy; the in-
 unit tests use are tests/unit/notify/fakes.py. Rows loaded here are remembered, so `save` writes
 the same row and closes the attempt row it loaded.
 """
+import functools
 import json
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -107,9 +108,18 @@ class NotificationRepository:
         return [self._delivery(row) for row in rows]
 
     def for_update(self, recipients):
-        """{id: Delivery} of these messages (`recipients`: id → recipient, known to the caller), locked."""
-        rows = self._locked(select(Notification).where(Notification.id.in_(list(recipients))))
-        return {row.id: self._delivery(row, recipients[row.id]) for row in rows}
+        """{id: Delivery} of these messages (`recipients`: id → recipient, known to the caller), locked,
+        for `save_answers`: plain rows, not the ORM's, as the group's answers are many."""
+        n, a = Notification.__table__, DeliveryAttempt.__table__
+        ids = list(recipients)
+        rows = self.session.execute(select(n.c.id, n.c.channel, n.c.kind, n.c.template_version, n.c.cause_event_id,
+                                           n.c.next_attempt_at, n.c.expires_at, n.c.state, n.c.failure_reason)
+                                    .where(n.c.id.in_(ids)).with_for_update()).all()
+        attempts = {}
+        for attempt in self.session.execute(select(a).where(a.c.notification_id.in_(ids))
+                                            .order_by(a.c.notification_id, a.c.number)):
+            attempts.setdefault(attempt.notification_id, []).append(attempt)
+        return {row.id: self._delivery(row, recipients[row.id], attempts.get(row.id, [])) for row in rows}
 
     # --- writes ---------------------------------------------------------------------------------
     def add(self, messages, now):
@@ -139,6 +149,32 @@ class NotificationRepository:
         if attempts:
             self.session.execute(insert(DeliveryAttempt.__table__), attempts)
 
+    def save_answers(self, answered):
+        """Write back (Delivery `for_update` gave, when) pairs whose latest attempt was answered: the
+        rows' state and the attempts' answers, one statement each on PostgreSQL (an executemany there
+        is a round trip per row, and a VALUES list a new statement to compile each time)."""
+        rows, closed = [], []
+        for delivery, now in answered:
+            rows.append({"id": delivery.notification_id, **_state_columns(delivery, now)})
+            last = delivery.attempts[-1]
+            closed.append({"notification_id": delivery.notification_id, **_attempt_columns(last)})
+        self._update_many(Notification.__table__, ("id",), rows)
+        self._update_many(DeliveryAttempt.__table__, ("notification_id", "number"), closed)
+
+    def _update_many(self, table, keys, rows):
+        """UPDATE each row (dicts of the same columns) found by its `keys` columns."""
+        if not rows:
+            return
+        names = tuple(rows[0])
+        dialect = self.session.get_bind().dialect
+        if dialect.name == "postgresql":
+            self.session.execute(_update_from_arrays(table, keys, names, dialect),
+                                 {name: [row[name] for row in rows] for name in names})
+            return
+        statement = (update(table).where(*(table.c[key] == bindparam(f"b_{key}") for key in keys))
+                     .values({name: bindparam(f"b_{name}") for name in names if name not in keys}))
+        self.session.execute(statement, [{f"b_{name}": value for name, value in row.items()} for row in rows])
+
     def save(self, delivery, now):
         """Copy a loaded Delivery's state back to its row; a new attempt gets its row, the latest
         attempt's answer closes the row it has."""
@@ -163,13 +199,14 @@ class NotificationRepository:
             self._attempts[notification_id] = {a.number: a for a in by_id.get(notification_id, [])}
         return by_id
 
-    def _delivery(self, row, recipient=None):
+    def _delivery(self, row, recipient=None, attempts=None):
+        attempts = self._attempts[row.id].values() if attempts is None else attempts
         return Delivery(
             notification_id=row.id, channel=row.channel,
             recipient=self._recipient(row) if recipient is None else recipient, template=row.kind,
             version=row.template_version, cause_event_id=row.cause_event_id, not_before=row.next_attempt_at,
             expires_at=row.expires_at, state=State(row.state), failure_reason=row.failure_reason,
-            attempts=[_attempt(a) for a in self._attempts[row.id].values()])
+            attempts=[_attempt(a) for a in attempts])
 
     def _write(self, row, delivery, now, add):
         """The row takes the record's state; returns the attempt rows made (added now when `add`)."""
@@ -205,6 +242,18 @@ class NotificationRepository:
 
     def _params(self, row):
         return json.loads(self.cipher.decrypt(row.params_enc, PARAMS))
+
+
+@functools.lru_cache(maxsize=8)
+def _update_from_arrays(table, keys, names, dialect):
+    """PostgreSQL: UPDATE of many rows in one statement, each column's values bound as one array
+    (`unnest` pairs them up again). The same text whatever the number of rows, so compiled once.
+    Values go to psycopg2 as they are: the datetimes are aware (what UtcDateTime would check)."""
+    arrays = ", ".join(f"CAST(:{name} AS {table.c[name].type.compile(dialect)}[])" for name in names)
+    assigned = ", ".join(f"{name} = given.{name}" for name in names if name not in keys)
+    matched = " AND ".join(f"{table.name}.{key} = given.{key}" for key in keys)
+    return text(f"UPDATE {table.name} SET {assigned} FROM unnest({arrays}) AS given({', '.join(names)}) "
+                f"WHERE {matched}")
 
 
 def _state_columns(delivery, now):

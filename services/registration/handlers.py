@@ -259,8 +259,30 @@ def history(uow, principal, application_id, now):
 
 def contact_of(uow, application_id):
     """For notify: how to reach the applicant and, after a rejection, until when they may resubmit."""
-    app = _application(uow, application_id)
-    campaign = uow.campaigns.get(app.campaign_id)
+    return _contact(_application(uow, application_id), uow.campaigns.get)
+
+
+def contacts_of(uow, application_ids):
+    """contact_of of several applications in one unit of work (notify asks once for the events that
+    arrived together): {application id: contact}. An unknown id is left out rather than refusing
+    the others, so notify fails only the event that names it."""
+    campaigns = {}
+
+    def campaign_of(campaign_id):
+        if campaign_id not in campaigns:
+            campaigns[campaign_id] = uow.campaigns.get(campaign_id)
+        return campaigns[campaign_id]
+
+    found = {}
+    for application_id in dict.fromkeys(application_ids):
+        app = uow.applications.get(application_id)
+        if app is not None:
+            found[application_id] = _contact(app, campaign_of)
+    return found
+
+
+def _contact(app, campaign_of):
+    campaign = campaign_of(app.campaign_id)
     return {
         "account_id": app.account_id,
         "name": app.form.get("name"),

@@ -104,6 +104,11 @@ class RegistrationService(ServiceBase):
         with self.db.uow() as uow:
             return handlers.contact_of(uow, application_id)
 
+    @rpc
+    def contacts_of(self, application_ids):
+        with self.db.uow() as uow:
+            return handlers.contacts_of(uow, application_ids)
+
     @subscribe("review", "ReviewCompleted")
     def on_review_completed(self, event):
         with self.db.uow() as uow:

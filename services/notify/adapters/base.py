@@ -41,6 +41,9 @@ class PermanentFailure(DeliveryFailure):
 
 class Channel:
     name = ""
+    # Sends of a channel that waits on the network overlap (a green pool); the file channels
+    # write at once and are sent one after the other, without a green thread each.
+    waits_on_network = True
 
     def send(self, message: OutgoingMessage) -> SendResult:
         raise NotImplementedError

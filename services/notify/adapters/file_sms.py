@@ -12,6 +12,7 @@ from .base import Channel, SendResult
 
 class FileSmsChannel(Channel):
     name = "sms"
+    waits_on_network = False
 
     def __init__(self, path):
         self.path = Path(path)

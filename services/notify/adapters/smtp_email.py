@@ -11,7 +11,7 @@ import ssl
 from services.common.masking import mask_text
 
 from .base import Channel, PermanentFailure, SendResult, TemporaryFailure
-from .email_message import DEFAULT_SENDER, build_email, sender_address, to_bytes
+from .email_message import DEFAULT_SENDER, email_bytes, sender_address
 
 SECURITIES = ("starttls", "tls", "none")
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
@@ -51,11 +51,11 @@ class SmtpEmailChannel(Channel):
         self.local_hostname = local_hostname
 
     def send(self, message):
-        email = build_email(message, self.sender)
+        data, message_id = email_bytes(message, self.sender)
         try:
             smtp = self._connect()
             try:
-                answer = self._transmit(smtp, email, message.recipient)
+                answer = self._transmit(smtp, data, message.recipient)
             finally:
                 _quit(smtp)
         except smtplib.SMTPServerDisconnected as exc:
@@ -68,7 +68,7 @@ class SmtpEmailChannel(Channel):
             raise PermanentFailure(f"邮件服务器证书校验失败，请检查 SMTP 设置：{_text(exc)}") from None
         except OSError as exc:  # refused, unreachable, timeout, TLS handshake cut
             raise TemporaryFailure(f"无法连接邮件服务器 {self.host}:{self.port}：{_text(exc)}") from None
-        return SendResult(provider_message_id=email["Message-ID"], provider_answer=answer)
+        return SendResult(provider_message_id=message_id, provider_answer=answer)
 
     def _connect(self):
         if self.security == "tls":
@@ -89,7 +89,7 @@ class SmtpEmailChannel(Channel):
             raise
         return smtp
 
-    def _transmit(self, smtp, email, recipient):
+    def _transmit(self, smtp, data, recipient):
         smtp.ehlo_or_helo_if_needed()
         code, reply = smtp.mail(sender_address(self.sender))
         if code != 250:
@@ -98,7 +98,7 @@ class SmtpEmailChannel(Channel):
         if code not in (250, 251):
             classify(code, reply, "RCPT TO")
         try:
-            code, reply = smtp.data(to_bytes(email))
+            code, reply = smtp.data(data)
         except smtplib.SMTPDataError as exc:  # DATA itself refused
             classify(exc.smtp_code, exc.smtp_error, "DATA")
         if code != 250:

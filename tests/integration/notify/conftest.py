@@ -99,14 +99,15 @@ class NotifySystem:
 
 @pytest.fixture
 def notify_system(make_config, start_service):
-    """notify_system(**config overrides) → NotifySystem; the stand-ins start first."""
+    """notify_system(registration stand-in class, **config overrides) → NotifySystem; the stand-ins
+    start first."""
     Directory.reset()
 
-    def start(**overrides):
+    def start(registration=RegistrationStandIn, **overrides):
         settings = {"NOTIFY_QUIET_HOURS": "off", "NOTIFY_TIMER_SECONDS": 0.1, "NOTIFY_RETRY_BASE_SECONDS": 0.1,
                     "NOTIFY_RETRY_MAX_SECONDS": 1, **overrides}
         peers = {cls.name: start_service(cls, make_config(cls.name))
-                 for cls in (IdentityStandIn, RegistrationStandIn)}
+                 for cls in (IdentityStandIn, registration)}
         config = make_config("notify", **settings)
         with Connection(config["AMQP_URI"]) as conn:  # an outside subscriber of notify.events
             Queue(AUDIT_QUEUE, Exchange("notify.events", "topic", durable=True), routing_key="#",

@@ -1,5 +1,5 @@
 """Test doubles of notify's peers on the real platform: small nameko services named "identity" and
-"registration" that answer `contact_of` (docs/rpc.md) from a table the test fills. The registration
+"registration" that answer `contact_of` (and registration `contacts_of`, docs/rpc.md) from a table the test fills. The registration
 stand-in also publishes events through its outbox (`emit`), as the real services do; the relay
 sends each to its source's exchange (`review.events` for ReviewCompleted), so one publisher is
 enough (every container costs the test about two seconds to stop)."""
@@ -23,6 +23,7 @@ class Directory:
     phones = {}  # account_id → phone
     applications = {}  # application_id → registration.contact_of answer
     calls = []  # (service, account or application id)
+    batches = []  # the ids of each registration.contacts_of call
 
     @classmethod
     def reset(cls):
@@ -39,6 +40,7 @@ class Directory:
                       "resubmit_until": None},
         }
         cls.calls = []
+        cls.batches = []
 
 
 class IdentityStandIn:
@@ -70,6 +72,19 @@ class RegistrationStandIn:
         if application_id not in Directory.applications:
             raise NotFound("没有这个申请", code="application_not_found")
         return dict(Directory.applications[application_id])
+
+    @rpc
+    def contacts_of(self, application_ids):
+        """As registration's: {id: contact_of answer}, unknown ids left out; one call recorded."""
+        Directory.batches.append(list(application_ids))
+        Directory.calls.extend(("registration", application_id) for application_id in application_ids)
+        return {application_id: dict(Directory.applications[application_id])
+                for application_id in application_ids if application_id in Directory.applications}
+
+
+class OlderRegistrationStandIn(RegistrationStandIn):
+    """A registration from before contacts_of (a rolling upgrade): contact_of only."""
+    contacts_of = None
 
 
 # --- event data, as the owners publish it (services.contracts.events) ---------------------------------

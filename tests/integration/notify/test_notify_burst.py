@@ -67,3 +67,18 @@ def test_a_burst_with_duplicates_and_a_bad_event_sends_each_message_once(notify_
     delivered = system.wait_state("delivered", count=COUNT + emails)
     assert len(delivered) == COUNT + emails
     assert not system.notifications("queued") and not system.notifications("sending")
+    # the applications' contacts were asked together: fewer registration.contacts_of calls than events
+    assert len(Directory.batches) < COUNT and max(len(batch) for batch in Directory.batches) > 1
+
+
+def test_a_registration_without_contacts_of_is_asked_application_by_application(notify_system):
+    """A rolling upgrade: notify newer than registration still delivers, through contact_of."""
+    system = notify_system(peers.OlderRegistrationStandIn, EVENT_MAX_ATTEMPTS=2)
+    for i in range(3):
+        system.emit("ApplicationSubmitted", f"app-{i}", peers.application_submitted(f"app-{i}", "acc-1"))
+    system.wait_sms(count=2, to="13812345678")
+    wait_for(lambda: queue_depth(system.config["AMQP_URI"], "notify.ApplicationSubmitted.dlq") == 1, timeout=60,
+             message="the event of the unknown application dead-lettered")
+    assert not Directory.batches
+    assert {("registration", "app-1"), ("registration", "app-2")} <= set(Directory.calls)
+    assert len(system.emails()) == 1  # app-1's form has an email, app-2's has none

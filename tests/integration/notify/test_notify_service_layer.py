@@ -244,3 +244,32 @@ def test_events_recorded_in_one_group_keep_every_guarantee(make):
     processed = Base.metadata.tables["processed_events"]
     with notifier.db.engine.connect() as conn:
         assert len(conn.execute(select(processed.c.event_id)).scalars().all()) == 4
+
+
+def test_a_group_of_answers_is_written_back_row_by_row(make, now):
+    """Answers recorded together (one statement per table on PostgreSQL): each row gets its own
+    state and each attempt its own answer."""
+    sms = FakeChannel(TemporaryFailure("HTTP 503"), PermanentFailure("号码无效"), "ok")
+    notifier = make(sms=sms)
+    captured = []
+    notifier.record_group = lambda write_many, sent: captured.append(sent) or {}
+    events = [submitted(application_id=f"app-{i}") for i in range(4)]
+    ids = [notifier.application_submitted(event, "notify", f"1380000000{i}", f"a{i}@b.cn")
+           for i, event in enumerate(events)]
+    answers = [sent for group in captured for sent in group]
+    assert len(answers) == 8
+    states = notifier._record(answers)
+    rows = {i: notification(notifier, i) for pair in ids for i in pair}
+    assert sorted(r.state for r in rows.values()) == ["delivered"] * 6 + ["failed", "queued"]
+    assert sum(state == "delivered" for state in states.values()) == 6
+    with notifier.db.engine.connect() as conn:
+        attempts = dict(conn.execute(select(DeliveryAttempt.notification_id, DeliveryAttempt.outcome)).all())
+    assert sorted(attempts.values()) == ["delivered"] * 6 + ["permanent", "temporary"]
+    for notification_id, row in rows.items():
+        assert row.updated_at == NOON and (row.finished_at is not None) == (row.state != "queued")
+        assert (row.provider_message_id is not None) == (row.state == "delivered")
+        assert attempts[notification_id] == {"delivered": "delivered", "failed": "permanent",
+                                             "queued": "temporary"}[row.state]
+    queued = next(r for r in rows.values() if r.state == "queued")
+    assert queued.next_attempt_at == NOON + timedelta(seconds=30) and queued.attempts == 1
+    assert len([e for e in outbox(notifier) if e["type"] == "NotificationDelivered"]) == 6

@@ -107,6 +107,10 @@ class FakeNotifications:
             self.stored[p.id] = _Message(copy.deepcopy(p), None, now, now)
             self.save(delivery, now)
 
+    def save_answers(self, answered):
+        for delivery, now in answered:
+            self.save(delivery, now)
+
     def save(self, delivery, now):
         m = self.stored[delivery.notification_id]
         m.delivery, m.updated_at = copy.deepcopy(delivery), now

@@ -2,7 +2,7 @@
 import eventlet
 import pytest
 
-from services.notify.group_commit import GroupCommit, write_alone
+from services.notify.group_commit import GroupCommit, WriterStopped, write_alone
 
 
 class Store:
@@ -66,6 +66,40 @@ def test_a_killed_writer_does_not_leave_the_others_waiting():
     first.kill()
     with eventlet.Timeout(5):
         assert [thread.wait() for thread in later] == [20, 30]
+
+
+def test_workers_woken_together_share_the_first_group():
+    """The leader lets the event loop turn once before writing: the workers runnable at that moment
+    (woken by the same reply or the same commit) join its group instead of forming the next."""
+    store = Store()
+    run_workers(GroupCommit(), store, range(10))
+    assert store.calls[0] == list(range(10))
+
+
+def test_a_leader_killed_before_writing_leaves_the_others_to_the_next():
+    store = Store()
+    group = GroupCommit()
+    first = eventlet.spawn(group, store.write_many, 1)
+    later = [eventlet.spawn(group, store.write_many, item) for item in (2, 3)]
+    eventlet.sleep(0)  # the first worker leads and waits one turn; the others join
+    first.kill()
+    with eventlet.Timeout(5):
+        assert [thread.wait() for thread in later] == [20, 30]
+    assert store.calls == [[2, 3]]
+
+
+def test_the_others_of_a_killed_writers_group_fail_with_an_error_of_their_own():
+    """Not with the kill itself (GreenletExit would end their workers unanswered): an Exception,
+    so the subscriber retries their events."""
+    store = Store()
+    group = GroupCommit()
+    threads = [eventlet.spawn(group, store.write_many, item) for item in (1, 2, 3)]
+    while not store.calls:
+        eventlet.sleep(0)  # the first worker leads and is inside the write with the others' items
+    threads[0].kill()
+    for thread in threads[1:]:
+        with pytest.raises(WriterStopped):
+            thread.wait()
 
 
 def test_alone_is_one_call_per_item():
