@@ -13,15 +13,14 @@ from sqlalchemy import bindparam, event, text
 from sqlalchemy.orm import Session
 
 _UPSERTS = {}  # table → its upsert, built once
-_NOTED = "counters"  # the session.info key of a session's Counters
+_NOTED = "counters"  # the session.info key of the session's Counters (one per session, as a rule)
 
 
 @event.listens_for(Session, "before_commit")
 def _write_noted(session):
     """One listener for all sessions, registered once, instead of one added to every session (for which
     SQLAlchemy builds that session its own dispatch); it writes the counters of a session that has some."""
-    counters = session.info.get(_NOTED)
-    if counters is not None:
+    for counters in session.info.get(_NOTED, ()):
         counters.write()
 
 
@@ -48,7 +47,7 @@ class Counters:
     def __init__(self, session):
         self.session = session
         self._notes = defaultdict(lambda: defaultdict(int))  # (table, key) → column → change
-        session.info[_NOTED] = self  # written before the commit (_write_noted)
+        session.info.setdefault(_NOTED, []).append(self)  # written before the commit (_write_noted)
 
     def note(self, table, key, **changes):
         """Add `changes` (column=delta) to the row of `table` at `key` (a dict of its primary key)."""
