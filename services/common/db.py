@@ -8,8 +8,7 @@ import os
 import sqlite3
 import time
 
-from sqlalchemy import create_engine, event, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, create_engine, event, insert, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
@@ -138,17 +137,29 @@ class UnitOfWork:
     def first_time(self, event, consumer):
         """Record (source, id) for this consumer; False when it was processed before (skip it).
 
-        Call it first in the unit of work: a repeat rolls back whatever the transaction held.
+        One statement: the mark is inserted unless it is there already (ON CONFLICT DO NOTHING, SQLite
+        and PostgreSQL alike), and whether a row was written tells. A concurrent copy marking the same
+        event first makes this insert wait for its commit and then write nothing. Call it first in the
+        unit of work.
         """
-        key = {"consumer": consumer, "source": event["source"], "event_id": event["id"]}
-        if self.session.execute(select(self._processed.c.event_id).filter_by(**key)).first():
-            return False
-        try:
-            self.session.execute(insert(self._processed).values(**key, processed_at=clock.now()))
-        except IntegrityError:
-            self.session.rollback()  # a concurrent copy got there first
-            return False
-        return True
+        return self.session.execute(_mark_once(self._processed), {
+            "consumer": consumer, "source": event["source"], "event_id": event["id"],
+            "processed_at": clock.now()}).rowcount == 1
+
+
+_MARKS = {}  # processed-events table → its insert-unless-there, built once
+
+
+def _mark_once(table):
+    """A textual statement built once per table: the dialects' upsert constructs are not cacheable in
+    SQLAlchemy, and a statement built per event costs its cache key each time."""
+    found = _MARKS.get(table)
+    if found is None:
+        names = [c.name for c in table.columns]
+        found = _MARKS[table] = text(
+            f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "
+            "ON CONFLICT DO NOTHING").bindparams(*(bindparam(c.name, type_=c.type) for c in table.columns))
+    return found
 
 
 def create_schema(engine, metadata):

@@ -24,7 +24,7 @@ from . import audit
 from .domain import access, decisions, duplicates
 from .domain import figures as figures_rules
 from .domain.phash import hamming
-from .domain.tasks import CLAIMED, DECIDED, PENDING, SUPERSEDED, Task
+from .domain.tasks import CLAIMED, DECIDED, OPEN, PENDING, SUPERSEDED, Task
 from .domain.thresholds import DEFAULT as DEFAULT_THRESHOLDS
 from .repository import MINE
 
@@ -77,23 +77,24 @@ def on_application_submitted(uow, event, now):
     data = event["data"]
     application_id, attempt = data["application_id"], data["attempt"]
     uow.tasks.lock_application(application_id)
-    existing = uow.tasks.id_of(application_id, attempt)
-    if existing:  # the same submission published again under another event id
+    attempts = uow.tasks.attempts(application_id)
+    if attempt in attempts:  # the same submission published again under another event id
         log.info("task for %s attempt %s exists already", application_id, attempt)
-        return existing
+        return attempts[attempt][0]
     task = Task.submitted(
-        uow.tasks.newest_attempt(application_id), now,
+        max(attempts, default=None), now,
         id=str(uuid4()), application_id=application_id, attempt=attempt, account_id=data["account_id"],
         campaign_id=data["campaign_id"], application_kind=data["kind"], cert_level=data["cert_level"],
         exam_year=data["exam_year"], district_code=data["district_code"],
         material_ids=dict(data["material_ids"]), submitted_at=_submitted_at(data["submitted_at"]))
     uow.tasks.add(task)
     if task.state != SUPERSEDED:
-        for older in uow.tasks.open_ids_before(application_id, attempt):
-            _, superseded = uow.tasks.apply(older, lambda t: t.supersede(now))
-            if superseded:
-                audit.record(uow, "system", "task.superseded", f"task:{older}",
-                             {"application_id": application_id, "by_attempt": attempt}, now)
+        for older, (older_id, state) in sorted(attempts.items()):
+            if older < attempt and state in OPEN:
+                _, superseded = uow.tasks.apply(older_id, lambda t: t.supersede(now))
+                if superseded:
+                    audit.record(uow, "system", "task.superseded", f"task:{older_id}",
+                                 {"application_id": application_id, "by_attempt": attempt}, now)
     return task.id
 
 

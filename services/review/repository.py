@@ -18,7 +18,21 @@ import dataclasses
 from collections import Counter
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case, cast, delete, func, insert, or_, select, text, tuple_, union_all, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    tuple_,
+    union_all,
+    update,
+)
 
 from services.common import clock, sqltime
 from services.common.audit import AuditLog
@@ -39,6 +53,11 @@ _COLUMNS = [f.name for f in dataclasses.fields(Task)]
 _MATERIAL_COLUMNS = [f.name for f in dataclasses.fields(Material)]
 _LIFECYCLE = (ReviewTask.state, ReviewTask.claimed_by, ReviewTask.lease_expires_at)
 _ORDER = (ReviewTask.submitted_at, ReviewTask.attempt, ReviewTask.id)
+# The statements of every submission, built once (a statement object keeps its cache key).
+_TASKS = ReviewTask.__table__
+_INSERT_TASK = _TASKS.insert()
+_ATTEMPTS = select(_TASKS.c.id, _TASKS.c.attempt, _TASKS.c.state).where(
+    _TASKS.c.application_id == bindparam("application_id"))
 
 
 def repositories(session, cipher=None):
@@ -174,8 +193,9 @@ class TaskRepository:
         return found[0]
 
     def add(self, task):
-        # As parameters, not .values(): with .values() every insert built a cache key of all its values.
-        self.session.execute(insert(ReviewTask), [dataclasses.asdict(task)])
+        # One Core statement built once, the values as parameters: the ORM's insert path and a new
+        # statement per call (its cache key computed anew) were most of a new task's cost.
+        self.session.execute(_INSERT_TASK, {name: getattr(task, name) for name in _COLUMNS})  # asdict deep-copies
         self._note(None, task)
 
     def save(self, task, seen):
@@ -211,17 +231,11 @@ class TaskRepository:
             self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
                                  {"key": f"review_task:{application_id}"})
 
-    def id_of(self, application_id, attempt):
-        return self.session.scalar(select(ReviewTask.id).filter_by(application_id=application_id, attempt=attempt))
-
-    def newest_attempt(self, application_id):
-        return self.session.scalar(select(func.max(ReviewTask.attempt)).filter_by(application_id=application_id))
-
-    def open_ids_before(self, application_id, attempt):
-        """The open tasks of the application's older attempts."""
-        return self.session.scalars(select(ReviewTask.id).where(
-            ReviewTask.application_id == application_id, ReviewTask.attempt < attempt,
-            ReviewTask.state.in_(OPEN))).all()
+    def attempts(self, application_id):
+        """{attempt: (task id, stored state)} of the application's tasks: what a submission needs to
+        know (its own task already there, a newer attempt, older open tasks) in one look-up."""
+        return {attempt: (task_id, state) for task_id, attempt, state in
+                self.session.execute(_ATTEMPTS, {"application_id": application_id})}
 
     # -- the queue ------------------------------------------------------------------------------------
 

@@ -95,7 +95,7 @@ def test_counters_follow_every_transition_and_ignore_replays(engine):
     submit(engine, "app-0", 1, T0)  # the same submission again under another event id: nothing new
     check(engine, T0)
 
-    ids = {n: act(engine, lambda uow, n=n: uow.tasks.id_of(f"app-{n}", 1)) for n in range(6)}
+    ids = {n: act(engine, lambda uow, n=n: uow.tasks.attempts(f"app-{n}")[1][0]) for n in range(6)}
     now = T0 + timedelta(minutes=5)
     for n, who in ((0, 1), (1, 1), (2, 2), (3, 2), (4, 1)):
         act(engine, lambda uow, n=n, who=who: handlers.claim(uow, reviewer(who), ids[n], LEASE, now))

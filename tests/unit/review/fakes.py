@@ -53,7 +53,7 @@ class FakeTasks:
         return copy.deepcopy(self.stored[task_id])
 
     def add(self, task):
-        assert self.id_of(task.application_id, task.attempt) is None, "uq_review_tasks_application_attempt"
+        assert task.attempt not in self.attempts(task.application_id), "uq_review_tasks_application_attempt"
         self.stored[task.id] = copy.deepcopy(task)
 
     def save(self, task, seen):
@@ -74,16 +74,8 @@ class FakeTasks:
     def lock_application(self, application_id):
         pass  # one process, one thread: nothing to wait for
 
-    def id_of(self, application_id, attempt):
-        return next((t.id for t in self.stored.values()
-                     if (t.application_id, t.attempt) == (application_id, attempt)), None)
-
-    def newest_attempt(self, application_id):
-        return max((t.attempt for t in self.stored.values() if t.application_id == application_id), default=None)
-
-    def open_ids_before(self, application_id, attempt):
-        return [t.id for t in self.stored.values()
-                if t.application_id == application_id and t.attempt < attempt and t.state in OPEN]
+    def attempts(self, application_id):
+        return {t.attempt: (t.id, t.state) for t in self.stored.values() if t.application_id == application_id}
 
     def _select(self, wanted, limit=None):
         return copy.deepcopy(sorted(filter(wanted, self.stored.values()), key=_order)[:limit])
