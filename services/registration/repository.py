@@ -6,9 +6,10 @@ service layer says `uow.applications.get(...)` and never sees SQLAlchemy; the in
 unit tests use are tests/unit/registration/fakes.py. A write that breaks a unique constraint or
 loses a version race (a concurrent request won) is refused with the Conflict it means.
 """
+import functools
 import json
 
-from sqlalchemy import func, literal, or_, select, union_all
+from sqlalchemy import bindparam, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -36,13 +37,14 @@ ALREADY_DISPATCHED = "证书寄送信息已登记，请勿重复登记"
 def repositories(session, cipher):
     """The unit of work's hook: this service's repositories for one session."""
     counters = Counters(session)  # one per session: every counter row of a transaction in one order
+    campaigns_of = {}  # application id → campaign id, of the applications this unit of work loaded
     return {
         "campaigns": CampaignRepository(session),
         "sequences": SequenceRepository(session),
         "roster": RosterRepository(session, cipher),
-        "applications": ApplicationRepository(session, cipher),
-        "submissions": SubmissionRepository(session, cipher, counters),
-        "decisions": DecisionRepository(session, counters),
+        "applications": ApplicationRepository(session, cipher, campaigns_of),
+        "submissions": SubmissionRepository(session, cipher, counters, campaigns_of),
+        "decisions": DecisionRepository(session, counters, campaigns_of),
         "dispatches": DispatchRepository(session),
         "feedback": FeedbackRepository(session, cipher),
         "audit": platform_audit.AuditLog(session),
@@ -94,7 +96,8 @@ class CampaignRepository:
         self.session = session
 
     def get(self, campaign_id):
-        row = self.session.get(models.Campaign, campaign_id) if campaign_id else None
+        row = self.session.execute(select(_CAMPAIGNS).where(_CAMPAIGNS.c.id == campaign_id)).first() \
+            if campaign_id else None
         if row is None:
             raise NotFound(CAMPAIGN_NOT_FOUND, code="campaign_not_found")
         return _campaign(row)
@@ -124,6 +127,9 @@ class CampaignRepository:
         row.name, row.opens_at, row.closes_at = campaign.name, campaign.opens_at, campaign.closes_at
         row.allow_resubmit_after_close = campaign.allow_resubmit_after_close
         row.resubmit_closes_at = campaign.resubmit_closes_at
+
+
+_CAMPAIGNS = models.Campaign.__table__
 
 
 def _campaign(row):
@@ -217,46 +223,59 @@ class RosterRepository:
 # -- applications and what hangs off them ----------------------------------------------------------
 
 class ApplicationRepository:
-    """The Application aggregate. Rows loaded here are remembered, so save() writes the same row
-    (and its version check catches a concurrent change)."""
+    """The Application aggregate, by Core statements: a submit or a decision loads one row and writes
+    one UPDATE, without the ORM's identity map and unit-of-work flush (the larger part of a submit's
+    CPU, bench_submit). Rows loaded for a change are remembered (`_loaded`: their version and the
+    personal part as it was sealed), so save() writes the same row, its version check catches a
+    concurrent change, and the personal part is sealed again only when it changed."""
 
-    def __init__(self, session, cipher):
+    def __init__(self, session, cipher, campaigns_of):
         self.session, self.cipher = session, cipher
-        self._rows = {}
+        self.campaigns_of = campaigns_of  # application id → campaign id, shared with the repositories below
+        self._loaded = {}  # application id → (version, the personal part's JSON text, its sealed token)
 
     def get(self, application_id, lock=False):
         """The application or None; `lock` takes the row lock (FOR UPDATE on PostgreSQL) for a change."""
-        query = select(models.Application).where(models.Application.id == str(application_id))
+        query = select(_APPS).where(_APPS.c.id == str(application_id))
         if lock:
             query = query.with_for_update()
-        row = self.session.scalars(query).first()
+        row = self.session.execute(query).first()
         return None if row is None else self._app(row)
 
     def add(self, app, now):
-        row = models.Application(id=app.id, account_id=app.account_id, campaign_id=app.campaign_id,
-                                 kind=app.kind, created_at=now)
-        self.session.add(row)
-        self._rows[app.id] = row
-        self._store(row, app, now)
-        _flush(self.session, Conflict(ALREADY_APPLIED, code="already_applied"))
+        values, personal, token = self._columns(app, now)
+        try:
+            self.session.execute(insert(_APPS), {
+                "id": app.id, "account_id": app.account_id, "campaign_id": app.campaign_id, "kind": app.kind,
+                "created_at": now, "version": 1, "personal_enc": token, **values})
+        except IntegrityError:
+            raise Conflict(ALREADY_APPLIED, code="already_applied") from None
+        self._loaded[app.id] = (1, personal, token)
+        self.campaigns_of[app.id] = app.campaign_id
 
     def save(self, app, now):
-        self._store(self._rows[app.id], app, now)
-        _flush(self.session, Conflict(CONCURRENT_CHANGE, code="concurrent_change"))
+        version, sealed_text, sealed = self._loaded[app.id]
+        values, personal, token = self._columns(app, now, sealed_text, sealed)
+        if token is not sealed:
+            values["personal_enc"] = token
+        done = self.session.execute(_update_if_version(tuple(values)), {
+            **values, "b_id": app.id, "b_version": version})
+        if done.rowcount != 1:
+            raise Conflict(CONCURRENT_CHANGE, code="concurrent_change")
+        self._loaded[app.id] = (version + 1, personal, token)
 
     def of_account(self, account_id):
         """The account's applications, newest first."""
-        return self._apps(select(models.Application).where(models.Application.account_id == account_id)
-                          .order_by(models.Application.created_at.desc()))
+        return self._apps(select(_APPS).where(_APPS.c.account_id == account_id)
+                          .order_by(_APPS.c.created_at.desc()))
 
     def id_by_number(self, registration_number):
-        return self.session.scalars(select(models.Application.id).where(
-            models.Application.registration_number == registration_number)).first()
+        return self.session.scalars(select(_APPS.c.id).where(
+            _APPS.c.registration_number == registration_number)).first()
 
     def _approved(self, campaign_id):
-        app = models.Application
-        query = select(app).where(app.state.in_((states.APPROVED, states.DISPATCHED)))
-        return query.where(app.campaign_id == campaign_id) if campaign_id else query
+        query = select(_APPS).where(_APPS.c.state.in_((states.APPROVED, states.DISPATCHED)))
+        return query.where(_APPS.c.campaign_id == campaign_id) if campaign_id else query
 
     def count_approved(self, campaign_id=None):
         return self.session.scalar(select(func.count()).select_from(self._approved(campaign_id).subquery()))
@@ -264,21 +283,21 @@ class ApplicationRepository:
     def approved_page(self, campaign_id=None, after=None, limit=500):
         """Approved (and mailed) applications after registration number `after`, in number order (keyset:
         a page deep in a national year costs what the first one does). Not remembered for save()."""
-        query = self._approved(campaign_id).order_by(models.Application.registration_number).limit(limit)
+        query = self._approved(campaign_id).order_by(_APPS.c.registration_number).limit(limit)
         if after:
-            query = query.where(models.Application.registration_number > after)
-        return [self._view_only(row) for row in self.session.scalars(query)]
+            query = query.where(_APPS.c.registration_number > after)
+        return [self._view_only(row)[0] for row in self.session.execute(query)]
 
     def awaiting_dispatch(self, limit):
         """(how many approved wait for mailing, the `limit` longest waiting)."""
-        app = models.Application
-        total = self.session.scalar(select(func.count()).select_from(app).where(app.state == states.APPROVED))
-        return total, self._apps(select(app).where(app.state == states.APPROVED)
+        app = _APPS.c
+        total = self.session.scalar(select(func.count()).select_from(_APPS).where(app.state == states.APPROVED))
+        return total, self._apps(select(_APPS).where(app.state == states.APPROVED)
                                  .order_by(app.decided_at, app.id).limit(limit))
 
     def waiting_since(self, bound):
         """Submitted before `bound` and still undecided, oldest first (light: nothing decrypted)."""
-        app = models.Application
+        app = _APPS.c
         rows = self.session.execute(
             select(app.id, app.campaign_id, app.attempt, app.submitted_at, app.district_code)
             .where(app.state == states.SUBMITTED, app.submitted_at < bound).order_by(app.submitted_at))
@@ -286,7 +305,7 @@ class ApplicationRepository:
 
     def counts(self, campaign_id=None):
         """{(state, district, level): n} in one pass over the table; None stays None."""
-        app = models.Application
+        app = _APPS.c
         query = select(app.state, app.district_code, app.cert_level, func.count()).group_by(
             app.state, app.district_code, app.cert_level)
         if campaign_id:
@@ -294,70 +313,92 @@ class ApplicationRepository:
         return {(state, district, level): n for state, district, level, n in self.session.execute(query).all()}
 
     def _apps(self, query):
-        return [self._app(row) for row in self.session.scalars(query)]
+        return [self._app(row) for row in self.session.execute(query)]
 
     def _app(self, row):
-        self._rows[row.id] = row
-        return self._view_only(row)
+        app, personal = self._view_only(row)
+        self._loaded[row.id] = (row.version, personal, row.personal_enc)
+        self.campaigns_of[row.id] = row.campaign_id
+        return app
 
     def _view_only(self, row):
-        form = {**(row.form or {}), **unseal(self.cipher, row.personal_enc, "application.personal")}
+        """(the application, its personal part's JSON text as sealed)."""
+        personal = self.cipher.decrypt(row.personal_enc, PERSONAL_CONTEXT) if row.personal_enc else None
+        form = {**(row.form or {}), **(json.loads(personal) if personal else {})}
         return states.Application(
             id=row.id, campaign_id=row.campaign_id, account_id=row.account_id, kind=row.kind, state=row.state,
             attempt=row.attempt, decided_attempt=row.decided_attempt, form=form,
             materials=dict(row.materials or {}), first_submitted_at=row.first_submitted_at,
             submitted_at=row.submitted_at, decided_at=row.decided_at, review_opinion=row.review_opinion,
             material_issues=list(row.material_issues or []), registration_number=row.registration_number,
-            valid_from=row.valid_from, valid_until=row.valid_until, updated_at=row.updated_at)
+            valid_from=row.valid_from, valid_until=row.valid_until, updated_at=row.updated_at), personal
 
-    def _store(self, row, app, now):
+    def _columns(self, app, now, sealed_text=None, sealed=None):
+        """(the row's changeable columns but the personal one, the personal part's JSON text, its token):
+        the token as loaded when the personal part is unchanged, else sealed anew."""
         public, personal = split_form(app.form)
-        row.state, row.attempt, row.decided_attempt = app.state, app.attempt, app.decided_attempt
-        row.form = public
-        row.personal_enc = seal(self.cipher, personal, "application.personal")
-        row.materials = app.materials
-        row.cert_level, row.exam_year = app.form.get("cert_level"), app.form.get("exam_year")
-        row.district_code = app.form.get("service_district")
-        row.first_submitted_at, row.submitted_at, row.decided_at = (
-            app.first_submitted_at, app.submitted_at, app.decided_at)
-        row.review_opinion, row.material_issues = app.review_opinion, app.material_issues
-        row.registration_number, row.valid_from, row.valid_until = (
-            app.registration_number, app.valid_from, app.valid_until)
-        row.updated_at = app.updated_at = now
+        text = json.dumps(personal, ensure_ascii=False, sort_keys=True)  # as seal() writes it
+        token = sealed if sealed is not None and text == sealed_text else self.cipher.encrypt(text, PERSONAL_CONTEXT)
+        app.updated_at = now
+        return {
+            "state": app.state, "attempt": app.attempt, "decided_attempt": app.decided_attempt, "form": public,
+            "materials": app.materials, "cert_level": app.form.get("cert_level"),
+            "exam_year": app.form.get("exam_year"), "district_code": app.form.get("service_district"),
+            "first_submitted_at": app.first_submitted_at, "submitted_at": app.submitted_at,
+            "decided_at": app.decided_at, "review_opinion": app.review_opinion,
+            "material_issues": app.material_issues, "registration_number": app.registration_number,
+            "valid_from": app.valid_from, "valid_until": app.valid_until, "updated_at": now}, text, token
 
 
-def _campaign_of(session, application_id):
-    """The application's campaign: the row is in the session already when its change is being stored."""
-    return session.get(models.Application, application_id).campaign_id
+_APPS = models.Application.__table__
+PERSONAL_CONTEXT = "application.personal"
+
+
+@functools.lru_cache(maxsize=8)
+def _update_if_version(columns):
+    """UPDATE of these columns where the row still has the version it was loaded with; one statement per
+    set of columns (two in practice), so its compiled form is cached."""
+    return (update(_APPS).where(_APPS.c.id == bindparam("b_id"), _APPS.c.version == bindparam("b_version"))
+            .values({**{name: bindparam(name) for name in columns}, "version": _APPS.c.version + 1}))
+
+
+def _campaign_of(session, campaigns_of, application_id):
+    """The application's campaign: known when the change being stored loaded it, else read."""
+    if application_id not in campaigns_of:
+        campaigns_of[application_id] = session.scalar(select(_APPS.c.campaign_id).where(_APPS.c.id == application_id))
+    return campaigns_of[application_id]
 
 
 class SubmissionRepository:
-    def __init__(self, session, cipher, counters):
-        self.session, self.cipher, self.counters = session, cipher, counters
+    """Submission snapshots by Core statements (a submit writes one; ORM objects bought nothing here)."""
+
+    def __init__(self, session, cipher, counters, campaigns_of):
+        self.session, self.cipher, self.counters, self.campaigns_of = session, cipher, counters, campaigns_of
 
     def by_key(self, account_id, idempotency_key):
-        row = self.session.scalars(select(models.Submission).where(
-            models.Submission.account_id == account_id,
-            models.Submission.idempotency_key == idempotency_key)).first()
+        row = self.session.execute(select(_SUBMISSIONS).where(
+            _SUBMISSIONS.c.account_id == account_id, _SUBMISSIONS.c.idempotency_key == idempotency_key)).first()
         return None if row is None else self._submission(row)
 
     def of_application(self, application_id):
         """Every attempt's snapshot, oldest first."""
-        return [self._submission(row) for row in self.session.scalars(
-            select(models.Submission).where(models.Submission.application_id == application_id)
-            .order_by(models.Submission.attempt))]
+        return [self._submission(row) for row in self.session.execute(
+            select(_SUBMISSIONS).where(_SUBMISSIONS.c.application_id == application_id)
+            .order_by(_SUBMISSIONS.c.attempt))]
 
     def add(self, sub):
         public, personal = split_form(sub.form)
-        self.session.add(models.Submission(
-            application_id=sub.application_id, account_id=sub.account_id, attempt=sub.attempt,
-            idempotency_key=sub.idempotency_key, form=public,
-            personal_enc=seal(self.cipher, personal, "submission.personal"), materials=sub.materials,
-            answer_enc=seal(self.cipher, sub.answer, "submission.answer"), event_id=sub.event_id,
-            submitted_at=sub.submitted_at))
-        _flush(self.session, Conflict(ALREADY_SUBMITTED, code="already_submitted"))
+        try:
+            self.session.execute(insert(_SUBMISSIONS), {
+                "application_id": sub.application_id, "account_id": sub.account_id, "attempt": sub.attempt,
+                "idempotency_key": sub.idempotency_key, "form": public,
+                "personal_enc": seal(self.cipher, personal, "submission.personal"), "materials": sub.materials,
+                "answer_enc": seal(self.cipher, sub.answer, "submission.answer"), "event_id": sub.event_id,
+                "submitted_at": sub.submitted_at})
+        except IntegrityError:
+            raise Conflict(ALREADY_SUBMITTED, code="already_submitted") from None
         self.counters.note(models.ReportDay.__table__, {
-            "campaign_id": _campaign_of(self.session, sub.application_id),
+            "campaign_id": _campaign_of(self.session, self.campaigns_of, sub.application_id),
             "day": sub.submitted_at.astimezone(clock.BEIJING).date()}, submissions=1, resubmissions=int(sub.attempt > 1))
 
     def per_day(self, campaign_id=None):
@@ -382,15 +423,18 @@ class SubmissionRepository:
 
 
 
+_SUBMISSIONS = models.Submission.__table__
+
+
 class DecisionRepository:
-    def __init__(self, session, counters):
-        self.session, self.counters = session, counters
+    def __init__(self, session, counters, campaigns_of):
+        self.session, self.counters, self.campaigns_of = session, counters, campaigns_of
 
     def add(self, decision):
         self.session.add(models.Decision(**_fields(decision)))
         self.session.flush()
         if decision.decision == DECISION_REJECTED:
-            campaign_id = _campaign_of(self.session, decision.application_id)
+            campaign_id = _campaign_of(self.session, self.campaigns_of, decision.application_id)
             self.counters.note(models.ReportDay.__table__, {
                 "campaign_id": campaign_id, "day": decision.decided_at.astimezone(clock.BEIJING).date()}, rejections=1)
             for issue in decision.material_issues or ():

@@ -4,6 +4,8 @@ Where a national standard exists the standard's codes are used (GB/T 3304 民族
 GB/T 2260 districts); elsewhere stable English codes, because they travel in events and the
 database and must not change when a label is reworded.
 """
+import functools
+
 from services.common.idnumbers import ID_TYPE_LABELS
 from services.contracts.materials import KIND_LABELS
 from services.contracts.roles import ROLE_LABELS
@@ -145,6 +147,7 @@ def all_tables():
     return {name: [{"code": c, "label": lbl} for c, lbl in rows] for name, rows in TABLES.items()}
 
 
+@functools.cache  # the tables are constants; the form check asks for a set per field checked
 def codes_of(table):
     return frozenset(code for code, _ in TABLES[table])
 
