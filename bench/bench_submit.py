@@ -2,10 +2,13 @@
 from HTTP submit to review task created, beside the ceiling of the same HTTP → RPC path
 (GET /api/v1/code-tables) measured in the same run, and each service's resident memory.
 
-Runs the real system (`python -m services run`) against the local RabbitMQ in a fresh vhost.
+Runs the real system (`python -m services run`) against the local RabbitMQ in a fresh vhost, on
+SQLite files (default) or, with BENCH_DATABASE=postgresql, on fresh PostgreSQL databases, one per
+service (BENCH_PG_DSN says where; they are dropped afterwards).
 Bars (DESIGN.md): submit p95 ≤ 200 ms at 20 concurrent and ≤ 3× the ceiling's p95; ≥ 150 submissions/s
 to review task.
 """
+import contextlib
 import glob
 import http.cookiejar
 import json
@@ -17,8 +20,10 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import psycopg2
 import pyotp
 import requests
 
@@ -35,6 +40,9 @@ N = int(os.environ.get("BENCH_APPLICANTS", 200))
 # Apart from the measured run, so the sampling does not weigh on its figures; 0 skips it.
 PROFILED = int(os.environ.get("BENCH_PROFILE_APPLICANTS", 60))
 CONCURRENCY = 20
+DATABASE = os.environ.get("BENCH_DATABASE", "sqlite")
+PG_DSN = os.environ.get("BENCH_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+WITH_DATABASES = ("identity", "registration", "review", "notify")  # the gateway keeps nothing
 ADMIN, REVIEWER = "13900000001", "13900000002"
 
 
@@ -194,10 +202,40 @@ def rss_mb(pids):
     return out
 
 
+@contextlib.contextmanager
+def databases():
+    """{<SERVICE>_DATABASE_URL: url} for BENCH_DATABASE: nothing for SQLite (each service's file under
+    VAR_DIR), else a fresh PostgreSQL database per service, dropped afterwards."""
+    if DATABASE == "sqlite":
+        yield {}
+        return
+    if DATABASE != "postgresql":
+        raise SystemExit(f"BENCH_DATABASE is sqlite or postgresql, not {DATABASE!r}")
+    names = {service: f"bench_{uuid.uuid4().hex[:8]}_{service}" for service in WITH_DATABASES}
+
+    def run(sql):
+        conn = psycopg2.connect(PG_DSN)
+        conn.autocommit = True
+        conn.cursor().execute(sql)
+        conn.close()
+
+    try:
+        for name in names.values():
+            run(f'CREATE DATABASE "{name}"')
+        dsn = dict(part.split("=", 1) for part in PG_DSN.split())
+        yield {f"{service.upper()}_DATABASE_URL": f"postgresql+psycopg2://{dsn.get('user', 'postgres')}@"
+               f"{dsn.get('host', '127.0.0.1')}:{dsn.get('port', '5432')}/{name}" for service, name in names.items()}
+    finally:
+        for name in names.values():
+            run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def main():
-    with fresh_vhost() as uri, tempfile.TemporaryDirectory() as var_dir:
+    print(f"submit  databases: {DATABASE}", flush=True)
+    with fresh_vhost() as uri, tempfile.TemporaryDirectory() as var_dir, databases() as database_urls:
         port = free_port()
-        env = {**os.environ, "AMQP_URI": uri, "VAR_DIR": var_dir, "GATEWAY_ADDRESS": f"127.0.0.1:{port}",
+        env = {**os.environ, **database_urls, "AMQP_URI": uri, "VAR_DIR": var_dir,
+               "GATEWAY_ADDRESS": f"127.0.0.1:{port}",
                "PYTHONPATH": ROOT, "LOG_LEVEL": "WARNING", "NOTIFY_QUIET_HOURS": "off",
                # every applicant asks for its code from this one address: the bench raises the
                # address's human-check threshold (identity's SMS_CHECK_PER_ADDRESS) for the system it starts
