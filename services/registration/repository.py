@@ -96,8 +96,7 @@ class CampaignRepository:
         self.session = session
 
     def get(self, campaign_id):
-        row = self.session.execute(select(_CAMPAIGNS).where(_CAMPAIGNS.c.id == campaign_id)).first() \
-            if campaign_id else None
+        row = self.session.execute(_CAMPAIGN_BY_ID, {"id": campaign_id}).first() if campaign_id else None
         if row is None:
             raise NotFound(CAMPAIGN_NOT_FOUND, code="campaign_not_found")
         return _campaign(row)
@@ -130,6 +129,8 @@ class CampaignRepository:
 
 
 _CAMPAIGNS = models.Campaign.__table__
+# Statements of every submit built once: building one (and its cache key) cost as much as running it.
+_CAMPAIGN_BY_ID = select(_CAMPAIGNS).where(_CAMPAIGNS.c.id == bindparam("id"))
 
 
 def _campaign(row):
@@ -236,16 +237,13 @@ class ApplicationRepository:
 
     def get(self, application_id, lock=False):
         """The application or None; `lock` takes the row lock (FOR UPDATE on PostgreSQL) for a change."""
-        query = select(_APPS).where(_APPS.c.id == str(application_id))
-        if lock:
-            query = query.with_for_update()
-        row = self.session.execute(query).first()
+        row = self.session.execute(_APP_BY_ID_LOCKED if lock else _APP_BY_ID, {"id": str(application_id)}).first()
         return None if row is None else self._app(row)
 
     def add(self, app, now):
         values, personal, token = self._columns(app, now)
         try:
-            self.session.execute(insert(_APPS), {
+            self.session.execute(_ADD_APP, {
                 "id": app.id, "account_id": app.account_id, "campaign_id": app.campaign_id, "kind": app.kind,
                 "created_at": now, "version": 1, "personal_enc": token, **values})
         except IntegrityError:
@@ -351,6 +349,9 @@ class ApplicationRepository:
 
 
 _APPS = models.Application.__table__
+_APP_BY_ID = select(_APPS).where(_APPS.c.id == bindparam("id"))
+_APP_BY_ID_LOCKED = _APP_BY_ID.with_for_update()
+_ADD_APP = insert(_APPS)
 PERSONAL_CONTEXT = "application.personal"
 
 
@@ -376,8 +377,7 @@ class SubmissionRepository:
         self.session, self.cipher, self.counters, self.campaigns_of = session, cipher, counters, campaigns_of
 
     def by_key(self, account_id, idempotency_key):
-        row = self.session.execute(select(_SUBMISSIONS).where(
-            _SUBMISSIONS.c.account_id == account_id, _SUBMISSIONS.c.idempotency_key == idempotency_key)).first()
+        row = self.session.execute(_SUBMISSION_BY_KEY, {"account_id": account_id, "key": idempotency_key}).first()
         return None if row is None else self._submission(row)
 
     def of_application(self, application_id):
@@ -389,7 +389,7 @@ class SubmissionRepository:
     def add(self, sub):
         public, personal = split_form(sub.form)
         try:
-            self.session.execute(insert(_SUBMISSIONS), {
+            self.session.execute(_ADD_SUBMISSION, {
                 "application_id": sub.application_id, "account_id": sub.account_id, "attempt": sub.attempt,
                 "idempotency_key": sub.idempotency_key, "form": public,
                 "personal_enc": seal(self.cipher, personal, "submission.personal"), "materials": sub.materials,
@@ -424,6 +424,9 @@ class SubmissionRepository:
 
 
 _SUBMISSIONS = models.Submission.__table__
+_SUBMISSION_BY_KEY = select(_SUBMISSIONS).where(_SUBMISSIONS.c.account_id == bindparam("account_id"),
+                                                _SUBMISSIONS.c.idempotency_key == bindparam("key"))
+_ADD_SUBMISSION = insert(_SUBMISSIONS)
 
 
 class DecisionRepository:
