@@ -15,11 +15,6 @@ import threading
 import time
 
 SERVICES = ["identity", "registration", "review", "notify", "gateway"]
-# Work nobody waits on: notify's SMS and emails may follow a submit by seconds, the submit may not
-# wait for them. It runs at a lower CPU priority, so in a burst the gateway, registration and review
-# are served first and notify catches up after (docker-compose.yml gives it a quarter of the CPU
-# weight for the same reason). BACKGROUND_NICE=0 runs everything alike.
-BACKGROUND = {"notify"}
 EXIT_CONFIG = 2            # services.common.runner.EXIT_CONFIG: restarting will not help
 STABLE_SECONDS = 60.0      # up this long: the next failure starts the backoff again from the bottom
 RESTARTS_BEFORE_GIVING_UP = 5
@@ -32,8 +27,8 @@ def _pipe(name, stream):
 
 
 class Supervised:
-    def __init__(self, name, argv, nice=0):
-        self.name, self.argv, self.nice = name, argv, nice
+    def __init__(self, name, argv):
+        self.name, self.argv = name, argv
         self.proc = None
         self.started_at = 0.0
         self.failures = 0          # consecutive exits without staying up STABLE_SECONDS
@@ -46,7 +41,7 @@ class Supervisor:
 
     def __init__(self, commands, first_backoff=1.0, max_backoff=30.0, stable_seconds=STABLE_SECONDS,
                  give_up_after=RESTARTS_BEFORE_GIVING_UP, env=None, out=sys.stderr):
-        self.children = [Supervised(*command) for command in commands]  # (name, argv[, nice])
+        self.children = [Supervised(name, argv) for name, argv in commands]
         self.first_backoff, self.max_backoff = first_backoff, max_backoff
         self.stable_seconds, self.give_up_after = stable_seconds, give_up_after
         self.env, self.out = env, out
@@ -56,9 +51,8 @@ class Supervisor:
         print(text, file=self.out, flush=True)
 
     def _start(self, child):
-        nice = child.nice
         child.proc = subprocess.Popen(child.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                      text=True, env=self.env, preexec_fn=(lambda: os.nice(nice)) if nice else None)
+                                      text=True, env=self.env)
         child.started_at = time.monotonic()
         child.restart_at = None
         threading.Thread(target=_pipe, args=(child.name, child.proc.stdout), daemon=True).start()
@@ -124,9 +118,7 @@ def main(argv):
     seed = subprocess.run([sys.executable, "-m", "services.registration", "seed-demo"])
     if seed.returncode != 0:
         print("demo data could not be seeded (see above); continuing", file=sys.stderr)
-    background_nice = int(os.environ.get("BACKGROUND_NICE", 10))
-    supervisor = Supervisor([(name, [sys.executable, "-m", f"services.{name}", "run"],
-                              background_nice if name in BACKGROUND else 0) for name in SERVICES])
+    supervisor = Supervisor([(name, [sys.executable, "-m", f"services.{name}", "run"]) for name in SERVICES])
     signal.signal(signal.SIGINT, supervisor.stop)
     signal.signal(signal.SIGTERM, supervisor.stop)
     address = os.environ.get("GATEWAY_ADDRESS", "127.0.0.1:8000")

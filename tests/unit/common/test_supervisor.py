@@ -1,6 +1,5 @@
 """`python -m services run`'s supervisor: restarts what exits, gives up on what cannot start."""
 import io
-import os
 import sys
 import threading
 
@@ -48,19 +47,3 @@ def test_exits_non_zero_when_every_service_refuses_to_start():
     text = out.getvalue()
     assert "a refused to start (exit 2: configuration); not restarting it" in text
     assert "b exited 3 times in a row without staying up; giving up on it" in text
-
-
-def test_background_work_runs_at_a_lower_cpu_priority(tmp_path):
-    """notify is started niced (services.__main__.BACKGROUND): a burst of submits is served first."""
-    seen = tmp_path / "nice"
-    report = f"import os, pathlib; pathlib.Path({str(seen)!r}).write_text(str(os.nice(0)))"
-    supervisor = Supervisor([("background", [sys.executable, "-c", report + "; import time; time.sleep(600)"], 10)],
-                            out=io.StringIO())
-    thread = threading.Thread(target=supervisor.run)
-    thread.start()
-    try:
-        wait_for(lambda: seen.exists() and seen.read_text(), timeout=30, message="the child reports its niceness")
-        assert int(seen.read_text()) == os.nice(0) + 10
-    finally:
-        supervisor.stop()
-        thread.join(60)
