@@ -143,11 +143,22 @@ class NotificationRepository:
         if not rows:
             return
         try:
-            self.session.execute(insert(Notification.__table__), rows)
+            self._insert_many(Notification.__table__, rows)
         except IntegrityError:
             raise AlreadyRecorded() from None
         if attempts:
-            self.session.execute(insert(DeliveryAttempt.__table__), attempts)
+            self._insert_many(DeliveryAttempt.__table__, attempts)
+
+    def _insert_many(self, table, rows):
+        """INSERT rows (dicts of the same columns): on PostgreSQL one statement of arrays (about half
+        the CPU of SQLAlchemy's multi-row VALUES, which processes every parameter of every row)."""
+        dialect = self.session.get_bind().dialect
+        if dialect.name != "postgresql":
+            self.session.execute(insert(table), rows)
+            return
+        names = tuple(rows[0])
+        self.session.execute(_insert_from_arrays(table, names, dialect),
+                             {name: [row[name] for row in rows] for name in names})
 
     def save_answers(self, answered):
         """Write back (Delivery `for_update` gave, when) pairs whose latest attempt was answered: the
@@ -242,6 +253,13 @@ class NotificationRepository:
 
     def _params(self, row):
         return json.loads(self.cipher.decrypt(row.params_enc, PARAMS))
+
+
+@functools.lru_cache(maxsize=8)
+def _insert_from_arrays(table, names, dialect):
+    """PostgreSQL: INSERT of many rows in one statement, as _update_from_arrays."""
+    arrays = ", ".join(f"CAST(:{name} AS {table.c[name].type.compile(dialect)}[])" for name in names)
+    return text(f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})")
 
 
 @functools.lru_cache(maxsize=8)

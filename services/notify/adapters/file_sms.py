@@ -27,8 +27,11 @@ class FileSmsChannel(Channel):
             "at": clock.iso(clock.now()),
             "notification_id": message.notification_id,
         }, ensure_ascii=False) + "\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        append_line(self.path, line.encode("utf-8"))
+        try:
+            append_line(self.path, line.encode("utf-8"))
+        except FileNotFoundError:  # the directory is made when missing, not checked on every send
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            append_line(self.path, line.encode("utf-8"))
         return SendResult(provider_message_id=message_id, provider_answer=f"已写入 {self.path}")
 
 

@@ -273,3 +273,42 @@ def test_a_group_of_answers_is_written_back_row_by_row(make, now):
     queued = next(r for r in rows.values() if r.state == "queued")
     assert queued.next_attempt_at == NOON + timedelta(seconds=30) and queued.attempts == 1
     assert len([e for e in outbox(notifier) if e["type"] == "NotificationDelivered"]) == 6
+
+
+def test_new_rows_are_stored_as_given_and_a_repeated_key_is_already_recorded(make):
+    """`add` writes a group's rows in one statement per table (arrays on PostgreSQL): every column as
+    given, the attempt rows with them, and a dedupe key stored before refused as AlreadyRecorded."""
+    from services.notify.domain.records import AlreadyRecorded
+    from services.notify.handlers import Prepared
+    from services.notify.models import BODY, PARAMS, RECIPIENT
+
+    notifier = make()
+    later = NOON + timedelta(hours=1)
+    prepared = [Prepared(id=f"n-{i}", dedupe_key=f"key-{i}", kind="submission_receipt", channel="sms",
+                         recipient=f"1381234567{i}", subject=None if i else "主题", body=f"正文 {i}",
+                         params={"n": i, "名": "张"}, template="submission_receipt.sms.j2", version=2,
+                         release_at=NOON if i else later, expires_at=later if i else None,
+                         cause_event_id=f"e-{i}" if i else None, cause_event_type="ApplicationSubmitted")
+                for i in range(3)]
+    with notifier.db.uow() as uow:
+        stored = notifier._insert(uow, prepared, NOON)
+    assert [claim is None for _, claim, _ in stored] == [True, False, False]  # the first is not due yet
+    cipher = environment_cipher()
+    for p in prepared:
+        row = notification(notifier, p.id)
+        assert (row.dedupe_key, row.kind, row.channel, row.subject, row.template, row.template_version) == \
+            (p.dedupe_key, p.kind, p.channel, p.subject, p.template, p.version)
+        assert (row.release_at, row.expires_at, row.cause_event_id, row.created_at, row.updated_at) == \
+            (p.release_at, p.expires_at, p.cause_event_id, NOON, NOON)
+        assert (cipher.decrypt(row.recipient_enc, RECIPIENT), cipher.decrypt(row.body_enc, BODY),
+                json.loads(cipher.decrypt(row.params_enc, PARAMS))) == (p.recipient, p.body, p.params)
+        assert p.body not in row.body_enc and row.recipient_masked.startswith("138")
+        assert (row.state, row.attempts) == (("queued", 0) if p.release_at > NOON else ("sending", 1))
+    with notifier.db.engine.connect() as conn:
+        attempts = conn.execute(select(DeliveryAttempt.notification_id, DeliveryAttempt.number,
+                                       DeliveryAttempt.started_at).order_by(DeliveryAttempt.notification_id)).all()
+    assert attempts == [("n-1", 1, NOON), ("n-2", 1, NOON)]
+    again = Prepared(**{**prepared[1].__dict__, "id": "n-9"})
+    with pytest.raises(AlreadyRecorded), notifier.db.uow() as uow:
+        notifier._insert(uow, [again], NOON)
+    assert len(notifier.list_notifications(limit=10)) == 3

@@ -109,3 +109,17 @@ def test_email_without_subject_is_a_programming_error(tmp_path):
     message = OutgoingMessage("email", "a@example.com", None, "正文", "approved", "n-9")
     with pytest.raises(ValueError, match="缺少主题"):
         FileEmailChannel(tmp_path).send(message)
+
+
+def test_file_channels_make_their_directory_again_when_it_is_removed(tmp_path):
+    """The directory is made when a send finds it missing, not checked before every send."""
+    import shutil
+    sms_channel, email_channel = FileSmsChannel(tmp_path / "sms" / "sms.jsonl"), FileEmailChannel(tmp_path / "email")
+    sms_channel.send(sms(1))
+    email_channel.send(email(1))
+    shutil.rmtree(tmp_path / "sms")
+    shutil.rmtree(tmp_path / "email")
+    sms_channel.send(sms(2))
+    email_channel.send(email(2))
+    assert [json.loads(line)["notification_id"] for line in (tmp_path / "sms" / "sms.jsonl").open()] == ["n-2"]
+    assert sorted(p.name for p in (tmp_path / "email").iterdir()) == ["n-2.eml"]  # no temporary file left
