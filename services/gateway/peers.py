@@ -12,9 +12,12 @@ it now waits for the deadline too.
 import warnings
 
 from nameko.constants import NON_PERSISTENT
-from nameko.rpc import RpcProxy
+from nameko.rpc import RpcProxy, get_rpc_exchange
 
-REQUESTS = {"use_confirms": False, "delivery_mode": NON_PERSISTENT}
+# The RPC exchange is declared before the first request on a connection (kombu remembers it): a request
+# sent before any service or reply listener declared it (the gateway's first look at the sessions, at
+# start) would otherwise close the publishing channel with NOT_FOUND, and the next request with it.
+REQUESTS = {"use_confirms": False, "delivery_mode": NON_PERSISTENT, "declare": [get_rpc_exchange({})]}
 
 # nameko asks for mandatory delivery on every request and warns that without confirms it cannot tell.
 warnings.filterwarnings("ignore", message="Mandatory delivery was requested", module="nameko")

@@ -7,6 +7,7 @@ import base64
 import logging
 
 import eventlet
+from amqp.exceptions import AMQPError
 from nameko.exceptions import RemoteError
 from nameko.web.handlers import http
 from werkzeug.wrappers import Response
@@ -29,6 +30,7 @@ from .site.review import ReviewPages
 from .site.staff_signin import StaffSigninPages
 from .web import (
     API_HEADERS,
+    BROKER_ERRORS,
     api,
     deprecated,
     error_response,
@@ -91,7 +93,7 @@ class GatewayService(ApplicantPages, StaffSigninPages, ReviewPages, AdminPages):
         try:
             with eventlet.Timeout(self.principals.TRUST, Unavailable("identity 未及时回答")):
                 self.principals.look(self.identity_watch.principal_changes)
-        except (Unavailable, RemoteError, OSError) as exc:  # each request asks identity meanwhile
+        except (Unavailable, RemoteError, OSError, AMQPError, *BROKER_ERRORS) as exc:  # each request asks identity meanwhile
             if was_live:
                 log.warning("session watch lapsed (%s): principals are asked of identity until it answers again",
                             exc)
