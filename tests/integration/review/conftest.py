@@ -14,11 +14,12 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import MetaData, func, select, update
 
 from services.common import metrics
+from services.common.db import create_schema, make_engine
 from services.common.providers import Database, Subscriptions
 from services.common.tables import add_platform_tables
 from services.contracts.events import new_event
 from services.contracts.subscriptions import SUBSCRIPTIONS
-from services.review.models import AuditEntry, Material, ReviewTask
+from services.review.models import AuditEntry, Base, Material, ReviewTask
 from services.review.service import ReviewService
 from tests.support.infra import dependency, queue_depth, wait_for
 
@@ -167,3 +168,12 @@ def start_review(make_config, start_service):
 @pytest.fixture
 def review(start_review):
     return start_review()
+
+
+@pytest.fixture
+def engine(database_url):
+    """A fresh review database with its schema, for repository-level tests (no service running)."""
+    engine = make_engine(database_url("review"))
+    create_schema(engine, Base.metadata)
+    yield engine
+    engine.dispose()

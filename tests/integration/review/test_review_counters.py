@@ -10,7 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from services.common import migrations
-from services.common.db import UnitOfWork, create_schema, make_engine
+from services.common.db import UnitOfWork, make_engine
 from services.contracts.events import new_event
 from services.review import handlers
 from services.review.domain.tasks import Task
@@ -31,14 +31,6 @@ FILTERS = [{}, {"campaign_id": "c2020"}, {"campaign_id": "c2021"}, {"district": 
 
 def reviewer(n):
     return {"account_id": f"reviewer-{n}", "roles": ["reviewer"], "verified": True}
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url("review"))
-    create_schema(engine, Base.metadata)
-    yield engine
-    engine.dispose()
 
 
 def submit(engine, application_id, attempt, submitted_at, **more):

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import event
 
-from services.common.db import UnitOfWork, create_schema, make_engine
+from services.common.db import UnitOfWork
 from services.contracts.events import new_event
 from services.review import handlers
 from services.review.models import Base
@@ -16,14 +16,6 @@ from .conftest import submitted_data
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2020, 7, 3, 2, 15, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url("review"))
-    create_schema(engine, Base.metadata)
-    yield engine
-    engine.dispose()
 
 
 def _kind(statement):
