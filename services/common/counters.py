@@ -7,12 +7,14 @@ PostgreSQL alike), in one order of tables and keys for every transaction: two tr
 into the same rows wait for each other instead of deadlocking, and a rolled-back change counts
 nothing. A counter table is its key (the primary key) and integer columns.
 """
+import functools
 from collections import defaultdict
 
-from sqlalchemy import bindparam, event, text
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-_UPSERTS = {}  # table → its upsert, built once
+from .statements import insert_on_conflict
+
 _NOTED = "counters"  # the session.info key of the session's Counters (one per session, as a rule)
 
 
@@ -24,23 +26,13 @@ def _write_noted(session):
         counters.write()
 
 
+@functools.cache
 def _upsert(table):
-    """One textual statement per table, built once and reused: the dialects' own upsert constructs are
-    not cacheable in SQLAlchemy (`inherit_cache = False`), so each use compiled it anew (about a
-    third of a millisecond). The SQL is the same on SQLite and PostgreSQL; the bound values keep
-    their column types (a date becomes what the Date column stores)."""
-    found = _UPSERTS.get(table)
-    if found is None:
-        keys = [c.name for c in table.primary_key]
-        counts = [c.name for c in table.columns if not c.primary_key]
-        names = keys + counts
-        found = text(
-            f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "
-            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
-            + ", ".join(f"{n} = {table.name}.{n} + excluded.{n}" for n in counts)
-        ).bindparams(*(bindparam(c.name, type_=c.type) for c in table.columns))
-        _UPSERTS[table] = found
-    return found
+    """Each counter row added to the stored one: one statement per table (common/statements.py)."""
+    keys = [c.name for c in table.primary_key]
+    counts = [c.name for c in table.columns if not c.primary_key]
+    return insert_on_conflict(table, f"({', '.join(keys)}) DO UPDATE SET "
+                              + ", ".join(f"{n} = {table.name}.{n} + excluded.{n}" for n in counts))
 
 
 class Counters:

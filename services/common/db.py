@@ -9,12 +9,13 @@ import os
 import sqlite3
 import time
 
-from sqlalchemy import bindparam, create_engine, event, insert, select, text
+from sqlalchemy import create_engine, event, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
 from . import clock
 from .outbox import environment_cipher, seal_payload
+from .statements import insert_on_conflict
 
 
 def make_engine(url):
@@ -146,24 +147,9 @@ class UnitOfWork:
         event first makes this insert wait for its commit and then write nothing. Call it first in the
         unit of work.
         """
-        return self.session.execute(_mark_once(self._processed), {
+        return self.session.execute(insert_on_conflict(self._processed, "DO NOTHING"), {
             "consumer": consumer, "source": event["source"], "event_id": event["id"],
             "processed_at": clock.now()}).rowcount == 1
-
-
-_MARKS = {}  # processed-events table → its insert-unless-there, built once
-
-
-def _mark_once(table):
-    """A textual statement built once per table: the dialects' upsert constructs are not cacheable in
-    SQLAlchemy, and a statement built per event costs its cache key each time."""
-    found = _MARKS.get(table)
-    if found is None:
-        names = [c.name for c in table.columns]
-        found = _MARKS[table] = text(
-            f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "
-            "ON CONFLICT DO NOTHING").bindparams(*(bindparam(c.name, type_=c.type) for c in table.columns))
-    return found
 
 
 @functools.lru_cache(maxsize=32)
